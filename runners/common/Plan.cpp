@@ -1,0 +1,569 @@
+//===- Plan.cpp - Plan model, validation, hashing and JSON form -----------===//
+
+#include "runners/common/Plan.h"
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace goodhart {
+namespace {
+
+struct DTypeEntry {
+  DType type;
+  std::string_view name;
+  int64_t size;
+};
+constexpr std::array<DTypeEntry, 9> kDTypes = {{
+    {DType::kF32, "f32", 4},
+    {DType::kBF16, "bf16", 2},
+    {DType::kF16, "f16", 2},
+    {DType::kF64, "f64", 8},
+    {DType::kI64, "i64", 8},
+    {DType::kI32, "i32", 4},
+    {DType::kI16, "i16", 2},
+    {DType::kI8, "i8", 1},
+    {DType::kBool, "bool", 1},
+}};
+
+struct KindEntry {
+  LayerKind kind;
+  std::string_view name;
+};
+constexpr std::array<KindEntry, 11> kKinds = {{
+    {LayerKind::kConv2d, "conv2d"},
+    {LayerKind::kMatMul, "matmul"},
+    {LayerKind::kPool2d, "pool2d"},
+    {LayerKind::kEltwise, "eltwise"},
+    {LayerKind::kBinary, "binary"},
+    {LayerKind::kReshape, "reshape"},
+    {LayerKind::kTranspose, "transpose"},
+    {LayerKind::kConcat, "concat"},
+    {LayerKind::kReduce, "reduce"},
+    {LayerKind::kSoftmax, "softmax"},
+    {LayerKind::kCast, "cast"},
+}};
+
+struct RoleEntry {
+  TensorRole role;
+  std::string_view name;
+};
+constexpr std::array<RoleEntry, 3> kRoles = {{
+    {TensorRole::kInput, "input"},
+    {TensorRole::kWeight, "weight"},
+    {TensorRole::kActivation, "activation"},
+}};
+
+Status fieldError(const std::string &where, const std::string &what) {
+  return invalidInput(where + ": " + what);
+}
+
+/// Reads a required JSON field of the expected type.
+template <typename T>
+StatusOr<T> readField(const nlohmann::json &object, const std::string &key,
+                      const std::string &where) {
+  if (!object.is_object())
+    return fieldError(where, "expected an object");
+  auto it = object.find(key);
+  if (it == object.end())
+    return fieldError(where, "missing field '" + key + "'");
+  try {
+    return it->template get<T>();
+  } catch (const nlohmann::json::exception &e) {
+    return fieldError(where + "." + key,
+                      std::string("wrong type (") + it->type_name() + ")");
+  }
+}
+
+/// Number of operands and attributes each kind requires.
+struct KindRule {
+  size_t minInputs;
+  size_t maxInputs;
+  std::vector<std::string> attrs;
+};
+
+KindRule ruleFor(LayerKind kind) {
+  switch (kind) {
+  case LayerKind::kConv2d:
+    return {2, 3, {"stride", "pad", "dilation", "groups"}};
+  case LayerKind::kMatMul:
+    return {2, 2, {}};
+  case LayerKind::kPool2d:
+    return {1, 1, {"algorithm", "kernel", "stride", "pad"}};
+  case LayerKind::kEltwise:
+    return {1, 1, {"op"}};
+  case LayerKind::kBinary:
+    return {2, 2, {"op"}};
+  case LayerKind::kReshape:
+  case LayerKind::kCast:
+    return {1, 1, {}};
+  case LayerKind::kTranspose:
+    return {1, 1, {"perm"}};
+  case LayerKind::kConcat:
+    return {1, 64, {"axis"}};
+  case LayerKind::kReduce:
+    return {1, 1, {"op", "axis"}};
+  case LayerKind::kSoftmax:
+    return {1, 1, {"axis"}};
+  }
+  return {0, 0, {}};
+}
+
+} // namespace
+
+std::string_view dtypeName(DType type) {
+  for (const auto &e : kDTypes)
+    if (e.type == type)
+      return e.name;
+  return "?";
+}
+
+std::optional<DType> parseDType(std::string_view name) {
+  for (const auto &e : kDTypes)
+    if (e.name == name)
+      return e.type;
+  return std::nullopt;
+}
+
+int64_t dtypeSize(DType type) {
+  for (const auto &e : kDTypes)
+    if (e.type == type)
+      return e.size;
+  return 0;
+}
+
+std::string_view tensorRoleName(TensorRole role) {
+  for (const auto &e : kRoles)
+    if (e.role == role)
+      return e.name;
+  return "?";
+}
+
+std::optional<TensorRole> parseTensorRole(std::string_view name) {
+  for (const auto &e : kRoles)
+    if (e.name == name)
+      return e.role;
+  return std::nullopt;
+}
+
+std::string_view layerKindName(LayerKind kind) {
+  for (const auto &e : kKinds)
+    if (e.kind == kind)
+      return e.name;
+  return "?";
+}
+
+std::optional<LayerKind> parseLayerKind(std::string_view name) {
+  for (const auto &e : kKinds)
+    if (e.name == name)
+      return e.kind;
+  return std::nullopt;
+}
+
+int64_t TensorDesc::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::string Layer::describe() const {
+  return "layer " + std::to_string(id) + " '" + name + "' (" +
+         std::string(layerKindName(kind)) + ")";
+}
+
+StatusOr<int64_t> Layer::getInt(const std::string &key) const {
+  auto it = attrs.find(key);
+  if (it == attrs.end())
+    return invalidInput(describe() + ": missing attribute '" + key + "'");
+  if (!it->is_number_integer())
+    return invalidInput(describe() + ": attribute '" + key +
+                        "' must be an integer");
+  return it->get<int64_t>();
+}
+
+StatusOr<double> Layer::getFloat(const std::string &key) const {
+  auto it = attrs.find(key);
+  if (it == attrs.end())
+    return invalidInput(describe() + ": missing attribute '" + key + "'");
+  if (!it->is_number())
+    return invalidInput(describe() + ": attribute '" + key +
+                        "' must be a number");
+  return it->get<double>();
+}
+
+StatusOr<std::string> Layer::getString(const std::string &key) const {
+  auto it = attrs.find(key);
+  if (it == attrs.end())
+    return invalidInput(describe() + ": missing attribute '" + key + "'");
+  if (!it->is_string())
+    return invalidInput(describe() + ": attribute '" + key +
+                        "' must be a string");
+  return it->get<std::string>();
+}
+
+StatusOr<std::vector<int64_t>> Layer::getInts(const std::string &key,
+                                              size_t expectedSize) const {
+  auto it = attrs.find(key);
+  if (it == attrs.end())
+    return invalidInput(describe() + ": missing attribute '" + key + "'");
+  if (!it->is_array())
+    return invalidInput(describe() + ": attribute '" + key +
+                        "' must be an array of integers");
+  std::vector<int64_t> values;
+  for (const auto &v : *it) {
+    if (!v.is_number_integer())
+      return invalidInput(describe() + ": attribute '" + key +
+                          "' must be an array of integers");
+    values.push_back(v.get<int64_t>());
+  }
+  if (expectedSize && values.size() != expectedSize)
+    return invalidInput(describe() + ": attribute '" + key + "' must have " +
+                        std::to_string(expectedSize) + " elements, has " +
+                        std::to_string(values.size()));
+  return values;
+}
+
+int64_t Plan::producerOf(int64_t tensorId) const {
+  for (const Layer &layer : layers)
+    for (int64_t out : layer.outputs)
+      if (out == tensorId)
+        return layer.id;
+  return -1;
+}
+
+std::vector<int64_t> Plan::consumersOf(int64_t tensorId) const {
+  std::vector<int64_t> result;
+  for (const Layer &layer : layers)
+    for (int64_t in : layer.inputs)
+      if (in == tensorId) {
+        result.push_back(layer.id);
+        break;
+      }
+  return result;
+}
+
+int64_t Plan::totalFlops() const {
+  int64_t sum = 0;
+  for (const Layer &l : layers)
+    sum += l.flops;
+  return sum;
+}
+
+int64_t Plan::totalBytes() const {
+  int64_t sum = 0;
+  for (const Layer &l : layers)
+    sum += l.bytes;
+  return sum;
+}
+
+int64_t Plan::totalParams() const {
+  int64_t sum = 0;
+  for (const Layer &l : layers)
+    sum += l.params;
+  return sum;
+}
+
+namespace {
+void appendTensor(std::ostringstream &os, const Plan &plan, int64_t id) {
+  if (id < 0 || id >= static_cast<int64_t>(plan.tensors.size())) {
+    os << "<bad:" << id << ">";
+    return;
+  }
+  const TensorDesc &t = plan.tensors[id];
+  os << tensorRoleName(t.role)[0] << ':' << dtypeName(t.dtype) << '[';
+  for (size_t i = 0; i < t.shape.size(); ++i)
+    os << (i ? "x" : "") << t.shape[i];
+  os << ']';
+}
+} // namespace
+
+std::string layerSignature(const Plan &plan, const Layer &layer) {
+  std::ostringstream os;
+  // nlohmann::json objects keep keys sorted, so dump() is canonical.
+  os << layerKindName(layer.kind) << ' ' << layer.attrs.dump() << " in(";
+  for (size_t i = 0; i < layer.inputs.size(); ++i) {
+    os << (i ? "," : "");
+    appendTensor(os, plan, layer.inputs[i]);
+  }
+  os << ") out(";
+  for (size_t i = 0; i < layer.outputs.size(); ++i) {
+    os << (i ? "," : "");
+    appendTensor(os, plan, layer.outputs[i]);
+  }
+  os << ')';
+  return os.str();
+}
+
+std::string fnv1a64Hex(std::string_view bytes) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof(buffer), "%016llx",
+                static_cast<unsigned long long>(hash));
+  return buffer;
+}
+
+std::string computeLayerHash(const Plan &plan, const Layer &layer) {
+  return fnv1a64Hex(layerSignature(plan, layer));
+}
+
+Status validatePlan(const Plan &plan) {
+  const int64_t numTensors = static_cast<int64_t>(plan.tensors.size());
+  for (int64_t i = 0; i < numTensors; ++i) {
+    const TensorDesc &t = plan.tensors[i];
+    std::string where = "tensors[" + std::to_string(i) + "] '" + t.name + "'";
+    if (t.id != i)
+      return fieldError(where, "id is " + std::to_string(t.id) +
+                                   ", expected " + std::to_string(i));
+    for (int64_t d : t.shape)
+      if (d <= 0)
+        return fieldError(where, "shape has a non-positive dimension " +
+                                     std::to_string(d) +
+                                     " (dynamic shapes are not plans)");
+  }
+  std::vector<int> producedBy(numTensors, -1);
+  auto checkId = [&](int64_t id, const Layer &layer,
+                     const char *field) -> Status {
+    if (id < 0 || id >= numTensors)
+      return fieldError(layer.describe(),
+                        std::string(field) + " names tensor " +
+                            std::to_string(id) + ", out of range");
+    return Status::ok();
+  };
+  for (size_t i = 0; i < plan.layers.size(); ++i) {
+    const Layer &layer = plan.layers[i];
+    if (layer.id != static_cast<int64_t>(i))
+      return fieldError(layer.describe(),
+                        "id is out of order, expected " + std::to_string(i));
+    KindRule rule = ruleFor(layer.kind);
+    if (layer.inputs.size() < rule.minInputs ||
+        layer.inputs.size() > rule.maxInputs)
+      return fieldError(layer.describe(),
+                        "has " + std::to_string(layer.inputs.size()) +
+                            " inputs, expected " +
+                            std::to_string(rule.minInputs) +
+                            (rule.maxInputs != rule.minInputs
+                                 ? " to " + std::to_string(rule.maxInputs)
+                                 : std::string()));
+    if (layer.outputs.size() != 1)
+      return fieldError(layer.describe(), "must have exactly one output");
+    for (const std::string &attr : rule.attrs)
+      if (!layer.attrs.contains(attr))
+        return fieldError(layer.describe(),
+                          "missing attribute '" + attr + "'");
+    for (int64_t in : layer.inputs) {
+      GOODHART_RETURN_IF_ERROR(checkId(in, layer, "inputs"));
+      if (plan.tensors[in].role == TensorRole::kActivation &&
+          producedBy[in] < 0)
+        return fieldError(layer.describe(),
+                          "reads tensor " + std::to_string(in) + " '" +
+                              plan.tensors[in].name +
+                              "' before any layer produces it");
+    }
+    for (int64_t out : layer.outputs) {
+      GOODHART_RETURN_IF_ERROR(checkId(out, layer, "outputs"));
+      if (plan.tensors[out].role != TensorRole::kActivation)
+        return fieldError(layer.describe(),
+                          "writes tensor " + std::to_string(out) +
+                              " whose role is " +
+                              std::string(tensorRoleName(
+                                  plan.tensors[out].role)));
+      if (producedBy[out] >= 0)
+        return fieldError(layer.describe(),
+                          "writes tensor " + std::to_string(out) +
+                              " already written by layer " +
+                              std::to_string(producedBy[out]));
+      producedBy[out] = static_cast<int>(i);
+    }
+  }
+  for (int64_t id : plan.inputs)
+    if (id < 0 || id >= numTensors ||
+        plan.tensors[id].role != TensorRole::kInput)
+      return fieldError("inputs", "tensor " + std::to_string(id) +
+                                      " is not an input tensor");
+  for (int64_t id : plan.outputs)
+    if (id < 0 || id >= numTensors || producedBy[id] < 0)
+      return fieldError("outputs", "tensor " + std::to_string(id) +
+                                       " is not produced by any layer");
+  return Status::ok();
+}
+
+nlohmann::json planToJson(const Plan &plan) {
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const TensorDesc &t : plan.tensors)
+    tensors.push_back({{"id", t.id},
+                       {"name", t.name},
+                       {"shape", t.shape},
+                       {"dtype", dtypeName(t.dtype)},
+                       {"role", tensorRoleName(t.role)}});
+  nlohmann::json layers = nlohmann::json::array();
+  for (const Layer &l : plan.layers)
+    layers.push_back({{"id", l.id},
+                      {"name", l.name},
+                      {"kind", layerKindName(l.kind)},
+                      {"inputs", l.inputs},
+                      {"outputs", l.outputs},
+                      {"attrs", l.attrs},
+                      {"flops", l.flops},
+                      {"bytes", l.bytes},
+                      {"params", l.params},
+                      {"hash", l.hash},
+                      {"location", l.location}});
+  return {{"format", kPlanFormatName},
+          {"version", kPlanFormatVersion},
+          {"model", plan.model},
+          {"variant", plan.variant},
+          {"source", plan.source},
+          {"inputs", plan.inputs},
+          {"outputs", plan.outputs},
+          {"metadata", plan.metadata},
+          {"tensors", std::move(tensors)},
+          {"layers", std::move(layers)}};
+}
+
+StatusOr<Plan> planFromJson(const nlohmann::json &json,
+                            const std::string &origin) {
+  auto fail = [&](const Status &s) { return s.withContext(origin); };
+  auto format = readField<std::string>(json, "format", "plan");
+  if (!format)
+    return fail(format.status());
+  if (*format != kPlanFormatName)
+    return fail(fieldError("plan.format", "is '" + *format + "', expected '" +
+                                              std::string(kPlanFormatName) +
+                                              "'"));
+  auto version = readField<int>(json, "version", "plan");
+  if (!version)
+    return fail(version.status());
+  if (*version != kPlanFormatVersion)
+    return fail(unsupported("plan.version " + std::to_string(*version) +
+                            " is not supported (this build reads version " +
+                            std::to_string(kPlanFormatVersion) + ")"));
+  Plan plan;
+  auto model = readField<std::string>(json, "model", "plan");
+  if (!model)
+    return fail(model.status());
+  plan.model = *model;
+  plan.variant = json.value("variant", "");
+  plan.source = json.value("source", "");
+  if (json.contains("metadata"))
+    plan.metadata = json["metadata"];
+  auto inputs = readField<std::vector<int64_t>>(json, "inputs", "plan");
+  auto outputs = readField<std::vector<int64_t>>(json, "outputs", "plan");
+  if (!inputs)
+    return fail(inputs.status());
+  if (!outputs)
+    return fail(outputs.status());
+  plan.inputs = *inputs;
+  plan.outputs = *outputs;
+
+  auto tensors = readField<nlohmann::json>(json, "tensors", "plan");
+  if (!tensors)
+    return fail(tensors.status());
+  if (!tensors->is_array())
+    return fail(fieldError("plan.tensors", "expected an array"));
+  for (size_t i = 0; i < tensors->size(); ++i) {
+    const nlohmann::json &tj = (*tensors)[i];
+    std::string where = "tensors[" + std::to_string(i) + "]";
+    TensorDesc t;
+    auto id = readField<int64_t>(tj, "id", where);
+    auto shape = readField<std::vector<int64_t>>(tj, "shape", where);
+    auto dtype = readField<std::string>(tj, "dtype", where);
+    auto role = readField<std::string>(tj, "role", where);
+    for (const Status *s : {&id.status(), &shape.status(), &dtype.status(),
+                            &role.status()})
+      if (!s->isOk())
+        return fail(*s);
+    t.id = *id;
+    t.name = tj.value("name", "");
+    t.shape = *shape;
+    auto parsedType = parseDType(*dtype);
+    if (!parsedType)
+      return fail(fieldError(where + ".dtype", "unknown type '" + *dtype + "'"));
+    t.dtype = *parsedType;
+    auto parsedRole = parseTensorRole(*role);
+    if (!parsedRole)
+      return fail(fieldError(where + ".role", "unknown role '" + *role + "'"));
+    t.role = *parsedRole;
+    plan.tensors.push_back(std::move(t));
+  }
+
+  auto layers = readField<nlohmann::json>(json, "layers", "plan");
+  if (!layers)
+    return fail(layers.status());
+  if (!layers->is_array())
+    return fail(fieldError("plan.layers", "expected an array"));
+  for (size_t i = 0; i < layers->size(); ++i) {
+    const nlohmann::json &lj = (*layers)[i];
+    std::string where = "layers[" + std::to_string(i) + "]";
+    Layer l;
+    auto id = readField<int64_t>(lj, "id", where);
+    auto kind = readField<std::string>(lj, "kind", where);
+    auto ins = readField<std::vector<int64_t>>(lj, "inputs", where);
+    auto outs = readField<std::vector<int64_t>>(lj, "outputs", where);
+    for (const Status *s :
+         {&id.status(), &kind.status(), &ins.status(), &outs.status()})
+      if (!s->isOk())
+        return fail(*s);
+    l.id = *id;
+    l.name = lj.value("name", "");
+    auto parsedKind = parseLayerKind(*kind);
+    if (!parsedKind)
+      return fail(fieldError(where + " '" + l.name + "'.kind",
+                             "unknown layer kind '" + *kind + "'"));
+    l.kind = *parsedKind;
+    l.inputs = *ins;
+    l.outputs = *outs;
+    if (lj.contains("attrs")) {
+      if (!lj["attrs"].is_object())
+        return fail(fieldError(where + ".attrs", "expected an object"));
+      l.attrs = lj["attrs"];
+    }
+    try {
+      l.flops = lj.value("flops", int64_t(0));
+      l.bytes = lj.value("bytes", int64_t(0));
+      l.params = lj.value("params", int64_t(0));
+      l.hash = lj.value("hash", "");
+      l.location = lj.value("location", "");
+    } catch (const nlohmann::json::exception &e) {
+      return fail(fieldError(where, std::string("bad accounting field: ") +
+                                        e.what()));
+    }
+    plan.layers.push_back(std::move(l));
+  }
+  for (Layer &l : plan.layers)
+    if (l.hash.empty())
+      l.hash = computeLayerHash(plan, l);
+  if (Status s = validatePlan(plan); !s.isOk())
+    return fail(s);
+  return plan;
+}
+
+StatusOr<Plan> readPlanFile(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    return Status(StatusCode::kIoError, path + ": cannot open plan file");
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error &e) {
+    return invalidInput(path + ": not valid JSON: " + e.what());
+  }
+  return planFromJson(json, path);
+}
+
+Status writePlanFile(const Plan &plan, const std::string &path) {
+  std::ofstream out(path);
+  if (!out)
+    return Status(StatusCode::kIoError, path + ": cannot write plan file");
+  out << planToJson(plan).dump(1) << '\n';
+  if (!out)
+    return Status(StatusCode::kIoError, path + ": write failed");
+  return Status::ok();
+}
+
+} // namespace goodhart
