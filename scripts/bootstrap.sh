@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a result:
+#   scripts/bootstrap.sh main   install, build, run the main job (a campaign on
+#                               the shipped reference model, oneDNN, SQLite)
+#   scripts/bootstrap.sh test   install, build, run every test
+# BUILD_DIR (default build) and JOBS (default: all cores) may be set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-main}
+build=${BUILD_DIR:-build}
+jobs=${JOBS:-$(nproc)}
+
+case "$what" in
+main | test) ;;
+*)
+  echo "usage: scripts/bootstrap.sh main|test" >&2
+  exit 2
+  ;;
+esac
+
+scripts/install-deps.sh
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$build" -j "$jobs"
+
+if [ "$what" = test ]; then
+  ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 900
+  exit $?
+fi
+
+out=${GOODHART_OUT:-out}
+mkdir -p "$out"
+"$build/bin/goodhart" campaign corpus/smallcnn.mlir \
+  --backend onednn --db "$out/goodhart.db" --out "$out/report" --seed 1
