@@ -17,6 +17,8 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LLVM.h"
 
+#include "llvm/Support/raw_ostream.h"
+
 #include <cstdint>
 #include <string>
 
@@ -49,6 +51,29 @@ mlir::func::FuncOp findEntryFunction(mlir::ModuleOp module,
 /// static shapes, supported ops, tensors within the memory bound.
 mlir::LogicalResult checkModelSupported(mlir::func::FuncOp func,
                                         const LoadOptions &options);
+
+/// While alive, prints every diagnostic of `context` to `os` as
+/// "FILE:LINE:COL: error: MESSAGE" for file locations and
+/// "FILE: NAME: error: MESSAGE" for name locations (the corpus names its ops
+/// with loc("block1.conv1")), so messages always name the file and the op.
+class DiagnosticPrinter {
+public:
+  DiagnosticPrinter(mlir::MLIRContext &context, std::string file,
+                    llvm::raw_ostream &os);
+  ~DiagnosticPrinter();
+  int errorCount() const { return errors; }
+
+private:
+  mlir::MLIRContext &context;
+  uint64_t handlerId;
+  std::string file;
+  llvm::raw_ostream &os;
+  int errors = 0;
+};
+
+/// "file:line:col" of `loc` if it holds a file location, else its name
+/// (name location), else "".
+std::string locationString(mlir::Location loc);
 
 /// Parse + verify + find entry + check, in one call.
 mlir::FailureOr<mlir::func::FuncOp>

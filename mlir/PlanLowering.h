@@ -1,4 +1,5 @@
-//===- PlanLowering.h - Lower a TOSA function to an execution plan -*- C++ -*-===//
+//===- PlanLowering.h - Lower a TOSA function to an execution plan -*- C++
+//-*-===//
 //
 // Walks the entry function in order and emits one plan layer per compute op
 // (runners/common/Plan.h, docs/RUNNER-PROTOCOL.md). Constants that only feed
@@ -14,15 +15,37 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
 
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <optional>
 #include <string>
 
 namespace goodhart {
 
 struct LoweringOptions {
-  std::string model;   // plan.model; empty: the function's name
+  std::string model; // plan.model; empty: the function's name
   std::string variant = "reference";
-  std::string source;  // plan.source, usually the file name
+  std::string source; // plan.source, usually the file name
 };
+
+/// How one compute op lowers: its layer kind, which operands carry data (zero
+/// points, shifts and shapes do not) and the layer attributes.
+struct OpLowering {
+  LayerKind kind = LayerKind::kEltwise;
+  llvm::SmallVector<unsigned, 4> dataOperands;
+  nlohmann::json attrs = nlohmann::json::object();
+};
+
+/// The lowering of `op`, or nullopt for ops that are not compute ops
+/// goodhart knows (including tosa.const and tosa.const_shape).
+std::optional<OpLowering> classifyOp(mlir::Operation *op);
+
+/// The layer name of every compute op of `func`: its name location if it has
+/// one (made unique with _2, _3, ...), else "<kind>_<layer index>". The plan
+/// lowering and the mutations name layers through this one function.
+llvm::DenseMap<mlir::Operation *, std::string>
+assignLayerNames(mlir::func::FuncOp func);
 
 /// Lowers `func`; emits errors on the offending op and fails.
 mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,

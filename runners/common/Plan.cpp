@@ -259,9 +259,11 @@ int64_t Plan::totalBytes() const {
 }
 
 int64_t Plan::totalParams() const {
+  // Distinct weight tensors: a weight read by two layers counts once.
   int64_t sum = 0;
-  for (const Layer &l : layers)
-    sum += l.params;
+  for (const TensorDesc &t : tensors)
+    if (t.role == TensorRole::kWeight)
+      sum += t.numElements();
   return sum;
 }
 
@@ -318,8 +320,8 @@ Status validatePlan(const Plan &plan) {
     const TensorDesc &t = plan.tensors[i];
     std::string where = "tensors[" + std::to_string(i) + "] '" + t.name + "'";
     if (t.id != i)
-      return fieldError(where, "id is " + std::to_string(t.id) +
-                                   ", expected " + std::to_string(i));
+      return fieldError(where, "id is " + std::to_string(t.id) + ", expected " +
+                                   std::to_string(i));
     for (int64_t d : t.shape)
       if (d <= 0)
         return fieldError(where, "shape has a non-positive dimension " +
@@ -354,8 +356,7 @@ Status validatePlan(const Plan &plan) {
       return fieldError(layer.describe(), "must have exactly one output");
     for (const std::string &attr : rule.attrs)
       if (!layer.attrs.contains(attr))
-        return fieldError(layer.describe(),
-                          "missing attribute '" + attr + "'");
+        return fieldError(layer.describe(), "missing attribute '" + attr + "'");
     for (int64_t in : layer.inputs) {
       GOODHART_RETURN_IF_ERROR(checkId(in, layer, "inputs"));
       if (plan.tensors[in].role == TensorRole::kActivation &&
@@ -368,11 +369,10 @@ Status validatePlan(const Plan &plan) {
     for (int64_t out : layer.outputs) {
       GOODHART_RETURN_IF_ERROR(checkId(out, layer, "outputs"));
       if (plan.tensors[out].role != TensorRole::kActivation)
-        return fieldError(layer.describe(),
-                          "writes tensor " + std::to_string(out) +
-                              " whose role is " +
-                              std::string(tensorRoleName(
-                                  plan.tensors[out].role)));
+        return fieldError(
+            layer.describe(),
+            "writes tensor " + std::to_string(out) + " whose role is " +
+                std::string(tensorRoleName(plan.tensors[out].role)));
       if (producedBy[out] >= 0)
         return fieldError(layer.describe(),
                           "writes tensor " + std::to_string(out) +
@@ -414,16 +414,11 @@ nlohmann::json planToJson(const Plan &plan) {
                       {"params", l.params},
                       {"hash", l.hash},
                       {"location", l.location}});
-  return {{"format", kPlanFormatName},
-          {"version", kPlanFormatVersion},
-          {"model", plan.model},
-          {"variant", plan.variant},
-          {"source", plan.source},
-          {"inputs", plan.inputs},
-          {"outputs", plan.outputs},
-          {"metadata", plan.metadata},
-          {"tensors", std::move(tensors)},
-          {"layers", std::move(layers)}};
+  return {{"format", kPlanFormatName},     {"version", kPlanFormatVersion},
+          {"model", plan.model},           {"variant", plan.variant},
+          {"source", plan.source},         {"inputs", plan.inputs},
+          {"outputs", plan.outputs},       {"metadata", plan.metadata},
+          {"tensors", std::move(tensors)}, {"layers", std::move(layers)}};
 }
 
 StatusOr<Plan> planFromJson(const nlohmann::json &json,
@@ -474,8 +469,8 @@ StatusOr<Plan> planFromJson(const nlohmann::json &json,
     auto shape = readField<std::vector<int64_t>>(tj, "shape", where);
     auto dtype = readField<std::string>(tj, "dtype", where);
     auto role = readField<std::string>(tj, "role", where);
-    for (const Status *s : {&id.status(), &shape.status(), &dtype.status(),
-                            &role.status()})
+    for (const Status *s :
+         {&id.status(), &shape.status(), &dtype.status(), &role.status()})
       if (!s->isOk())
         return fail(*s);
     t.id = *id;
@@ -483,7 +478,8 @@ StatusOr<Plan> planFromJson(const nlohmann::json &json,
     t.shape = *shape;
     auto parsedType = parseDType(*dtype);
     if (!parsedType)
-      return fail(fieldError(where + ".dtype", "unknown type '" + *dtype + "'"));
+      return fail(
+          fieldError(where + ".dtype", "unknown type '" + *dtype + "'"));
     t.dtype = *parsedType;
     auto parsedRole = parseTensorRole(*role);
     if (!parsedRole)
@@ -530,8 +526,8 @@ StatusOr<Plan> planFromJson(const nlohmann::json &json,
       l.hash = lj.value("hash", "");
       l.location = lj.value("location", "");
     } catch (const nlohmann::json::exception &e) {
-      return fail(fieldError(where, std::string("bad accounting field: ") +
-                                        e.what()));
+      return fail(
+          fieldError(where, std::string("bad accounting field: ") + e.what()));
     }
     plan.layers.push_back(std::move(l));
   }

@@ -1,4 +1,5 @@
-//===- Plan.h - The execution plan shared by goodhart and runners -*- C++ -*-===//
+//===- Plan.h - The execution plan shared by goodhart and runners -*- C++
+//-*-===//
 //
 // A plan is what a model lowers to and what a runner executes: a list of
 // tensors (shape, element type, role) and a list of layers in execution order
@@ -75,15 +76,15 @@ std::optional<LayerKind> parseLayerKind(std::string_view name);
 
 struct Layer {
   int64_t id = -1;
-  std::string name;     // human name: the op's name location or kind_index
+  std::string name; // human name: the op's name location or kind_index
   LayerKind kind = LayerKind::kEltwise;
   std::vector<int64_t> inputs;  // tensor ids; order defined per kind
   std::vector<int64_t> outputs; // tensor ids
   nlohmann::json attrs = nlohmann::json::object();
-  int64_t flops = 0;  // floating point operations (a MAC counts 2)
-  int64_t bytes = 0;  // bytes read and written, each tensor once
-  int64_t params = 0; // weight elements read by this layer
-  std::string hash;   // 16 hex digits: see computeLayerHash
+  int64_t flops = 0;    // floating point operations (a MAC counts 2)
+  int64_t bytes = 0;    // bytes read and written, each tensor once
+  int64_t params = 0;   // weight elements read by this layer
+  std::string hash;     // 16 hex digits: see computeLayerHash
   std::string location; // source location in the model, for messages
 
   /// Typed attribute access; errors name the layer and the attribute.
@@ -97,9 +98,9 @@ struct Layer {
 };
 
 struct Plan {
-  std::string model;   // reference model name, e.g. "smallcnn"
-  std::string variant; // "reference" or the variant id
-  std::string source;  // file the plan was lowered from
+  std::string model;               // reference model name, e.g. "smallcnn"
+  std::string variant;             // "reference" or the variant id
+  std::string source;              // file the plan was lowered from
   std::vector<TensorDesc> tensors; // indexed by id: tensors[i].id == i
   std::vector<Layer> layers;       // in execution order: layers[i].id == i
   std::vector<int64_t> inputs;     // model input tensor ids
@@ -114,6 +115,7 @@ struct Plan {
 
   int64_t totalFlops() const;
   int64_t totalBytes() const;
+  /// Elements of all weight tensors (each counted once).
   int64_t totalParams() const;
 };
 

@@ -1,4 +1,5 @@
-//===- Protocol.h - Runner protocol messages (docs/RUNNER-PROTOCOL.md) -*- C++ -*-===//
+//===- Protocol.h - Runner protocol messages (docs/RUNNER-PROTOCOL.md) -*- C++
+//-*-===//
 //
 // The request and response objects of the runner protocol, version 1, and
 // their JSON forms. Both sides use these: runners to read requests and write
@@ -100,10 +101,10 @@ struct CheckResult {
 /// One measured execution target: a single layer or the whole model.
 struct Measurement {
   ResultStatus status = ResultStatus::kOk;
-  std::string reason;        // why skipped or failed
+  std::string reason; // why skipped or failed
   std::vector<double> samplesNs;
   SampleStats stats;
-  std::string stopReason;    // which stopping criterion ended sampling
+  std::string stopReason; // which stopping criterion ended sampling
 };
 
 struct LayerResult {
@@ -129,8 +130,8 @@ struct MeasureResponse {
 struct Request {
   int64_t id = 0;
   std::string type;
-  std::optional<Plan> plan;       // measure only
-  MeasureOptions options;         // measure only
+  std::optional<Plan> plan; // measure only
+  MeasureOptions options;   // measure only
 };
 
 nlohmann::json requestToJson(const Request &request);
@@ -146,9 +147,9 @@ struct ErrorInfo {
 struct Response {
   int64_t id = 0;
   std::string type;
-  std::optional<ErrorInfo> error;            // set: status "error"
-  std::optional<RunnerInfo> runner;          // hello and measure
-  std::optional<MeasureResponse> measure;    // measure
+  std::optional<ErrorInfo> error;         // set: status "error"
+  std::optional<RunnerInfo> runner;       // hello and measure
+  std::optional<MeasureResponse> measure; // measure
 };
 
 nlohmann::json responseToJson(const Response &response);

@@ -18,13 +18,13 @@ namespace goodhart {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidInput,  // malformed file, plan or request: the user's input is wrong
-  kUnsupported,   // valid input this backend or build cannot handle
-  kBackendError,  // the vendor library failed
-  kIoError,       // file or pipe I/O failed
-  kTimeout,       // a job ran past its time limit
-  kCrashed,       // a child process died
-  kInternal,      // a bug in goodhart
+  kInvalidInput, // malformed file, plan or request: the user's input is wrong
+  kUnsupported,  // valid input this backend or build cannot handle
+  kBackendError, // the vendor library failed
+  kIoError,      // file or pipe I/O failed
+  kTimeout,      // a job ran past its time limit
+  kCrashed,      // a child process died
+  kInternal,     // a bug in goodhart
 };
 
 const char *statusCodeName(StatusCode code);

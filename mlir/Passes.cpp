@@ -1,0 +1,78 @@
+//===- Passes.cpp - goodhart's mutation passes ----------------------------===//
+
+#include "mlir/Passes.h"
+
+#include "mlir/Mutations.h"
+#include "mlir/PlanLowering.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace goodhart {
+namespace {
+
+/// Sets one convolution's output channels (module pass: the layer may be in
+/// any function).
+struct SetChannelsPass
+    : public mlir::PassWrapper<SetChannelsPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetChannelsPass)
+
+  SetChannelsPass() = default;
+  SetChannelsPass(const SetChannelsPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-set-channels"; }
+  llvm::StringRef getDescription() const final {
+    return "Set the output channels of one convolution and of every "
+           "dimension tied to it";
+  }
+
+  void runOnOperation() override {
+    if (layer.empty() || channels <= 0) {
+      getOperation().emitError()
+          << "goodhart-set-channels needs layer=NAME and channels=N > 0";
+      return signalPassFailure();
+    }
+    for (auto func : getOperation().getOps<mlir::func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      for (auto &[op, name] : assignLayerNames(func))
+        if (name == layer) {
+          if (mlir::failed(setOutputChannels(func, layer, channels)))
+            signalPassFailure();
+          return;
+        }
+    }
+    getOperation().emitError() << "no layer named '" << layer << "'";
+    signalPassFailure();
+  }
+
+  Option<std::string> layer{*this, "layer",
+                            llvm::cl::desc("layer name (as in the plan)")};
+  Option<int64_t> channels{*this, "channels",
+                           llvm::cl::desc("new output channel count")};
+};
+
+struct RefineShapesPass
+    : public mlir::PassWrapper<RefineShapesPass,
+                               mlir::OperationPass<mlir::func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefineShapesPass)
+
+  llvm::StringRef getArgument() const final { return "goodhart-refine-shapes"; }
+  llvm::StringRef getDescription() const final {
+    return "Re-infer every result type from the operands, in order";
+  }
+  void runOnOperation() override {
+    if (mlir::failed(refineShapes(getOperation())))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void registerGoodhartPasses() {
+  mlir::PassRegistration<SetChannelsPass>();
+  mlir::PassRegistration<RefineShapesPass>();
+}
+
+} // namespace goodhart

@@ -1,0 +1,18 @@
+//===- Passes.h - goodhart's mutation passes --------------------*- C++ -*-===//
+//
+//   --goodhart-set-channels="layer=NAME channels=N"
+//   --goodhart-refine-shapes
+//
+//===----------------------------------------------------------------------===//
+#ifndef GOODHART_MLIR_PASSES_H
+#define GOODHART_MLIR_PASSES_H
+
+namespace goodhart {
+
+/// Registers goodhart's passes with MLIR's global pass registry (for
+/// goodhart-opt's command line).
+void registerGoodhartPasses();
+
+} // namespace goodhart
+
+#endif // GOODHART_MLIR_PASSES_H
