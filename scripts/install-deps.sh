@@ -11,8 +11,9 @@ packages=(
   # the libFuzzer driver.
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
   libclang-rt-22-dev
-  # Libraries.
-  libdnnl-dev libboost-program-options-dev libsqlite3-dev nlohmann-json3-dev
+  # Libraries (oneDNN's CMake config needs OpenCL: Debian builds it with
+  # the OpenCL GPU runtime).
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libboost-program-options-dev libsqlite3-dev nlohmann-json3-dev
   libfmt-dev libspdlog-dev
   # Tests and benchmarks.
   googletest libgtest-dev libbenchmark-dev

@@ -1,0 +1,281 @@
+//===- VariantGenerator.cpp - Equivalent variants of a reference model ----===//
+
+#include "generator/VariantGenerator.h"
+
+#include "generator/ChannelStrategy.h"
+#include "mlir/Mutations.h"
+#include "mlir/PlanLowering.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OperationSupport.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace goodhart {
+namespace {
+
+/// Collects the error diagnostics emitted while it lives, instead of
+/// printing them: a rejected proposal is data, not a user-facing error.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(mlir::MLIRContext *context)
+      : handler(context, [this](mlir::Diagnostic &diag) {
+          if (diag.getSeverity() == mlir::DiagnosticSeverity::Error) {
+            if (!messages.empty())
+              messages += "; ";
+            messages += diag.str();
+          }
+          return mlir::success();
+        }) {}
+  std::string messages;
+
+private:
+  mlir::ScopedDiagnosticHandler handler;
+};
+
+std::string printModule(mlir::ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  // Name locations carry the layer names: print them.
+  module->print(os, mlir::OpPrintingFlags().enableDebugInfo(
+                        /*enable=*/true, /*prettyForm=*/true));
+  return text;
+}
+
+std::string header(const GeneratorOptions &options, const Variant &variant,
+                   const std::string &model) {
+  std::string h;
+  llvm::raw_string_ostream os(h);
+  os << "// goodhart variant " << variant.id << " of " << model << "\n";
+  os << "// parent: " << (options.source.empty() ? model : options.source)
+     << "\n";
+  os << "// strategy: " << options.strategy << ", seed: " << options.seed
+     << "\n";
+  os << "// mutations:";
+  if (variant.mutations.empty())
+    os << " none";
+  for (const MutationSpec &m : variant.mutations)
+    os << " " << m.describe() << ";";
+  os << "\n";
+  os << llvm::format("// flops ratio: %.4f, params ratio: %.4f\n",
+                     variant.flopRatio, variant.paramRatio);
+  return h;
+}
+
+double ratio(int64_t a, int64_t b) {
+  return b == 0 ? 1.0 : static_cast<double>(a) / static_cast<double>(b);
+}
+
+std::string percent(double tolerance) {
+  return std::to_string(static_cast<int>(std::lround(tolerance * 100))) + "%";
+}
+
+/// Why `variant` is not equivalent to `reference`, or "" when it is.
+std::string checkEquivalence(const Plan &reference, const Variant &variant,
+                             const GeneratorOptions &options) {
+  const Plan &plan = variant.plan;
+  if (plan.layers.size() != reference.layers.size())
+    return "layer count " + std::to_string(plan.layers.size()) +
+           " != " + std::to_string(reference.layers.size());
+  for (size_t i = 0; i < plan.layers.size(); ++i)
+    if (plan.layers[i].kind != reference.layers[i].kind)
+      return "layer " + std::to_string(i) + " changed kind";
+  if (std::abs(variant.flopRatio - 1) > options.flopTolerance)
+    return llvm::formatv("FLOPs ratio {0:F3} is outside +-{1}",
+                         variant.flopRatio, percent(options.flopTolerance))
+        .str();
+  if (std::abs(variant.paramRatio - 1) > options.paramTolerance)
+    return llvm::formatv("parameter ratio {0:F3} is outside +-{1}",
+                         variant.paramRatio, percent(options.paramTolerance))
+        .str();
+  return "";
+}
+
+std::string fileStem(const Variant &v) { return v.id; }
+
+} // namespace
+
+std::vector<std::string> strategyNames() { return {"neighborhood"}; }
+
+std::string canonicalPlanHash(const Plan &plan) {
+  std::string all;
+  for (const Layer &layer : plan.layers)
+    all += layerSignature(plan, layer) + "\n";
+  return fnv1a64Hex(all);
+}
+
+StatusOr<Generation> generateVariants(mlir::ModuleOp module,
+                                      mlir::func::FuncOp entry,
+                                      const GeneratorOptions &options) {
+  if (options.strategy != "neighborhood")
+    return invalidInput("unknown strategy '" + options.strategy +
+                        "' (known: neighborhood)");
+  if (options.count < 0)
+    return invalidInput("--count must not be negative");
+
+  Generation gen;
+  gen.options = options;
+  const std::string model =
+      options.modelName.empty() ? entry.getSymName().str() : options.modelName;
+  LoweringOptions lowering{model, "reference", options.source};
+
+  {
+    DiagnosticCollector diags(module.getContext());
+    mlir::FailureOr<Plan> plan = lowerToPlan(entry, lowering);
+    if (mlir::failed(plan))
+      return invalidInput("reference model does not lower to a plan: " +
+                          diags.messages);
+    gen.reference.id = "reference";
+    gen.reference.plan = std::move(*plan);
+  }
+  const Plan &ref = gen.reference.plan;
+  gen.reference.canonicalHash = canonicalPlanHash(ref);
+  gen.reference.mlirText =
+      header(options, gen.reference, model) + printModule(module);
+
+  Rng rng(options.seed);
+  std::vector<MutationSpec> proposals =
+      proposeChannelMutations(findChannelSites(entry), rng);
+
+  std::map<std::string, std::string> seen{
+      {gen.reference.canonicalHash, "reference"}};
+  double closest = -1; // the proposal ratio nearest to the constraint
+  const std::string entryName = entry.getSymName().str();
+  for (const MutationSpec &spec : proposals) {
+    if (static_cast<int>(gen.variants.size()) >= options.count)
+      break;
+    mlir::OwningOpRef<mlir::ModuleOp> clone(module.clone());
+    auto func = clone->lookupSymbol<mlir::func::FuncOp>(entryName);
+    Variant variant;
+    variant.id = llvm::formatv("v{0:D3}", gen.variants.size() + 1).str();
+    variant.mutations = {spec};
+    DiagnosticCollector diags(module.getContext());
+    if (mlir::failed(applyMutation(func, spec))) {
+      gen.rejected.emplace_back(spec.describe(), diags.messages);
+      continue;
+    }
+    lowering.variant = variant.id;
+    mlir::FailureOr<Plan> plan = lowerToPlan(func, lowering);
+    if (mlir::failed(plan)) {
+      gen.rejected.emplace_back(spec.describe(),
+                                "does not lower: " + diags.messages);
+      continue;
+    }
+    variant.plan = std::move(*plan);
+    variant.flopRatio = ratio(variant.plan.totalFlops(), ref.totalFlops());
+    variant.paramRatio = ratio(variant.plan.totalParams(), ref.totalParams());
+    if (std::string why = checkEquivalence(ref, variant, options);
+        !why.empty()) {
+      double dist = std::abs(variant.flopRatio - 1);
+      if (closest < 0 || dist < std::abs(closest - 1))
+        closest = variant.flopRatio;
+      gen.rejected.emplace_back(spec.describe(), why);
+      continue;
+    }
+    variant.canonicalHash = canonicalPlanHash(variant.plan);
+    if (auto it = seen.find(variant.canonicalHash); it != seen.end()) {
+      gen.rejected.emplace_back(spec.describe(), "duplicate of " + it->second);
+      continue;
+    }
+    for (size_t i = 0; i < variant.plan.layers.size(); ++i)
+      if (variant.plan.layers[i].hash != ref.layers[i].hash)
+        variant.changedLayers.push_back(variant.plan.layers[i].name);
+    variant.plan.metadata = {{"seed", options.seed},
+                             {"strategy", options.strategy},
+                             {"parent", options.source}};
+    variant.plan.metadata["mutations"] = nlohmann::json::array();
+    for (const MutationSpec &m : variant.mutations)
+      variant.plan.metadata["mutations"].push_back(m.describe());
+    variant.mlirText = header(options, variant, model) + printModule(*clone);
+    seen.emplace(variant.canonicalHash, variant.id);
+    gen.variants.push_back(std::move(variant));
+  }
+
+  if (gen.variants.empty() && options.count > 0) {
+    std::string msg = "no variant satisfies the equivalence constraints "
+                      "(FLOPs within +-" +
+                      percent(options.flopTolerance) +
+                      ", parameters within +-" +
+                      percent(options.paramTolerance) + ") among " +
+                      std::to_string(proposals.size()) + " proposals";
+    if (closest >= 0)
+      msg +=
+          llvm::formatv("; closest FLOPs ratio reached: {0:F3}", closest).str();
+    return invalidInput(msg);
+  }
+  return gen;
+}
+
+nlohmann::json manifestToJson(const Generation &gen) {
+  auto variantJson = [](const Variant &v) {
+    nlohmann::json mutations = nlohmann::json::array();
+    for (const MutationSpec &m : v.mutations)
+      mutations.push_back(m.describe());
+    return nlohmann::json{{"id", v.id},
+                          {"mlir", fileStem(v) + ".mlir"},
+                          {"plan", fileStem(v) + ".plan.json"},
+                          {"mutations", mutations},
+                          {"flops", v.plan.totalFlops()},
+                          {"params", v.plan.totalParams()},
+                          {"flops_ratio", v.flopRatio},
+                          {"params_ratio", v.paramRatio},
+                          {"changed_layers", v.changedLayers},
+                          {"canonical_hash", v.canonicalHash}};
+  };
+  nlohmann::json variants = nlohmann::json::array();
+  for (const Variant &v : gen.variants)
+    variants.push_back(variantJson(v));
+  nlohmann::json rejected = nlohmann::json::array();
+  for (const auto &[what, why] : gen.rejected)
+    rejected.push_back({{"mutation", what}, {"reason", why}});
+  return {{"format", "goodhart.manifest"},
+          {"version", 1},
+          {"model", gen.reference.plan.model},
+          {"source", gen.options.source},
+          {"strategy", gen.options.strategy},
+          {"seed", gen.options.seed},
+          {"count", gen.options.count},
+          {"flop_tolerance", gen.options.flopTolerance},
+          {"param_tolerance", gen.options.paramTolerance},
+          {"reference", variantJson(gen.reference)},
+          {"variants", variants},
+          {"rejected", rejected}};
+}
+
+StatusOr<std::string> writeGeneration(const Generation &gen,
+                                      const std::string &outDir) {
+  std::error_code ec;
+  std::filesystem::create_directories(outDir, ec);
+  if (ec)
+    return Status(StatusCode::kIoError,
+                  outDir + ": cannot create directory: " + ec.message());
+  auto writeText = [&](const std::string &name,
+                       const std::string &text) -> Status {
+    std::string path = outDir + "/" + name;
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    if (!out)
+      return Status(StatusCode::kIoError, path + ": write failed");
+    return Status::ok();
+  };
+  std::vector<const Variant *> all{&gen.reference};
+  for (const Variant &v : gen.variants)
+    all.push_back(&v);
+  for (const Variant *v : all) {
+    GOODHART_RETURN_IF_ERROR(writeText(fileStem(*v) + ".mlir", v->mlirText));
+    GOODHART_RETURN_IF_ERROR(
+        writePlanFile(v->plan, outDir + "/" + fileStem(*v) + ".plan.json"));
+  }
+  GOODHART_RETURN_IF_ERROR(
+      writeText("manifest.json", manifestToJson(gen).dump(1) + "\n"));
+  return outDir + "/manifest.json";
+}
+
+} // namespace goodhart

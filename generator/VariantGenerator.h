@@ -1,0 +1,84 @@
+//===- VariantGenerator.h - Equivalent variants of a reference model -*- C++
+//-*-===//
+//
+// Clones the reference, applies proposed mutations, keeps the variants that
+// verify, lower to a plan and stay within the equivalence constraints (same
+// layer count and kinds, FLOPs and parameters within a tolerance), drops
+// duplicates by a canonical hash, and writes each variant as .mlir (with a
+// provenance header) and .plan.json, plus a manifest of them all.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GOODHART_GENERATOR_VARIANTGENERATOR_H
+#define GOODHART_GENERATOR_VARIANTGENERATOR_H
+
+#include "generator/Mutation.h"
+#include "generator/Rng.h"
+#include "runners/common/Plan.h"
+#include "runners/common/Status.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace goodhart {
+
+struct GeneratorOptions {
+  std::string strategy = "neighborhood";
+  int count = 6; // variants wanted
+  uint64_t seed = 1;
+  double flopTolerance = 0.10;  // |flops ratio - 1| at most
+  double paramTolerance = 0.10; // |params ratio - 1| at most
+  std::string modelName;        // plan.model; empty: entry function name
+  std::string source;           // reference file, for provenance
+};
+
+struct Variant {
+  std::string id; // "reference", "v001", ...
+  std::vector<MutationSpec> mutations;
+  Plan plan;
+  double flopRatio = 1;
+  double paramRatio = 1;
+  std::vector<std::string> changedLayers; // names whose problem changed
+  std::string canonicalHash;
+  std::string mlirText; // the module with a provenance header
+};
+
+struct Generation {
+  GeneratorOptions options;
+  Variant reference;
+  std::vector<Variant> variants;
+  /// Proposals that were not kept, with the reason ("FLOPs ratio 1.42 is
+  /// outside +-10%", "duplicate of v002", the mutation's error).
+  std::vector<std::pair<std::string, std::string>> rejected;
+};
+
+/// Lists the strategy names generateVariants accepts.
+std::vector<std::string> strategyNames();
+
+/// Generates up to options.count variants of `module`'s `entry` function.
+/// Fails (with a message naming the constraint and the closest ratio
+/// reached) when no proposal satisfies the constraints.
+StatusOr<Generation> generateVariants(mlir::ModuleOp module,
+                                      mlir::func::FuncOp entry,
+                                      const GeneratorOptions &options);
+
+/// Canonical hash of a plan: layer kinds, attributes and shapes in order,
+/// independent of names.
+std::string canonicalPlanHash(const Plan &plan);
+
+/// Writes DIR/<id>.mlir, DIR/<id>.plan.json for the reference and each
+/// variant, and DIR/manifest.json. Returns the manifest path.
+StatusOr<std::string> writeGeneration(const Generation &generation,
+                                      const std::string &outDir);
+
+/// The manifest object: options, and per variant its id, files, mutations,
+/// ratios, changed layers and hash.
+nlohmann::json manifestToJson(const Generation &generation);
+
+} // namespace goodhart
+
+#endif // GOODHART_GENERATOR_VARIANTGENERATOR_H

@@ -1,0 +1,97 @@
+//===- GenerateCommand.cpp - goodhart generate ----------------------------===//
+//
+// Writes the reference and its equivalent variants as .mlir and .plan.json
+// files with a manifest, deterministically for a given model, strategy and
+// seed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "generator/cli/CliSupport.h"
+#include "generator/cli/GeneratorCli.h"
+
+#include <iostream>
+
+namespace goodhart::cli {
+
+void addGeneratorOptions(po::options_description &options) {
+  options.add_options()("strategy",
+                        po::value<std::string>()->default_value("neighborhood"),
+                        "mutation strategy: neighborhood")(
+      "count", po::value<int>()->default_value(6),
+      "variants to generate")("seed", po::value<uint64_t>()->default_value(1),
+                              "seed of every random choice")(
+      "flop-tolerance", po::value<double>()->default_value(0.10),
+      "largest allowed |FLOPs ratio - 1| of a variant")(
+      "param-tolerance", po::value<double>()->default_value(0.10),
+      "largest allowed |parameter ratio - 1| of a variant");
+}
+
+GeneratorOptions readGeneratorOptions(const po::variables_map &vm,
+                                      const std::string &modelPath) {
+  GeneratorOptions options;
+  options.strategy = vm["strategy"].as<std::string>();
+  options.count = vm["count"].as<int>();
+  options.seed = vm["seed"].as<uint64_t>();
+  options.flopTolerance = vm["flop-tolerance"].as<double>();
+  options.paramTolerance = vm["param-tolerance"].as<double>();
+  options.modelName = modelNameFromPath(modelPath);
+  options.source = modelPath;
+  return options;
+}
+
+std::optional<Generation> generateForCli(const std::string &command,
+                                         const LoadedModel &model,
+                                         const GeneratorOptions &options) {
+  StatusOr<Generation> generation =
+      generateVariants(*model.module, model.entry, options);
+  if (!generation) {
+    printError(command, model.path + ": " + generation.status().message());
+    return std::nullopt;
+  }
+  return std::move(generation).value();
+}
+
+int runGenerate(const Args &args) {
+  po::options_description options("generate options");
+  options.add_options()("model", po::value<std::string>()->required(),
+                        "TOSA reference model (.mlir)")(
+      "out", po::value<std::string>()->required(), "output directory");
+  addGeneratorOptions(options);
+  addLoadOptions(options);
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  po::variables_map vm;
+  if (auto code = parseCommandLine(
+          "generate", "MODEL --out DIR [--strategy S] [--count N] [--seed K]",
+          options, positional, args, vm))
+    return *code;
+
+  const std::string path = vm["model"].as<std::string>();
+  std::optional<LoadedModel> model = loadModelForCli(path, readLoadOptions(vm));
+  if (!model)
+    return kExitFailure;
+  std::optional<Generation> generation =
+      generateForCli("generate", *model, readGeneratorOptions(vm, path));
+  if (!generation)
+    return kExitFailure;
+  StatusOr<std::string> manifest =
+      writeGeneration(*generation, vm["out"].as<std::string>());
+  if (!manifest) {
+    printError("generate", manifest.status().message());
+    return kExitFailure;
+  }
+  for (const Variant &v : generation->variants) {
+    std::cout << v.id << "  ";
+    for (const MutationSpec &m : v.mutations)
+      std::cout << m.describe() << " ";
+    std::cout << llvm::formatv("FLOPs x{0:F3}  params x{1:F3}\n", v.flopRatio,
+                               v.paramRatio)
+                     .str();
+  }
+  std::cout << generation->variants.size() << " variants ("
+            << generation->rejected.size() << " proposals rejected), manifest "
+            << *manifest << "\n";
+  return kExitOk;
+}
+
+} // namespace goodhart::cli

@@ -1,0 +1,72 @@
+//===- Main.cpp - The goodhart command line ---------------------*- C++ -*-===//
+//
+// goodhart SUBCOMMAND [options]; every subcommand has --help.
+//
+//===----------------------------------------------------------------------===//
+
+#include "generator/cli/Commands.h"
+
+#include "generator/cli/GoodhartVersion.h"
+
+#include <cstring>
+#include <iostream>
+
+namespace goodhart::cli {
+
+const std::vector<CommandInfo> &commands() {
+  static const std::vector<CommandInfo> kCommands = {
+      {"inspect", "load a model and print its layers, FLOPs, bytes, params",
+       runInspect},
+      {"generate", "write equivalent variants of a model, with their plans",
+       runGenerate},
+  };
+  return kCommands;
+}
+
+namespace {
+
+void printUsage(std::ostream &os) {
+  os << "usage: goodhart [--version] [--help] COMMAND [options]\n\n"
+        "goodhart mutates reference models into shape-equivalent variants,\n"
+        "measures them on vendor backends and flags throughput per FLOP that\n"
+        "drops off outside the benchmarked model.\n\ncommands:\n";
+  for (const CommandInfo &c : commands())
+    os << "  " << c.name << std::string(10 - std::strlen(c.name), ' ')
+       << c.summary << "\n";
+  os << "\nRun 'goodhart COMMAND --help' for a command's options.\n";
+}
+
+void printVersion() {
+  std::cout << "goodhart " << GOODHART_VERSION << "\n"
+            << "MLIR " << GOODHART_MLIR_VERSION << "\n"
+            << "oneDNN " << GOODHART_ONEDNN_VERSION
+            << " (goodhart-runner-onednn)\n"
+            << "cuDNN runner " << (GOODHART_CUDNN_BUILT ? "built" : "not built")
+            << "\n";
+}
+
+} // namespace
+} // namespace goodhart::cli
+
+int main(int argc, char **argv) {
+  using namespace goodhart::cli;
+  if (argc < 2) {
+    printUsage(std::cerr);
+    return kExitUsage;
+  }
+  std::string first = argv[1];
+  if (first == "--version" || first == "version") {
+    printVersion();
+    return kExitOk;
+  }
+  if (first == "--help" || first == "-h" || first == "help") {
+    printUsage(std::cout);
+    return kExitOk;
+  }
+  for (const CommandInfo &c : commands())
+    if (first == c.name)
+      return c.run(Args(argv + 2, argv + argc));
+  std::cerr << "goodhart: unknown command '" << first << "'\n";
+  printUsage(std::cerr);
+  return kExitUsage;
+}

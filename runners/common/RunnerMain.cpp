@@ -1,0 +1,273 @@
+//===- RunnerMain.cpp - The protocol loop every runner shares -------------===//
+//
+// A runner's stdout carries protocol lines only: at start the real stdout is
+// kept for the protocol and file descriptor 1 is pointed at stderr, so
+// whatever a vendor library prints cannot corrupt the stream.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runners/common/Backend.h"
+
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace goodhart {
+
+MeasureResponse measurePlan(Backend &backend, const Plan &plan,
+                            const MeasureOptions &options) {
+  MeasureResponse response;
+  response.runner = backend.info();
+  if (options.mode != MeasureMode::kModel) {
+    for (const Layer &layer : plan.layers) {
+      if (!options.layers.empty() &&
+          std::find(options.layers.begin(), options.layers.end(), layer.id) ==
+              options.layers.end())
+        continue;
+      LayerResult result = backend.measureLayer(plan, layer, options);
+      result.id = layer.id;
+      result.hash = layer.hash;
+      response.layers.push_back(std::move(result));
+    }
+  }
+  if (options.mode != MeasureMode::kLayers)
+    response.model = backend.measureModel(plan, options);
+  return response;
+}
+
+namespace {
+
+namespace po = boost::program_options;
+
+/// Writes protocol lines to the saved stdout.
+class ProtocolWriter {
+public:
+  explicit ProtocolWriter(int fd) : out(fdopen(fd, "w")) {}
+  ~ProtocolWriter() {
+    if (out)
+      fclose(out);
+  }
+  void write(const Response &response) {
+    std::string line = responseToJson(response).dump() + "\n";
+    fwrite(line.data(), 1, line.size(), out);
+    fflush(out);
+  }
+
+private:
+  FILE *out;
+};
+
+Response errorResponse(int64_t id, const std::string &type,
+                       const std::string &code, const std::string &message) {
+  Response r;
+  r.id = id;
+  r.type = type.empty() ? "error" : type;
+  r.error = ErrorInfo{code, message};
+  return r;
+}
+
+std::string wireCode(StatusCode code) {
+  switch (code) {
+  case StatusCode::kInvalidInput:
+    return "invalid_input";
+  case StatusCode::kUnsupported:
+    return "unsupported";
+  case StatusCode::kBackendError:
+    return "backend_error";
+  default:
+    return "internal";
+  }
+}
+
+/// Lazily initializes the backend once and remembers a failure.
+class BackendHolder {
+public:
+  explicit BackendHolder(const BackendFactory &factory) : factory(factory) {}
+  Backend *get(Status &status) {
+    if (!initialized) {
+      initialized = true;
+      backend = factory();
+      initStatus = backend ? backend->initialize()
+                           : Status(StatusCode::kInternal, "no backend");
+    }
+    status = initStatus;
+    return initStatus.isOk() ? backend.get() : nullptr;
+  }
+
+private:
+  const BackendFactory &factory;
+  std::unique_ptr<Backend> backend;
+  Status initStatus;
+  bool initialized = false;
+};
+
+int serve(const BackendFactory &factory, int protocolFd) {
+  ProtocolWriter writer(protocolFd);
+  BackendHolder holder(factory);
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty())
+      continue;
+    nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
+    if (json.is_discarded()) {
+      writer.write(errorResponse(0, "", "invalid_input",
+                                 "request is not a JSON object"));
+      continue;
+    }
+    int64_t id = json.is_object() ? json.value("id", int64_t(0)) : 0;
+    std::string type = json.is_object() ? json.value("type", "") : "";
+    StatusOr<Request> request = requestFromJson(json);
+    if (!request) {
+      writer.write(errorResponse(id, type, wireCode(request.status().code()),
+                                 request.status().message()));
+      continue;
+    }
+    Response response;
+    response.id = request->id;
+    response.type = request->type;
+    if (request->type == "shutdown") {
+      writer.write(response);
+      return kRunnerExitOk;
+    }
+    Status status;
+    Backend *backend = holder.get(status);
+    if (!backend) {
+      writer.write(errorResponse(
+          request->id, request->type,
+          status.code() == StatusCode::kUnsupported ? "unavailable"
+                                                    : wireCode(status.code()),
+          status.message()));
+      continue;
+    }
+    response.runner = backend->info();
+    if (request->type == "measure") {
+      try {
+        response.measure =
+            measurePlan(*backend, *request->plan, request->options);
+      } catch (const std::exception &e) {
+        response = errorResponse(request->id, request->type, "internal",
+                                 std::string("backend threw: ") + e.what());
+      }
+    }
+    writer.write(response);
+  }
+  return kRunnerExitOk;
+}
+
+int batch(const BackendFactory &factory, const std::vector<std::string> &plans,
+          const std::string &optionsPath, const std::string &outPath,
+          const char *argv0) {
+  MeasureOptions options;
+  if (!optionsPath.empty()) {
+    std::ifstream in(optionsPath);
+    nlohmann::json json = nlohmann::json::parse(in, nullptr, false);
+    if (!in.is_open() || json.is_discarded()) {
+      std::cerr << argv0 << ": " << optionsPath
+                << ": cannot read JSON options\n";
+      return kRunnerExitBadInput;
+    }
+    auto parsed = MeasureOptions::fromJson(json);
+    if (!parsed) {
+      std::cerr << argv0 << ": " << optionsPath << ": "
+                << parsed.status().message() << "\n";
+      return kRunnerExitBadInput;
+    }
+    options = *parsed;
+  }
+  std::vector<Plan> loaded;
+  for (const std::string &path : plans) {
+    auto plan = readPlanFile(path);
+    if (!plan) {
+      std::cerr << argv0 << ": " << plan.status().message() << "\n";
+      return kRunnerExitBadInput;
+    }
+    loaded.push_back(std::move(plan).value());
+  }
+  BackendHolder holder(factory);
+  Status status;
+  Backend *backend = holder.get(status);
+  if (!backend) {
+    std::cerr << argv0 << ": backend unavailable: " << status.message()
+              << "\n";
+    return kRunnerExitUnavailable;
+  }
+  std::ofstream out(outPath);
+  if (!out) {
+    std::cerr << argv0 << ": " << outPath << ": cannot write\n";
+    return kRunnerExitUsage;
+  }
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    Response response;
+    response.id = static_cast<int64_t>(i + 1);
+    response.type = "measure";
+    response.runner = backend->info();
+    response.measure = measurePlan(*backend, loaded[i], options);
+    nlohmann::json line = responseToJson(response);
+    line["plan_file"] = plans[i];
+    line["plan"] = planToJson(loaded[i]);
+    out << line.dump() << "\n" << std::flush;
+    std::cerr << argv0 << ": measured " << plans[i] << "\n";
+  }
+  return kRunnerExitOk;
+}
+
+} // namespace
+
+int runnerMain(int argc, char **argv, const BackendFactory &factory) {
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show this help")("version", "print versions")(
+      "serve", "speak the runner protocol on stdin/stdout")(
+      "plan", po::value<std::vector<std::string>>(),
+      "batch mode: a plan file to measure (repeatable)")(
+      "options", po::value<std::string>()->default_value(""),
+      "batch mode: measurement options (JSON)")(
+      "out", po::value<std::string>()->default_value(""),
+      "batch mode: results file (JSON Lines)");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error &e) {
+    std::cerr << argv[0] << ": " << e.what() << "\n" << desc << "\n";
+    return kRunnerExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: " << argv[0]
+              << " --serve | --plan FILE... [--options FILE] --out FILE\n"
+              << "Speaks goodhart runner protocol " << kProtocolVersion
+              << " (docs/RUNNER-PROTOCOL.md).\n\n"
+              << desc << "\n";
+    return kRunnerExitOk;
+  }
+  if (vm.count("version")) {
+    auto backend = factory();
+    RunnerInfo info = backend->info();
+    std::cout << info.name << " runner " << info.runnerVersion << ", "
+              << info.library << " " << info.libraryVersion << ", protocol "
+              << kProtocolVersion << "\n";
+    return kRunnerExitOk;
+  }
+  if (vm.count("serve")) {
+    // Keep the real stdout for protocol lines; send fd 1 to stderr.
+    int protocolFd = dup(STDOUT_FILENO);
+    dup2(STDERR_FILENO, STDOUT_FILENO);
+    return serve(factory, protocolFd);
+  }
+  if (vm.count("plan")) {
+    if (vm["out"].as<std::string>().empty()) {
+      std::cerr << argv[0] << ": batch mode needs --out FILE\n";
+      return kRunnerExitUsage;
+    }
+    return batch(factory, vm["plan"].as<std::vector<std::string>>(),
+                 vm["options"].as<std::string>(), vm["out"].as<std::string>(),
+                 argv[0]);
+  }
+  std::cerr << argv[0] << ": give --serve or --plan FILE --out FILE\n"
+            << desc << "\n";
+  return kRunnerExitUsage;
+}
+
+} // namespace goodhart

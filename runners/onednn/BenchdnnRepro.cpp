@@ -1,0 +1,138 @@
+//===- BenchdnnRepro.cpp - benchdnn problem lines for plan layers ---------===//
+//
+// benchdnn (oneDNN's own benchmark) reads problems as one line per driver,
+// documented in oneDNN's tests/benchdnn/doc: e.g.
+//   --conv --dir=FWD_I --dt=f32:f32:f32 g1mb1ic64ih56iw56oc64oh56ow56kh3kw3sh1sw1ph1pw1dh0dw0
+// Dimensions are given in NCHW order; benchdnn derives the right/bottom
+// padding from the output size, so asymmetric TOSA padding is reproduced.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runners/onednn/OneDnnPrimitives.h"
+
+#include <sstream>
+
+namespace goodhart::onednn {
+namespace {
+
+std::string dt(const TensorDesc &t) {
+  switch (t.dtype) {
+  case DType::kF32:
+    return "f32";
+  case DType::kBF16:
+    return "bf16";
+  case DType::kF16:
+    return "f16";
+  case DType::kI32:
+    return "s32";
+  case DType::kI8:
+    return "s8";
+  default:
+    return "undef";
+  }
+}
+
+std::string dimsX(const TensorDesc &t) {
+  dnnl::memory::dims dims = logicalDims(t);
+  std::string s;
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(dims[i]);
+  return s;
+}
+
+std::string tagOf(const TensorDesc &t) {
+  static const char *kTags[] = {"", "a", "ab", "abc", "acdb", "abcde"};
+  return t.shape.size() < 6 ? kTags[t.shape.size()] : "any";
+}
+
+} // namespace
+
+std::string benchdnnLine(const Plan &plan, const Layer &layer) {
+  std::ostringstream os;
+  auto tensor = [&](size_t i) -> const TensorDesc & {
+    return plan.tensor(layer.inputs[i]);
+  };
+  const TensorDesc &out = plan.tensor(layer.outputs[0]);
+  switch (layer.kind) {
+  case LayerKind::kConv2d: {
+    auto s = layer.getInts("stride", 2), p = layer.getInts("pad", 4),
+         d = layer.getInts("dilation", 2);
+    auto g = layer.getInt("groups");
+    if (!s || !p || !d || !g)
+      return "";
+    const TensorDesc &src = tensor(0), &wei = tensor(1);
+    os << "--conv --dir=FWD_I --dt=" << dt(src) << ":" << dt(wei) << ":"
+       << dt(out) << " --stag=any --wtag=any --dtag=any"
+       << " g" << *g << "mb" << src.shape[0] << "ic" << src.shape[3] << "ih"
+       << src.shape[1] << "iw" << src.shape[2] << "oc" << out.shape[3] << "oh"
+       << out.shape[1] << "ow" << out.shape[2] << "kh" << wei.shape[1] << "kw"
+       << wei.shape[2] << "sh" << (*s)[0] << "sw" << (*s)[1] << "ph"
+       << (*p)[0] << "pw" << (*p)[2] << "dh" << (*d)[0] - 1 << "dw"
+       << (*d)[1] - 1 << "n\"" << layer.name << "\"";
+    return os.str();
+  }
+  case LayerKind::kPool2d: {
+    auto k = layer.getInts("kernel", 2), s = layer.getInts("stride", 2),
+         p = layer.getInts("pad", 4);
+    if (!k || !s || !p)
+      return "";
+    const TensorDesc &src = tensor(0);
+    os << "--pool --dir=FWD_I --dt=" << dt(src) << " --tag=acdb --alg="
+       << (layer.attrs.value("algorithm", "") == "max" ? "max" : "avg_np")
+       << " mb" << src.shape[0] << "ic" << src.shape[3] << "ih"
+       << src.shape[1] << "iw" << src.shape[2] << "oh" << out.shape[1]
+       << "ow" << out.shape[2] << "kh" << (*k)[0] << "kw" << (*k)[1] << "sh"
+       << (*s)[0] << "sw" << (*s)[1] << "ph" << (*p)[0] << "pw" << (*p)[2]
+       << "n\"" << layer.name << "\"";
+    return os.str();
+  }
+  case LayerKind::kMatMul:
+    os << "--matmul --dt=" << dt(tensor(0)) << ":" << dt(tensor(1)) << ":"
+       << dt(out) << " --wtag=any " << dimsX(tensor(0)) << ":"
+       << dimsX(tensor(1)) << "n\"" << layer.name << "\"";
+    return os.str();
+  case LayerKind::kEltwise: {
+    std::string op = layer.attrs.value("op", "");
+    static const std::pair<const char *, const char *> kAlgs[] = {
+        {"relu", "relu"},         {"clamp", "clip"},
+        {"sigmoid", "logistic"},  {"tanh", "tanh"},
+        {"exp", "exp"},           {"log", "log"},
+        {"abs", "abs"},           {"gelu_erf", "gelu_erf"},
+        {"gelu_tanh", "gelu_tanh"}, {"silu", "swish"}};
+    for (auto [name, alg] : kAlgs)
+      if (op == name) {
+        os << "--eltwise --dir=FWD_I --dt=" << dt(tensor(0))
+           << " --tag=" << tagOf(tensor(0)) << " --alg=" << alg;
+        if (op == "clamp")
+          os << " --alpha=" << layer.attrs.value("alpha", 0.0)
+             << " --beta=" << layer.attrs.value("beta", 0.0);
+        if (op == "silu")
+          os << " --alpha=1";
+        os << " " << dimsX(tensor(0));
+        return os.str();
+      }
+    return "";
+  }
+  case LayerKind::kBinary: {
+    std::string op = layer.attrs.value("op", "");
+    if (op == "pow")
+      return "";
+    os << "--binary --sdt=" << dt(tensor(0)) << ":" << dt(tensor(1))
+       << " --ddt=" << dt(out) << " --stag=" << tagOf(tensor(0)) << ":"
+       << tagOf(tensor(1)) << " --alg=" << op << " " << dimsX(tensor(0))
+       << ":" << dimsX(tensor(1));
+    return os.str();
+  }
+  case LayerKind::kReduce: {
+    std::string op = layer.attrs.value("op", "");
+    os << "--reduction --sdt=" << dt(tensor(0)) << " --ddt=" << dt(out)
+       << " --alg=" << (op == "prod" ? "mul" : op) << " " << dimsX(tensor(0))
+       << ":" << dimsX(out);
+    return os.str();
+  }
+  default:
+    return "";
+  }
+}
+
+} // namespace goodhart::onednn

@@ -1,0 +1,264 @@
+//===- OneDnnBackend.cpp - The oneDNN 2.6 backend -------------------------===//
+
+#include "runners/onednn/OneDnnBackend.h"
+
+#include "runners/common/DataFill.h"
+#include "runners/common/Harness.h"
+#include "runners/onednn/OneDnnPrimitives.h"
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <omp.h>
+#include <unordered_map>
+
+namespace goodhart::onednn {
+namespace {
+
+constexpr const char *kRunnerVersion = "0.1.0";
+
+std::string cpuModelName() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) {
+      size_t colon = line.find(':');
+      if (colon != std::string::npos)
+        return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  return "unknown CPU";
+}
+
+/// A memory of `desc` holding tensor `id`'s seeded values: filled plain in
+/// f32, then reordered (layout and type) into `desc`.
+dnnl::memory seededMemory(const dnnl::engine &engine, dnnl::stream &stream,
+                          const Plan &plan, int64_t id,
+                          const dnnl::memory::desc &desc, uint64_t seed) {
+  const TensorDesc &t = plan.tensor(id);
+  std::vector<float> values = seededTensorData(plan, id, seed);
+  TensorDesc f32 = t;
+  f32.dtype = DType::kF32;
+  dnnl::memory::desc plain = plainDesc(f32);
+  if (plain.get_size() != values.size() * sizeof(float) ||
+      desc.dims() != plain.dims()) {
+    // Grouped weights or a bias broadcast: same element count, other dims.
+    plain = dnnl::memory::desc(desc.dims(), dnnl::memory::data_type::f32,
+                               desc.dims().size() == 5
+                                   ? dnnl::memory::format_tag::gohwi
+                               : desc.dims().size() == 4
+                                   ? dnnl::memory::format_tag::ohwi
+                                   : dnnl::memory::format_tag::a);
+  }
+  dnnl::memory source(plain, engine, values.data());
+  dnnl::memory target(desc, engine);
+  dnnl::reorder(source, target).execute(stream, source, target);
+  stream.wait();
+  return target;
+}
+
+double timeOnce(const std::function<void()> &work) {
+  auto start = std::chrono::steady_clock::now();
+  work();
+  return std::chrono::duration<double, std::nano>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+Measurement skipped(const std::string &reason) {
+  Measurement m;
+  m.status = ResultStatus::kSkipped;
+  m.reason = reason;
+  return m;
+}
+
+} // namespace
+
+std::string effectiveIsaName() {
+  switch (dnnl::get_effective_cpu_isa()) {
+  case dnnl::cpu_isa::sse41:
+    return "sse41";
+  case dnnl::cpu_isa::avx:
+    return "avx";
+  case dnnl::cpu_isa::avx2:
+    return "avx2";
+  case dnnl::cpu_isa::avx2_vnni:
+    return "avx2_vnni";
+  case dnnl::cpu_isa::avx512_core:
+    return "avx512_core";
+  case dnnl::cpu_isa::avx512_core_vnni:
+    return "avx512_core_vnni";
+  case dnnl::cpu_isa::avx512_core_bf16:
+    return "avx512_core_bf16";
+  case dnnl::cpu_isa::avx512_core_amx:
+    return "avx512_core_amx";
+  default:
+    return "all";
+  }
+}
+
+Status OneDnnBackend::initialize() {
+  try {
+    engine = dnnl::engine(dnnl::engine::kind::cpu, 0);
+    stream = dnnl::stream(engine);
+  } catch (const dnnl::error &e) {
+    return unsupported(std::string("oneDNN CPU engine: ") + e.what());
+  }
+  return Status::ok();
+}
+
+RunnerInfo OneDnnBackend::info() const {
+  RunnerInfo info;
+  const dnnl_version_t *v = dnnl_version();
+  info.name = "onednn";
+  info.runnerVersion = kRunnerVersion;
+  info.library = "oneDNN";
+  info.libraryVersion = std::to_string(v->major) + "." +
+                        std::to_string(v->minor) + "." +
+                        std::to_string(v->patch);
+  info.device = cpuModelName();
+  info.isa = effectiveIsaName();
+  info.threads = omp_get_max_threads();
+  info.kinds = {"conv2d", "matmul",  "pool2d",    "eltwise", "binary",
+                "reshape", "reduce", "softmax", "transpose", "cast",
+                "concat"};
+  info.dtypes = {"f32", "bf16", "f16", "i32", "i8"};
+  info.extra["library_hash"] = v->hash ? v->hash : "";
+  info.extra["cpu_runtime"] = "OpenMP";
+  return info;
+}
+
+LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
+                                        const MeasureOptions &options) {
+  LayerResult result;
+  result.id = layer.id;
+  result.hash = layer.hash;
+  result.repro = benchdnnLine(plan, layer);
+  result.check.verdict = CheckVerdict::kSkipped;
+  result.check.reason = "no float64 reference in this runner yet";
+  if (options.threads > 0)
+    omp_set_num_threads(options.threads);
+  StatusOr<BuiltLayer> built = buildLayer(engine, plan, layer, Layout::kAny);
+  if (!built) {
+    result.measurement = skipped(built.status().message());
+    return result;
+  }
+  if (built->isView) {
+    result.impl = "view";
+    result.measurement = skipped("view: a reshape moves no data");
+    return result;
+  }
+  result.impl = built->impl;
+  try {
+    std::unordered_map<int, dnnl::memory> args;
+    for (const BuiltLayer::Arg &arg : built->args)
+      args[arg.dnnlArg] =
+          arg.tensorId == layer.outputs[0]
+              ? dnnl::memory(arg.desc, engine)
+              : seededMemory(engine, stream, plan, arg.tensorId, arg.desc,
+                             options.seed);
+    std::unique_ptr<CacheFlusher> flusher;
+    if (options.coldCache)
+      flusher = std::make_unique<CacheFlusher>();
+    result.measurement = runMeasurement(
+        [&]() -> StatusOr<double> {
+          return timeOnce([&] {
+            built->primitive.execute(stream, args);
+            stream.wait();
+          });
+        },
+        options, [&] {
+          if (flusher)
+            flusher->flush();
+        });
+  } catch (const dnnl::error &e) {
+    result.measurement.status = ResultStatus::kError;
+    result.measurement.reason =
+        layer.describe() + ": oneDNN execution failed: " + e.what();
+  }
+  return result;
+}
+
+ModelResult OneDnnBackend::measureModel(const Plan &plan,
+                                        const MeasureOptions &options) {
+  ModelResult result;
+  if (options.threads > 0)
+    omp_set_num_threads(options.threads);
+  try {
+    // One buffer per tensor in its plain (row-major) layout; a reshape's
+    // output shares its input's buffer.
+    std::vector<std::shared_ptr<std::vector<char>>> buffers(
+        plan.tensors.size());
+    for (const TensorDesc &t : plan.tensors) {
+      if (!toDnnlType(t.dtype)) {
+        result.measurement = skipped("tensor '" + t.name + "' has type " +
+                                     std::string(dtypeName(t.dtype)));
+        return result;
+      }
+      if (t.role == TensorRole::kActivation &&
+          plan.layers[plan.producerOf(t.id)].kind == LayerKind::kReshape)
+        continue;
+      buffers[t.id] =
+          std::make_shared<std::vector<char>>(plainDesc(t).get_size());
+      if (t.role != TensorRole::kActivation) {
+        dnnl::memory filled = seededMemory(engine, stream, plan, t.id,
+                                           plainDesc(t), options.seed);
+        std::memcpy(buffers[t.id]->data(), filled.get_data_handle(),
+                    buffers[t.id]->size());
+      }
+    }
+    struct Step {
+      BuiltLayer built;
+      std::unordered_map<int, dnnl::memory> args;
+    };
+    std::vector<Step> steps;
+    std::vector<dnnl::memory> keepAlive;
+    for (const Layer &layer : plan.layers) {
+      StatusOr<BuiltLayer> built =
+          buildLayer(engine, plan, layer, Layout::kPlain);
+      if (!built) {
+        result.measurement = skipped(built.status().message());
+        return result;
+      }
+      if (built->isView) {
+        buffers[layer.outputs[0]] = buffers[layer.inputs[0]];
+        continue;
+      }
+      Step step{std::move(*built), {}};
+      for (const BuiltLayer::Arg &arg : step.built.args) {
+        const TensorDesc &t = plan.tensor(arg.tensorId);
+        if (t.role == TensorRole::kWeight && arg.desc != plainDesc(t)) {
+          // Weights in the primitive's preferred layout, reordered once,
+          // outside the timing, as inference frameworks do.
+          keepAlive.push_back(seededMemory(engine, stream, plan, t.id,
+                                           arg.desc, options.seed));
+          step.args[arg.dnnlArg] = keepAlive.back();
+          continue;
+        }
+        step.args[arg.dnnlArg] =
+            dnnl::memory(arg.desc, engine, buffers[arg.tensorId]->data());
+      }
+      steps.push_back(std::move(step));
+    }
+    std::unique_ptr<CacheFlusher> flusher;
+    if (options.coldCache)
+      flusher = std::make_unique<CacheFlusher>();
+    result.measurement = runMeasurement(
+        [&]() -> StatusOr<double> {
+          return timeOnce([&] {
+            for (Step &step : steps)
+              step.built.primitive.execute(stream, step.args);
+            stream.wait();
+          });
+        },
+        options, [&] {
+          if (flusher)
+            flusher->flush();
+        });
+  } catch (const dnnl::error &e) {
+    result.measurement.status = ResultStatus::kError;
+    result.measurement.reason =
+        std::string("oneDNN failed running the model: ") + e.what();
+  }
+  return result;
+}
+
+} // namespace goodhart::onednn

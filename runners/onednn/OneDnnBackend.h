@@ -1,0 +1,32 @@
+//===- OneDnnBackend.h - The oneDNN 2.6 backend -----------------*- C++ -*-===//
+#ifndef GOODHART_RUNNERS_ONEDNN_ONEDNNBACKEND_H
+#define GOODHART_RUNNERS_ONEDNN_ONEDNNBACKEND_H
+
+#include "runners/common/Backend.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <memory>
+
+namespace goodhart::onednn {
+
+class OneDnnBackend final : public Backend {
+public:
+  Status initialize() override;
+  RunnerInfo info() const override;
+  LayerResult measureLayer(const Plan &plan, const Layer &layer,
+                           const MeasureOptions &options) override;
+  ModelResult measureModel(const Plan &plan,
+                           const MeasureOptions &options) override;
+
+private:
+  dnnl::engine engine;
+  dnnl::stream stream;
+};
+
+/// "avx512_core_bf16" for the ISA oneDNN dispatches to on this CPU.
+std::string effectiveIsaName();
+
+} // namespace goodhart::onednn
+
+#endif // GOODHART_RUNNERS_ONEDNN_ONEDNNBACKEND_H

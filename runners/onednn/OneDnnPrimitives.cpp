@@ -1,0 +1,388 @@
+//===- OneDnnPrimitives.cpp - Plan layers as oneDNN 2.6 primitives --------===//
+
+#include "runners/onednn/OneDnnPrimitives.h"
+
+#include <map>
+#include <numeric>
+
+namespace goodhart::onednn {
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+using tag = memory::format_tag;
+
+/// NHWC axis → oneDNN logical (NCHW) axis, for rank-4 tensors.
+int64_t logicalAxis(const TensorDesc &t, int64_t axis) {
+  static const int64_t kNhwcToNchw[4] = {0, 2, 3, 1};
+  return t.shape.size() == 4 ? kNhwcToNchw[axis] : axis;
+}
+
+Status skip(const Layer &layer, const std::string &why) {
+  return unsupported(layer.describe() + ": " + why);
+}
+
+memory::desc describe(const TensorDesc &t, Layout layout) {
+  if (layout == Layout::kAny)
+    return memory::desc(logicalDims(t), *toDnnlType(t.dtype), tag::any);
+  return plainDesc(t);
+}
+
+template <typename PrimitiveDesc, typename Primitive>
+BuiltLayer finish(const PrimitiveDesc &pd,
+                  std::vector<BuiltLayer::Arg> args) {
+  BuiltLayer built;
+  built.primitive = Primitive(pd);
+  built.impl = pd.impl_info_str();
+  built.args = std::move(args);
+  return built;
+}
+
+StatusOr<BuiltLayer> buildConv(const dnnl::engine &engine, const Plan &plan,
+                               const Layer &layer, Layout layout) {
+  auto stride = layer.getInts("stride", 2);
+  auto pad = layer.getInts("pad", 4);
+  auto dilation = layer.getInts("dilation", 2);
+  auto groups = layer.getInt("groups");
+  for (const Status *s :
+       {&stride.status(), &pad.status(), &dilation.status(), &groups.status()})
+    if (!s->isOk())
+      return *s;
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  const TensorDesc &wei = plan.tensor(layer.inputs[1]);
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
+  if (src.shape.size() != 4 || wei.shape.size() != 4 || dst.shape.size() != 4)
+    return invalidInput(layer.describe() + ": conv2d needs rank-4 tensors");
+  const int64_t g = *groups;
+  const int64_t oc = wei.shape[0], kh = wei.shape[1], kw = wei.shape[2],
+                icg = wei.shape[3];
+  if (g < 1 || oc % g)
+    return invalidInput(layer.describe() + ": groups does not divide OC");
+  memory::dims weiDims = g == 1 ? memory::dims{oc, icg, kh, kw}
+                                : memory::dims{g, oc / g, icg, kh, kw};
+  auto weiType = *toDnnlType(wei.dtype);
+  memory::desc weiDesc(weiDims, weiType, tag::any);
+  memory::desc srcDesc = describe(src, layout), dstDesc = describe(dst, layout);
+  bool hasBias = layer.inputs.size() > 2;
+  memory::desc biasDesc;
+  if (hasBias) {
+    // The plan's bias may be a broadcast [1]; oneDNN wants [OC].
+    biasDesc = memory::desc({oc}, *toDnnlType(plan.tensor(layer.inputs[2]).dtype),
+                            tag::a);
+    if (plan.tensor(layer.inputs[2]).numElements() != oc)
+      return skip(layer, "bias of size " +
+                             std::to_string(plan.tensor(layer.inputs[2])
+                                                .numElements()) +
+                             " is not per output channel");
+  }
+  memory::dims strides = {(*stride)[0], (*stride)[1]};
+  memory::dims dilates = {(*dilation)[0] - 1, (*dilation)[1] - 1};
+  memory::dims padL = {(*pad)[0], (*pad)[2]}, padR = {(*pad)[1], (*pad)[3]};
+  auto desc = hasBias
+                  ? dnnl::convolution_forward::desc(
+                        prop_kind::forward_inference,
+                        algorithm::convolution_direct, srcDesc, weiDesc,
+                        biasDesc, dstDesc, strides, dilates, padL, padR)
+                  : dnnl::convolution_forward::desc(
+                        prop_kind::forward_inference,
+                        algorithm::convolution_direct, srcDesc, weiDesc,
+                        dstDesc, strides, dilates, padL, padR);
+  dnnl::convolution_forward::primitive_desc pd(desc, engine);
+  std::vector<BuiltLayer::Arg> args = {
+      {DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
+      {DNNL_ARG_WEIGHTS, layer.inputs[1], pd.weights_desc()}};
+  if (hasBias)
+    args.push_back({DNNL_ARG_BIAS, layer.inputs[2], pd.bias_desc()});
+  args.push_back({DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()});
+  return finish<decltype(pd), dnnl::convolution_forward>(pd, std::move(args));
+}
+
+StatusOr<BuiltLayer> buildMatMul(const dnnl::engine &engine, const Plan &plan,
+                                 const Layer &layer, Layout layout) {
+  const TensorDesc &a = plan.tensor(layer.inputs[0]);
+  const TensorDesc &b = plan.tensor(layer.inputs[1]);
+  const TensorDesc &c = plan.tensor(layer.outputs[0]);
+  memory::desc bDesc(logicalDims(b), *toDnnlType(b.dtype), tag::any);
+  dnnl::matmul::desc desc(plainDesc(a), bDesc, plainDesc(c));
+  dnnl::matmul::primitive_desc pd(desc, engine);
+  return finish<decltype(pd), dnnl::matmul>(
+      pd, {{DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
+           {DNNL_ARG_WEIGHTS, layer.inputs[1], pd.weights_desc()},
+           {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
+}
+
+StatusOr<BuiltLayer> buildPool(const dnnl::engine &engine, const Plan &plan,
+                               const Layer &layer, Layout layout) {
+  auto alg = layer.getString("algorithm");
+  auto kernel = layer.getInts("kernel", 2);
+  auto stride = layer.getInts("stride", 2);
+  auto pad = layer.getInts("pad", 4);
+  for (const Status *s :
+       {&alg.status(), &kernel.status(), &stride.status(), &pad.status()})
+    if (!s->isOk())
+      return *s;
+  if (*alg != "max" && *alg != "avg")
+    return invalidInput(layer.describe() + ": unknown pooling algorithm '" +
+                        *alg + "'");
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
+  dnnl::pooling_forward::desc desc(
+      prop_kind::forward_inference,
+      *alg == "max" ? algorithm::pooling_max
+                    : algorithm::pooling_avg_exclude_padding,
+      plainDesc(src), describe(dst, layout), // oneDNN needs a known src
+      {(*stride)[0], (*stride)[1]}, {(*kernel)[0], (*kernel)[1]},
+      {(*pad)[0], (*pad)[2]}, {(*pad)[1], (*pad)[3]});
+  dnnl::pooling_forward::primitive_desc pd(desc, engine);
+  return finish<decltype(pd), dnnl::pooling_forward>(
+      pd, {{DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
+           {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
+}
+
+struct EltwiseAlg {
+  algorithm alg;
+  float alpha = 0, beta = 0;
+};
+
+std::optional<EltwiseAlg> eltwiseAlg(const Layer &layer) {
+  std::string op = layer.attrs.value("op", "");
+  float alpha = layer.attrs.value("alpha", 0.0f);
+  float beta = layer.attrs.value("beta", 0.0f);
+  static const std::map<std::string, EltwiseAlg> kSimple = {
+      {"relu", {algorithm::eltwise_relu}},
+      {"sigmoid", {algorithm::eltwise_logistic}},
+      {"tanh", {algorithm::eltwise_tanh}},
+      {"exp", {algorithm::eltwise_exp}},
+      {"log", {algorithm::eltwise_log}},
+      {"abs", {algorithm::eltwise_abs}},
+      {"gelu_erf", {algorithm::eltwise_gelu_erf}},
+      {"gelu_tanh", {algorithm::eltwise_gelu_tanh}},
+      {"silu", {algorithm::eltwise_swish, 1.0f}},
+      {"neg", {algorithm::eltwise_linear, -1.0f, 0.0f}},
+      {"reciprocal", {algorithm::eltwise_pow, 1.0f, -1.0f}},
+      {"rsqrt", {algorithm::eltwise_pow, 1.0f, -0.5f}},
+  };
+  if (op == "clamp")
+    return EltwiseAlg{algorithm::eltwise_clip, alpha, beta};
+  auto it = kSimple.find(op);
+  if (it == kSimple.end())
+    return std::nullopt;
+  return it->second;
+}
+
+StatusOr<BuiltLayer> buildEltwise(const dnnl::engine &engine, const Plan &plan,
+                                  const Layer &layer, Layout layout) {
+  std::optional<EltwiseAlg> alg = eltwiseAlg(layer);
+  if (!alg)
+    return skip(layer, "oneDNN 2.6 has no eltwise algorithm for '" +
+                           layer.attrs.value("op", "") + "'");
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  dnnl::eltwise_forward::desc desc(prop_kind::forward_inference, alg->alg,
+                                   plainDesc(src), alg->alpha, alg->beta);
+  dnnl::eltwise_forward::primitive_desc pd(desc, engine);
+  return finish<decltype(pd), dnnl::eltwise_forward>(
+      pd, {{DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
+           {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
+}
+
+StatusOr<BuiltLayer> buildBinary(const dnnl::engine &engine, const Plan &plan,
+                                 const Layer &layer, Layout layout) {
+  static const std::map<std::string, algorithm> kAlgs = {
+      {"add", algorithm::binary_add}, {"sub", algorithm::binary_sub},
+      {"mul", algorithm::binary_mul}, {"div", algorithm::binary_div},
+      {"max", algorithm::binary_max}, {"min", algorithm::binary_min}};
+  std::string op = layer.attrs.value("op", "");
+  auto it = kAlgs.find(op);
+  if (it == kAlgs.end())
+    return skip(layer, "oneDNN 2.6 has no binary algorithm for '" + op + "'");
+  const TensorDesc &a = plan.tensor(layer.inputs[0]);
+  const TensorDesc &b = plan.tensor(layer.inputs[1]);
+  const TensorDesc &c = plan.tensor(layer.outputs[0]);
+  if (a.shape != c.shape)
+    return skip(layer, "oneDNN broadcasts only the second operand");
+  dnnl::binary::desc desc(it->second, plainDesc(a), plainDesc(b),
+                          plainDesc(c));
+  dnnl::binary::primitive_desc pd(desc, engine);
+  return finish<decltype(pd), dnnl::binary>(
+      pd, {{DNNL_ARG_SRC_0, layer.inputs[0], pd.src_desc(0)},
+           {DNNL_ARG_SRC_1, layer.inputs[1], pd.src_desc(1)},
+           {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
+}
+
+StatusOr<BuiltLayer> buildReduce(const dnnl::engine &engine, const Plan &plan,
+                                 const Layer &layer) {
+  static const std::map<std::string, algorithm> kAlgs = {
+      {"sum", algorithm::reduction_sum},
+      {"max", algorithm::reduction_max},
+      {"min", algorithm::reduction_min},
+      {"prod", algorithm::reduction_mul},
+      {"mean", algorithm::reduction_mean}};
+  auto it = kAlgs.find(layer.attrs.value("op", ""));
+  if (it == kAlgs.end())
+    return skip(layer, "unknown reduction");
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
+  dnnl::reduction::desc desc(it->second, plainDesc(src), plainDesc(dst), 0.f,
+                             0.f);
+  dnnl::reduction::primitive_desc pd(desc, engine);
+  return finish<decltype(pd), dnnl::reduction>(
+      pd, {{DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
+           {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
+}
+
+StatusOr<BuiltLayer> buildSoftmax(const dnnl::engine &engine,
+                                  const Plan &plan, const Layer &layer) {
+  auto axis = layer.getInt("axis");
+  if (!axis)
+    return axis.status();
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  dnnl::softmax_forward::desc desc(prop_kind::forward_inference,
+                                   plainDesc(src),
+                                   static_cast<int>(logicalAxis(src, *axis)));
+  dnnl::softmax_forward::primitive_desc pd(desc, engine);
+  return finish<decltype(pd), dnnl::softmax_forward>(
+      pd, {{DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
+           {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
+}
+
+/// Transpose and cast are reorders: a transpose writes the source's logical
+/// dims through strides that put them in the output's row-major order.
+StatusOr<BuiltLayer> buildReorder(const dnnl::engine &engine, const Plan &plan,
+                                  const Layer &layer) {
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
+  memory::desc srcDesc = plainDesc(src);
+  memory::desc dstDesc = plainDesc(dst);
+  if (layer.kind == LayerKind::kTranspose) {
+    auto perm = layer.getInts("perm", src.shape.size());
+    if (!perm)
+      return perm.status();
+    // Work in plan (row-major) dims for both sides.
+    const size_t rank = src.shape.size();
+    memory::dims outStrides(rank, 1);
+    for (int64_t i = static_cast<int64_t>(rank) - 2; i >= 0; --i)
+      outStrides[i] = outStrides[i + 1] * dst.shape[i + 1];
+    memory::dims srcStrides(rank);
+    for (size_t i = 0; i < rank; ++i)
+      srcStrides[(*perm)[i]] = outStrides[i];
+    memory::dims srcDims(src.shape.begin(), src.shape.end());
+    memory::dims rowMajor(rank, 1);
+    for (int64_t i = static_cast<int64_t>(rank) - 2; i >= 0; --i)
+      rowMajor[i] = rowMajor[i + 1] * src.shape[i + 1];
+    srcDesc = memory::desc(srcDims, *toDnnlType(src.dtype), rowMajor);
+    dstDesc = memory::desc(srcDims, *toDnnlType(dst.dtype), srcStrides);
+  }
+  dnnl::reorder::primitive_desc pd(engine, srcDesc, engine, dstDesc);
+  return finish<decltype(pd), dnnl::reorder>(
+      pd, {{DNNL_ARG_SRC, layer.inputs[0], srcDesc},
+           {DNNL_ARG_DST, layer.outputs[0], dstDesc}});
+}
+
+StatusOr<BuiltLayer> buildConcat(const dnnl::engine &engine, const Plan &plan,
+                                 const Layer &layer) {
+  auto axis = layer.getInt("axis");
+  if (!axis)
+    return axis.status();
+  std::vector<memory::desc> srcs;
+  std::vector<BuiltLayer::Arg> args;
+  for (size_t i = 0; i < layer.inputs.size(); ++i) {
+    srcs.push_back(plainDesc(plan.tensor(layer.inputs[i])));
+    args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i),
+                    layer.inputs[i], srcs.back()});
+  }
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
+  dnnl::concat::primitive_desc pd(plainDesc(dst),
+                                  static_cast<int>(logicalAxis(dst, *axis)),
+                                  srcs, engine);
+  args.push_back({DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()});
+  return finish<decltype(pd), dnnl::concat>(pd, std::move(args));
+}
+
+} // namespace
+
+std::optional<memory::data_type> toDnnlType(DType type) {
+  switch (type) {
+  case DType::kF32:
+    return memory::data_type::f32;
+  case DType::kBF16:
+    return memory::data_type::bf16;
+  case DType::kF16:
+    return memory::data_type::f16;
+  case DType::kI32:
+    return memory::data_type::s32;
+  case DType::kI8:
+    return memory::data_type::s8;
+  default:
+    return std::nullopt;
+  }
+}
+
+memory::dims logicalDims(const TensorDesc &t) {
+  if (t.shape.size() == 4)
+    return {t.shape[0], t.shape[3], t.shape[1], t.shape[2]};
+  return memory::dims(t.shape.begin(), t.shape.end());
+}
+
+memory::desc plainDesc(const TensorDesc &t) {
+  static const tag kPlain[] = {tag::undef, tag::a,    tag::ab,
+                               tag::abc,   tag::acdb, tag::abcde,
+                               tag::abcdef};
+  tag layout = t.shape.size() < 7 ? kPlain[t.shape.size()] : tag::undef;
+  return memory::desc(logicalDims(t), *toDnnlType(t.dtype), layout);
+}
+
+StatusOr<BuiltLayer> buildLayer(const dnnl::engine &engine, const Plan &plan,
+                                const Layer &layer, Layout layout) {
+  for (int64_t id : layer.inputs)
+    if (!toDnnlType(plan.tensor(id).dtype))
+      return skip(layer, "element type " +
+                             std::string(dtypeName(plan.tensor(id).dtype)) +
+                             " is not supported by this runner");
+  for (int64_t id : layer.outputs) {
+    if (!toDnnlType(plan.tensor(id).dtype))
+      return skip(layer, "element type " +
+                             std::string(dtypeName(plan.tensor(id).dtype)) +
+                             " is not supported by this runner");
+    if (plan.tensor(id).shape.size() > 6 || plan.tensor(id).shape.empty())
+      return skip(layer, "rank " +
+                             std::to_string(plan.tensor(id).shape.size()) +
+                             " tensors are not supported");
+  }
+  try {
+    switch (layer.kind) {
+    case LayerKind::kConv2d:
+      return buildConv(engine, plan, layer, layout);
+    case LayerKind::kMatMul:
+      return buildMatMul(engine, plan, layer, layout);
+    case LayerKind::kPool2d:
+      return buildPool(engine, plan, layer, layout);
+    case LayerKind::kEltwise:
+      return buildEltwise(engine, plan, layer, layout);
+    case LayerKind::kBinary:
+      return buildBinary(engine, plan, layer, layout);
+    case LayerKind::kReduce:
+      return buildReduce(engine, plan, layer);
+    case LayerKind::kSoftmax:
+      return buildSoftmax(engine, plan, layer);
+    case LayerKind::kTranspose:
+    case LayerKind::kCast:
+      return buildReorder(engine, plan, layer);
+    case LayerKind::kConcat:
+      return buildConcat(engine, plan, layer);
+    case LayerKind::kReshape: {
+      BuiltLayer view;
+      view.isView = true;
+      view.impl = "view";
+      return view;
+    }
+    }
+  } catch (const dnnl::error &e) {
+    return skip(layer, std::string("oneDNN cannot create the primitive: ") +
+                           e.what() + " (status " +
+                           std::to_string(static_cast<int>(e.status)) + ")");
+  }
+  return skip(layer, "unknown layer kind");
+}
+
+} // namespace goodhart::onednn
