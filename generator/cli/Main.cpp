@@ -19,6 +19,11 @@ const std::vector<CommandInfo> &commands() {
        runInspect},
       {"generate", "write equivalent variants of a model, with their plans",
        runGenerate},
+      {"run", "measure plans on a backend into the results database",
+       runMeasure},
+      {"report", "write reports of a run from the results database", runReport},
+      {"campaign", "generate, measure, judge and report in one command",
+       runCampaign},
   };
   return kCommands;
 }

@@ -77,8 +77,7 @@ Status measurementFromJson(const json &j, const std::string &where,
   m.status = *parsed;
   GOODHART_RETURN_IF_ERROR(readOptional(j, "reason", where, m.reason));
   GOODHART_RETURN_IF_ERROR(readOptional(j, "samples_ns", where, m.samplesNs));
-  GOODHART_RETURN_IF_ERROR(
-      readOptional(j, "stop_reason", where, m.stopReason));
+  GOODHART_RETURN_IF_ERROR(readOptional(j, "stop_reason", where, m.stopReason));
   if (j.contains("stats")) {
     auto stats = SampleStats::fromJson(j["stats"]);
     if (!stats)
@@ -126,12 +125,18 @@ std::string_view checkVerdictName(CheckVerdict verdict) {
 }
 
 json MeasureOptions::toJson() const {
-  return {{"mode", modeName(mode)},         {"layers", layers},
-          {"seed", seed},                   {"warmup_ms", warmupMs},
-          {"min_samples", minSamples},      {"max_samples", maxSamples},
-          {"min_time_ms", minTimeMs},       {"max_time_ms", maxTimeMs},
-          {"target_rsd", targetRsd},        {"cold_cache", coldCache},
-          {"check", check},                 {"threads", threads}};
+  return {{"mode", modeName(mode)},
+          {"layers", layers},
+          {"seed", seed},
+          {"warmup_ms", warmupMs},
+          {"min_samples", minSamples},
+          {"max_samples", maxSamples},
+          {"min_time_ms", minTimeMs},
+          {"max_time_ms", maxTimeMs},
+          {"target_rsd", targetRsd},
+          {"cold_cache", coldCache},
+          {"check", check},
+          {"threads", threads}};
 }
 
 StatusOr<MeasureOptions> MeasureOptions::fromJson(const json &j) {
@@ -154,10 +159,8 @@ StatusOr<MeasureOptions> MeasureOptions::fromJson(const json &j) {
   GOODHART_RETURN_IF_ERROR(readOptional(j, "layers", where, o.layers));
   GOODHART_RETURN_IF_ERROR(readOptional(j, "seed", where, o.seed));
   GOODHART_RETURN_IF_ERROR(readOptional(j, "warmup_ms", where, o.warmupMs));
-  GOODHART_RETURN_IF_ERROR(
-      readOptional(j, "min_samples", where, o.minSamples));
-  GOODHART_RETURN_IF_ERROR(
-      readOptional(j, "max_samples", where, o.maxSamples));
+  GOODHART_RETURN_IF_ERROR(readOptional(j, "min_samples", where, o.minSamples));
+  GOODHART_RETURN_IF_ERROR(readOptional(j, "max_samples", where, o.maxSamples));
   GOODHART_RETURN_IF_ERROR(readOptional(j, "min_time_ms", where, o.minTimeMs));
   GOODHART_RETURN_IF_ERROR(readOptional(j, "max_time_ms", where, o.maxTimeMs));
   GOODHART_RETURN_IF_ERROR(readOptional(j, "target_rsd", where, o.targetRsd));
@@ -165,8 +168,7 @@ StatusOr<MeasureOptions> MeasureOptions::fromJson(const json &j) {
   GOODHART_RETURN_IF_ERROR(readOptional(j, "check", where, o.check));
   GOODHART_RETURN_IF_ERROR(readOptional(j, "threads", where, o.threads));
   if (o.minSamples < 1 || o.maxSamples < o.minSamples)
-    return fieldError(where,
-                      "need 1 <= min_samples <= max_samples");
+    return fieldError(where, "need 1 <= min_samples <= max_samples");
   if (o.maxTimeMs <= 0 || o.minTimeMs < 0 || o.warmupMs < 0)
     return fieldError(where, "times must be positive");
   if (o.targetRsd <= 0)
@@ -206,16 +208,20 @@ StatusOr<RunnerInfo> RunnerInfo::fromJson(const json &j) {
   GOODHART_RETURN_IF_ERROR(readOptional(j, "dtypes", where, info.dtypes));
   info.extra = json::object();
   for (auto it = j.begin(); it != j.end(); ++it)
-    if (!json({"name", "runner_version", "library", "library_version",
-               "device", "isa", "threads", "kinds", "dtypes"})
+    if (!json({"name", "runner_version", "library", "library_version", "device",
+               "isa", "threads", "kinds", "dtypes"})
              .contains(it.key()))
       info.extra[it.key()] = it.value();
   return info;
 }
 
 json SampleStats::toJson() const {
-  return {{"count", count},   {"median_ns", medianNs}, {"min_ns", minNs},
-          {"mean_ns", meanNs}, {"rsd", rsd},          {"ci_low_ns", ciLowNs},
+  return {{"count", count},
+          {"median_ns", medianNs},
+          {"min_ns", minNs},
+          {"mean_ns", meanNs},
+          {"rsd", rsd},
+          {"ci_low_ns", ciLowNs},
           {"ci_high_ns", ciHighNs}};
 }
 
@@ -323,7 +329,8 @@ StatusOr<Response> responseFromJson(const json &j) {
   if (status == "error") {
     ErrorInfo e;
     const json &ej = j.value("error", json::object());
-    GOODHART_RETURN_IF_ERROR(readOptional(ej, "code", where + ".error", e.code));
+    GOODHART_RETURN_IF_ERROR(
+        readOptional(ej, "code", where + ".error", e.code));
     GOODHART_RETURN_IF_ERROR(
         readOptional(ej, "message", where + ".error", e.message));
     r.error = e;

@@ -135,11 +135,11 @@ int serve(const BackendFactory &factory, int protocolFd) {
     Status status;
     Backend *backend = holder.get(status);
     if (!backend) {
-      writer.write(errorResponse(
-          request->id, request->type,
-          status.code() == StatusCode::kUnsupported ? "unavailable"
-                                                    : wireCode(status.code()),
-          status.message()));
+      writer.write(errorResponse(request->id, request->type,
+                                 status.code() == StatusCode::kUnsupported
+                                     ? "unavailable"
+                                     : wireCode(status.code()),
+                                 status.message()));
       continue;
     }
     response.runner = backend->info();
@@ -190,8 +190,7 @@ int batch(const BackendFactory &factory, const std::vector<std::string> &plans,
   Status status;
   Backend *backend = holder.get(status);
   if (!backend) {
-    std::cerr << argv0 << ": backend unavailable: " << status.message()
-              << "\n";
+    std::cerr << argv0 << ": backend unavailable: " << status.message() << "\n";
     return kRunnerExitUnavailable;
   }
   std::ofstream out(outPath);

@@ -56,8 +56,8 @@ Status RunnerProcess::spawn() {
   // runner gives EPIPE, not a SIGPIPE that would kill goodhart.
   int in[2], out[2], err[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0)
-    return Status(StatusCode::kIoError, std::string("socketpair: ") +
-                                            std::strerror(errno));
+    return Status(StatusCode::kIoError,
+                  std::string("socketpair: ") + std::strerror(errno));
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
     return Status(StatusCode::kIoError,
                   std::string("pipe: ") + std::strerror(errno));
@@ -115,9 +115,8 @@ Status RunnerProcess::start() {
   if (!response)
     return response.status();
   if (response->error) {
-    std::string message = options_.executable + ": " +
-                          response->error->code + ": " +
-                          response->error->message;
+    std::string message = options_.executable + ": " + response->error->code +
+                          ": " + response->error->message;
     terminate(/*kill=*/true);
     return Status(response->error->code == "unavailable"
                       ? StatusCode::kUnsupported
@@ -294,8 +293,8 @@ StatusOr<Response> RunnerProcess::request(Request request) {
   return exchange(request, options_.requestTimeoutMs);
 }
 
-StatusOr<MeasureResponse> RunnerProcess::measure(const Plan &plan,
-                                                 const MeasureOptions &options) {
+StatusOr<MeasureResponse>
+RunnerProcess::measure(const Plan &plan, const MeasureOptions &options) {
   Request r;
   r.type = "measure";
   r.plan = plan;

@@ -56,9 +56,11 @@ SampleStats computeStats(const std::vector<double> &samples) {
   }
   // 1-based ranks j and k of the order statistics bounding the median.
   double half = 1.96 * std::sqrt(n) / 2;
-  int64_t j = std::max<int64_t>(1, static_cast<int64_t>(std::floor(n / 2 - half)));
-  int64_t k = std::min<int64_t>(static_cast<int64_t>(n),
-                                static_cast<int64_t>(std::ceil(n / 2 + half)) + 1);
+  int64_t j =
+      std::max<int64_t>(1, static_cast<int64_t>(std::floor(n / 2 - half)));
+  int64_t k =
+      std::min<int64_t>(static_cast<int64_t>(n),
+                        static_cast<int64_t>(std::ceil(n / 2 + half)) + 1);
   s.ciLowNs = sorted[j - 1];
   s.ciHighNs = sorted[k - 1];
   return s;

@@ -2,7 +2,8 @@
 //
 // benchdnn (oneDNN's own benchmark) reads problems as one line per driver,
 // documented in oneDNN's tests/benchdnn/doc: e.g.
-//   --conv --dir=FWD_I --dt=f32:f32:f32 g1mb1ic64ih56iw56oc64oh56ow56kh3kw3sh1sw1ph1pw1dh0dw0
+//   --conv --dir=FWD_I --dt=f32:f32:f32
+//   g1mb1ic64ih56iw56oc64oh56ow56kh3kw3sh1sw1ph1pw1dh0dw0
 // Dimensions are given in NCHW order; benchdnn derives the right/bottom
 // padding from the output size, so asymmetric TOSA padding is reproduced.
 //
@@ -66,9 +67,9 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
        << " g" << *g << "mb" << src.shape[0] << "ic" << src.shape[3] << "ih"
        << src.shape[1] << "iw" << src.shape[2] << "oc" << out.shape[3] << "oh"
        << out.shape[1] << "ow" << out.shape[2] << "kh" << wei.shape[1] << "kw"
-       << wei.shape[2] << "sh" << (*s)[0] << "sw" << (*s)[1] << "ph"
-       << (*p)[0] << "pw" << (*p)[2] << "dh" << (*d)[0] - 1 << "dw"
-       << (*d)[1] - 1 << "n\"" << layer.name << "\"";
+       << wei.shape[2] << "sh" << (*s)[0] << "sw" << (*s)[1] << "ph" << (*p)[0]
+       << "pw" << (*p)[2] << "dh" << (*d)[0] - 1 << "dw" << (*d)[1] - 1 << "n\""
+       << layer.name << "\"";
     return os.str();
   }
   case LayerKind::kPool2d: {
@@ -79,11 +80,11 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
     const TensorDesc &src = tensor(0);
     os << "--pool --dir=FWD_I --dt=" << dt(src) << " --tag=acdb --alg="
        << (layer.attrs.value("algorithm", "") == "max" ? "max" : "avg_np")
-       << " mb" << src.shape[0] << "ic" << src.shape[3] << "ih"
-       << src.shape[1] << "iw" << src.shape[2] << "oh" << out.shape[1]
-       << "ow" << out.shape[2] << "kh" << (*k)[0] << "kw" << (*k)[1] << "sh"
-       << (*s)[0] << "sw" << (*s)[1] << "ph" << (*p)[0] << "pw" << (*p)[2]
-       << "n\"" << layer.name << "\"";
+       << " mb" << src.shape[0] << "ic" << src.shape[3] << "ih" << src.shape[1]
+       << "iw" << src.shape[2] << "oh" << out.shape[1] << "ow" << out.shape[2]
+       << "kh" << (*k)[0] << "kw" << (*k)[1] << "sh" << (*s)[0] << "sw"
+       << (*s)[1] << "ph" << (*p)[0] << "pw" << (*p)[2] << "n\"" << layer.name
+       << "\"";
     return os.str();
   }
   case LayerKind::kMatMul:
@@ -94,11 +95,10 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
   case LayerKind::kEltwise: {
     std::string op = layer.attrs.value("op", "");
     static const std::pair<const char *, const char *> kAlgs[] = {
-        {"relu", "relu"},         {"clamp", "clip"},
-        {"sigmoid", "logistic"},  {"tanh", "tanh"},
-        {"exp", "exp"},           {"log", "log"},
-        {"abs", "abs"},           {"gelu_erf", "gelu_erf"},
-        {"gelu_tanh", "gelu_tanh"}, {"silu", "swish"}};
+        {"relu", "relu"}, {"clamp", "clip"},        {"sigmoid", "logistic"},
+        {"tanh", "tanh"}, {"exp", "exp"},           {"log", "log"},
+        {"abs", "abs"},   {"gelu_erf", "gelu_erf"}, {"gelu_tanh", "gelu_tanh"},
+        {"silu", "swish"}};
     for (auto [name, alg] : kAlgs)
       if (op == name) {
         os << "--eltwise --dir=FWD_I --dt=" << dt(tensor(0))
@@ -119,8 +119,8 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
       return "";
     os << "--binary --sdt=" << dt(tensor(0)) << ":" << dt(tensor(1))
        << " --ddt=" << dt(out) << " --stag=" << tagOf(tensor(0)) << ":"
-       << tagOf(tensor(1)) << " --alg=" << op << " " << dimsX(tensor(0))
-       << ":" << dimsX(tensor(1));
+       << tagOf(tensor(1)) << " --alg=" << op << " " << dimsX(tensor(0)) << ":"
+       << dimsX(tensor(1));
     return os.str();
   }
   case LayerKind::kReduce: {

@@ -41,12 +41,11 @@ dnnl::memory seededMemory(const dnnl::engine &engine, dnnl::stream &stream,
   if (plain.get_size() != values.size() * sizeof(float) ||
       desc.dims() != plain.dims()) {
     // Grouped weights or a bias broadcast: same element count, other dims.
-    plain = dnnl::memory::desc(desc.dims(), dnnl::memory::data_type::f32,
-                               desc.dims().size() == 5
-                                   ? dnnl::memory::format_tag::gohwi
-                               : desc.dims().size() == 4
-                                   ? dnnl::memory::format_tag::ohwi
-                                   : dnnl::memory::format_tag::a);
+    plain = dnnl::memory::desc(
+        desc.dims(), dnnl::memory::data_type::f32,
+        desc.dims().size() == 5   ? dnnl::memory::format_tag::gohwi
+        : desc.dims().size() == 4 ? dnnl::memory::format_tag::ohwi
+                                  : dnnl::memory::format_tag::a);
   }
   dnnl::memory source(plain, engine, values.data());
   dnnl::memory target(desc, engine);
@@ -117,9 +116,9 @@ RunnerInfo OneDnnBackend::info() const {
   info.device = cpuModelName();
   info.isa = effectiveIsaName();
   info.threads = omp_get_max_threads();
-  info.kinds = {"conv2d", "matmul",  "pool2d",    "eltwise", "binary",
-                "reshape", "reduce", "softmax", "transpose", "cast",
-                "concat"};
+  info.kinds = {"conv2d",    "matmul",  "pool2d", "eltwise",
+                "binary",    "reshape", "reduce", "softmax",
+                "transpose", "cast",    "concat"};
   info.dtypes = {"f32", "bf16", "f16", "i32", "i8"};
   info.extra["library_hash"] = v->hash ? v->hash : "";
   info.extra["cpu_runtime"] = "OpenMP";
@@ -150,11 +149,10 @@ LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
   try {
     std::unordered_map<int, dnnl::memory> args;
     for (const BuiltLayer::Arg &arg : built->args)
-      args[arg.dnnlArg] =
-          arg.tensorId == layer.outputs[0]
-              ? dnnl::memory(arg.desc, engine)
-              : seededMemory(engine, stream, plan, arg.tensorId, arg.desc,
-                             options.seed);
+      args[arg.dnnlArg] = arg.tensorId == layer.outputs[0]
+                              ? dnnl::memory(arg.desc, engine)
+                              : seededMemory(engine, stream, plan, arg.tensorId,
+                                             arg.desc, options.seed);
     std::unique_ptr<CacheFlusher> flusher;
     if (options.coldCache)
       flusher = std::make_unique<CacheFlusher>();
@@ -165,7 +163,8 @@ LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
             stream.wait();
           });
         },
-        options, [&] {
+        options,
+        [&] {
           if (flusher)
             flusher->flush();
         });
@@ -228,8 +227,8 @@ ModelResult OneDnnBackend::measureModel(const Plan &plan,
         if (t.role == TensorRole::kWeight && arg.desc != plainDesc(t)) {
           // Weights in the primitive's preferred layout, reordered once,
           // outside the timing, as inference frameworks do.
-          keepAlive.push_back(seededMemory(engine, stream, plan, t.id,
-                                           arg.desc, options.seed));
+          keepAlive.push_back(
+              seededMemory(engine, stream, plan, t.id, arg.desc, options.seed));
           step.args[arg.dnnlArg] = keepAlive.back();
           continue;
         }
@@ -249,7 +248,8 @@ ModelResult OneDnnBackend::measureModel(const Plan &plan,
             stream.wait();
           });
         },
-        options, [&] {
+        options,
+        [&] {
           if (flusher)
             flusher->flush();
         });

@@ -30,8 +30,7 @@ memory::desc describe(const TensorDesc &t, Layout layout) {
 }
 
 template <typename PrimitiveDesc, typename Primitive>
-BuiltLayer finish(const PrimitiveDesc &pd,
-                  std::vector<BuiltLayer::Arg> args) {
+BuiltLayer finish(const PrimitiveDesc &pd, std::vector<BuiltLayer::Arg> args) {
   BuiltLayer built;
   built.primitive = Primitive(pd);
   built.impl = pd.impl_info_str();
@@ -68,26 +67,26 @@ StatusOr<BuiltLayer> buildConv(const dnnl::engine &engine, const Plan &plan,
   memory::desc biasDesc;
   if (hasBias) {
     // The plan's bias may be a broadcast [1]; oneDNN wants [OC].
-    biasDesc = memory::desc({oc}, *toDnnlType(plan.tensor(layer.inputs[2]).dtype),
-                            tag::a);
+    biasDesc = memory::desc(
+        {oc}, *toDnnlType(plan.tensor(layer.inputs[2]).dtype), tag::a);
     if (plan.tensor(layer.inputs[2]).numElements() != oc)
       return skip(layer, "bias of size " +
-                             std::to_string(plan.tensor(layer.inputs[2])
-                                                .numElements()) +
+                             std::to_string(
+                                 plan.tensor(layer.inputs[2]).numElements()) +
                              " is not per output channel");
   }
   memory::dims strides = {(*stride)[0], (*stride)[1]};
   memory::dims dilates = {(*dilation)[0] - 1, (*dilation)[1] - 1};
   memory::dims padL = {(*pad)[0], (*pad)[2]}, padR = {(*pad)[1], (*pad)[3]};
-  auto desc = hasBias
-                  ? dnnl::convolution_forward::desc(
-                        prop_kind::forward_inference,
-                        algorithm::convolution_direct, srcDesc, weiDesc,
-                        biasDesc, dstDesc, strides, dilates, padL, padR)
-                  : dnnl::convolution_forward::desc(
-                        prop_kind::forward_inference,
-                        algorithm::convolution_direct, srcDesc, weiDesc,
-                        dstDesc, strides, dilates, padL, padR);
+  auto desc =
+      hasBias
+          ? dnnl::convolution_forward::desc(prop_kind::forward_inference,
+                                            algorithm::convolution_direct,
+                                            srcDesc, weiDesc, biasDesc, dstDesc,
+                                            strides, dilates, padL, padR)
+          : dnnl::convolution_forward::desc(
+                prop_kind::forward_inference, algorithm::convolution_direct,
+                srcDesc, weiDesc, dstDesc, strides, dilates, padL, padR);
   dnnl::convolution_forward::primitive_desc pd(desc, engine);
   std::vector<BuiltLayer::Arg> args = {
       {DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
@@ -201,8 +200,7 @@ StatusOr<BuiltLayer> buildBinary(const dnnl::engine &engine, const Plan &plan,
   const TensorDesc &c = plan.tensor(layer.outputs[0]);
   if (a.shape != c.shape)
     return skip(layer, "oneDNN broadcasts only the second operand");
-  dnnl::binary::desc desc(it->second, plainDesc(a), plainDesc(b),
-                          plainDesc(c));
+  dnnl::binary::desc desc(it->second, plainDesc(a), plainDesc(b), plainDesc(c));
   dnnl::binary::primitive_desc pd(desc, engine);
   return finish<decltype(pd), dnnl::binary>(
       pd, {{DNNL_ARG_SRC_0, layer.inputs[0], pd.src_desc(0)},
@@ -231,14 +229,13 @@ StatusOr<BuiltLayer> buildReduce(const dnnl::engine &engine, const Plan &plan,
            {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
 }
 
-StatusOr<BuiltLayer> buildSoftmax(const dnnl::engine &engine,
-                                  const Plan &plan, const Layer &layer) {
+StatusOr<BuiltLayer> buildSoftmax(const dnnl::engine &engine, const Plan &plan,
+                                  const Layer &layer) {
   auto axis = layer.getInt("axis");
   if (!axis)
     return axis.status();
   const TensorDesc &src = plan.tensor(layer.inputs[0]);
-  dnnl::softmax_forward::desc desc(prop_kind::forward_inference,
-                                   plainDesc(src),
+  dnnl::softmax_forward::desc desc(prop_kind::forward_inference, plainDesc(src),
                                    static_cast<int>(logicalAxis(src, *axis)));
   dnnl::softmax_forward::primitive_desc pd(desc, engine);
   return finish<decltype(pd), dnnl::softmax_forward>(
@@ -292,9 +289,8 @@ StatusOr<BuiltLayer> buildConcat(const dnnl::engine &engine, const Plan &plan,
                     layer.inputs[i], srcs.back()});
   }
   const TensorDesc &dst = plan.tensor(layer.outputs[0]);
-  dnnl::concat::primitive_desc pd(plainDesc(dst),
-                                  static_cast<int>(logicalAxis(dst, *axis)),
-                                  srcs, engine);
+  dnnl::concat::primitive_desc pd(
+      plainDesc(dst), static_cast<int>(logicalAxis(dst, *axis)), srcs, engine);
   args.push_back({DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()});
   return finish<decltype(pd), dnnl::concat>(pd, std::move(args));
 }
@@ -325,9 +321,8 @@ memory::dims logicalDims(const TensorDesc &t) {
 }
 
 memory::desc plainDesc(const TensorDesc &t) {
-  static const tag kPlain[] = {tag::undef, tag::a,    tag::ab,
-                               tag::abc,   tag::acdb, tag::abcde,
-                               tag::abcdef};
+  static const tag kPlain[] = {tag::undef, tag::a,     tag::ab,    tag::abc,
+                               tag::acdb,  tag::abcde, tag::abcdef};
   tag layout = t.shape.size() < 7 ? kPlain[t.shape.size()] : tag::undef;
   return memory::desc(logicalDims(t), *toDnnlType(t.dtype), layout);
 }

@@ -1,4 +1,5 @@
-//===- OneDnnPrimitives.h - Plan layers as oneDNN 2.6 primitives -*- C++ -*-===//
+//===- OneDnnPrimitives.h - Plan layers as oneDNN 2.6 primitives -*- C++
+//-*-===//
 //
 // Builds the oneDNN primitive of one plan layer with the v2 API (operation
 // descriptors). Rank-4 plan tensors are NHWC: they map to oneDNN's logical

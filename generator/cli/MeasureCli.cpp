@@ -1,0 +1,259 @@
+//===- MeasureCli.cpp - Measuring plans into the results database ---------===//
+
+#include "generator/cli/MeasureCli.h"
+
+#include "generator/cli/Backends.h"
+#include "generator/cli/GoodhartVersion.h"
+#include "runners/common/RunnerProcess.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <unistd.h>
+
+namespace goodhart::cli {
+namespace fs = std::filesystem;
+
+void addMeasureOptions(po::options_description &options) {
+  options.add_options()("backend",
+                        po::value<std::string>()->default_value("onednn"),
+                        "backend: onednn, cudnn")(
+      "runner", po::value<std::string>()->default_value(""),
+      "run this protocol-speaking program instead of the backend's runner")(
+      "db", po::value<std::string>()->default_value("goodhart.db"),
+      "SQLite results database")(
+      "mode", po::value<std::string>()->default_value("both"),
+      "layers, model or both")("threads", po::value<int>()->default_value(0),
+                               "runner threads (0: the backend's default)")(
+      "warmup-ms", po::value<double>()->default_value(20),
+      "warm-up time per measurement")("min-samples",
+                                      po::value<int64_t>()->default_value(10),
+                                      "samples per measurement at least")(
+      "min-time-ms", po::value<double>()->default_value(50),
+      "sampling time per measurement at least")(
+      "max-time-ms", po::value<double>()->default_value(1000),
+      "sampling time per measurement at most")(
+      "target-rsd", po::value<double>()->default_value(0.01),
+      "stop when the median's relative error is below this")(
+      "cold-cache", po::bool_switch(),
+      "flush the last-level cache before each sample")(
+      "timeout-s", po::value<int64_t>()->default_value(600),
+      "kill the runner when one plan takes longer");
+}
+
+MeasureCliOptions readMeasureOptions(const po::variables_map &vm) {
+  MeasureCliOptions o;
+  o.backend = vm["backend"].as<std::string>();
+  o.runner = vm["runner"].as<std::string>();
+  o.db = vm["db"].as<std::string>();
+  std::string mode = vm["mode"].as<std::string>();
+  o.measure.mode = mode == "layers"  ? MeasureMode::kLayers
+                   : mode == "model" ? MeasureMode::kModel
+                                     : MeasureMode::kBoth;
+  o.measure.threads = vm["threads"].as<int>();
+  o.measure.warmupMs = vm["warmup-ms"].as<double>();
+  o.measure.minSamples = vm["min-samples"].as<int64_t>();
+  o.measure.minTimeMs = vm["min-time-ms"].as<double>();
+  o.measure.maxTimeMs = vm["max-time-ms"].as<double>();
+  o.measure.targetRsd = vm["target-rsd"].as<double>();
+  o.measure.coldCache = vm["cold-cache"].as<bool>();
+  o.timeoutS = vm["timeout-s"].as<int64_t>();
+  if (mode != "layers" && mode != "model" && mode != "both")
+    throw po::error("--mode must be layers, model or both");
+  return o;
+}
+
+namespace {
+
+StatusOr<PlanInput> readPlanInput(const std::string &path,
+                                  const std::string &key) {
+  StatusOr<Plan> plan = readPlanFile(path);
+  if (!plan)
+    return plan.status();
+  PlanInput input;
+  input.key = key;
+  input.planPath = path;
+  input.plan = std::move(plan).value();
+  input.isReference = input.plan.variant == "reference";
+  if (input.plan.metadata.contains("mutations") &&
+      input.plan.metadata["mutations"].is_array())
+    for (const auto &m : input.plan.metadata["mutations"])
+      if (m.is_string())
+        input.mutations.push_back(m.get<std::string>());
+  return input;
+}
+
+StatusOr<std::vector<PlanInput>> readManifest(const fs::path &dir) {
+  fs::path manifestPath = dir / "manifest.json";
+  std::ifstream in(manifestPath);
+  nlohmann::json manifest = nlohmann::json::parse(in, nullptr, false);
+  if (!in.is_open() || manifest.is_discarded() || !manifest.is_object())
+    return invalidInput(manifestPath.string() + ": not a JSON manifest");
+  std::vector<PlanInput> inputs;
+  auto add = [&](const nlohmann::json &entry,
+                 const std::string &where) -> Status {
+    if (!entry.is_object() || !entry.contains("plan") ||
+        !entry["plan"].is_string() || !entry.contains("id"))
+      return invalidInput(manifestPath.string() + ": " + where +
+                          " needs 'id' and 'plan'");
+    auto input = readPlanInput((dir / entry["plan"].get<std::string>()),
+                               entry["id"].get<std::string>());
+    if (!input)
+      return input.status();
+    inputs.push_back(std::move(input).value());
+    return Status::ok();
+  };
+  if (manifest.contains("reference"))
+    GOODHART_RETURN_IF_ERROR(add(manifest["reference"], "reference"));
+  if (manifest.contains("variants") && manifest["variants"].is_array())
+    for (size_t i = 0; i < manifest["variants"].size(); ++i)
+      GOODHART_RETURN_IF_ERROR(
+          add(manifest["variants"][i], "variants[" + std::to_string(i) + "]"));
+  return inputs;
+}
+
+std::string hostName() {
+  char name[256] = {0};
+  return gethostname(name, sizeof(name) - 1) == 0 ? name : "";
+}
+
+std::string findingKind(StatusCode code) {
+  switch (code) {
+  case StatusCode::kCrashed:
+    return "crash";
+  case StatusCode::kTimeout:
+    return "hang";
+  case StatusCode::kInvalidInput:
+    return "protocol";
+  default:
+    return "error";
+  }
+}
+
+} // namespace
+
+StatusOr<std::vector<PlanInput>>
+collectPlanInputs(const std::vector<std::string> &paths) {
+  std::vector<PlanInput> inputs;
+  for (const std::string &path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      auto fromDir = readManifest(path);
+      if (!fromDir)
+        return fromDir.status();
+      for (PlanInput &p : *fromDir)
+        inputs.push_back(std::move(p));
+      continue;
+    }
+    auto input = readPlanInput(path, fs::path(path).stem().stem().string());
+    if (!input)
+      return input.status();
+    inputs.push_back(std::move(input).value());
+  }
+  std::set<std::string> keys;
+  for (const PlanInput &p : inputs)
+    if (!keys.insert(p.key).second)
+      return invalidInput("two plans are both named '" + p.key + "'");
+  if (inputs.empty())
+    return invalidInput("no plans to measure");
+  return inputs;
+}
+
+StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
+                                const MeasureCliOptions &options, RunRecord run,
+                                ResultsDb &db, bool resume) {
+  StatusOr<std::string> runner = findRunner(options.backend, options.runner);
+  if (!runner)
+    return runner.status();
+  RunnerProcessOptions processOptions;
+  processOptions.executable = *runner;
+  processOptions.requestTimeoutMs = options.timeoutS * 1000;
+  RunnerProcess process(processOptions);
+  Status started = process.start();
+  if (!started.isOk())
+    return started.withContext("backend '" + options.backend +
+                               "' cannot run here");
+
+  const RunnerInfo &info = process.info();
+  run.goodhartVersion = GOODHART_VERSION;
+  run.backend = options.backend;
+  run.library = info.library;
+  run.libraryVersion = info.libraryVersion;
+  run.device = info.device;
+  run.isa = info.isa;
+  run.threads = info.threads;
+  run.host = hostName();
+  run.runner = info.toJson();
+  run.options = options.measure.toJson();
+
+  std::set<std::string> done;
+  std::optional<int64_t> runId;
+  if (resume) {
+    auto previous = db.findResumableRun(run.commandLine);
+    if (!previous)
+      return previous.status();
+    runId = *previous;
+    if (runId) {
+      auto keys = db.variantKeys(*runId);
+      if (!keys)
+        return keys.status();
+      done.insert(keys->begin(), keys->end());
+      std::cerr << "goodhart: resuming run " << *runId << " (" << done.size()
+                << " of " << inputs.size() << " plans already measured)\n";
+    }
+  }
+  if (!runId) {
+    auto id = db.beginRun(run);
+    if (!id)
+      return id.status();
+    runId = *id;
+  }
+
+  size_t index = 0;
+  for (const PlanInput &input : inputs) {
+    ++index;
+    if (done.count(input.key))
+      continue;
+    std::cerr << "[" << index << "/" << inputs.size() << "] " << input.key;
+    for (const std::string &m : input.mutations)
+      std::cerr << " " << m;
+    std::cerr << " ..." << std::flush;
+    VariantRecord record;
+    record.key = input.key;
+    record.isReference = input.isReference;
+    record.plan = input.plan;
+    record.mutations = input.mutations;
+    record.sourcePath = input.planPath;
+    StatusOr<MeasureResponse> response =
+        process.measure(input.plan, options.measure);
+    if (response) {
+      record.layers = response->layers;
+      record.model = response->model;
+      if (record.model && record.model->measurement.status == ResultStatus::kOk)
+        std::cerr << " model " << record.model->measurement.stats.medianNs / 1e6
+                  << " ms\n";
+      else
+        std::cerr << " done\n";
+      for (const LayerResult &l : record.layers)
+        if (l.measurement.status == ResultStatus::kError)
+          GOODHART_RETURN_IF_ERROR(
+              db.addFinding(*runId, {0, input.key, "error", l.id,
+                                     l.measurement.reason, l.repro, ""}));
+    } else {
+      std::cerr << " failed\n";
+      std::cerr << "goodhart: " << response.status().message() << "\n";
+      GOODHART_RETURN_IF_ERROR(db.addFinding(
+          *runId,
+          {0, input.key, findingKind(response.status().code()), std::nullopt,
+           response.status().message(), "plan: " + input.planPath, ""}));
+    }
+    auto stored = db.addVariant(*runId, record);
+    if (!stored)
+      return stored.status();
+  }
+  GOODHART_RETURN_IF_ERROR(db.finishRun(*runId, "finished"));
+  return *runId;
+}
+
+} // namespace goodhart::cli

@@ -1,0 +1,197 @@
+//===- RelativeThroughput.cpp - Throughput per FLOP against the reference -===//
+
+#include "oracle/RelativeThroughput.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace goodhart {
+namespace {
+
+std::string shapeString(const Plan &plan, const Layer &layer) {
+  const TensorDesc &out = plan.tensor(layer.outputs.front());
+  std::string s;
+  for (size_t i = 0; i < out.shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(out.shape[i]);
+  return s;
+}
+
+const LayerResult *resultFor(const VariantRecord &v, int64_t layerId) {
+  for (const LayerResult &l : v.layers)
+    if (l.id == layerId)
+      return &l;
+  return nullptr;
+}
+
+/// Index of the reference layer matching variant layer `i`: the same index
+/// when both plans have the same layer kinds in order, else the same name.
+int64_t matchLayer(const Plan &ref, const Plan &var, size_t i,
+                   bool sameStructure) {
+  if (sameStructure)
+    return static_cast<int64_t>(i);
+  for (const Layer &l : ref.layers)
+    if (l.name == var.layers[i].name && l.kind == var.layers[i].kind)
+      return l.id;
+  return -1;
+}
+
+bool sameStructure(const Plan &a, const Plan &b) {
+  if (a.layers.size() != b.layers.size())
+    return false;
+  for (size_t i = 0; i < a.layers.size(); ++i)
+    if (a.layers[i].kind != b.layers[i].kind)
+      return false;
+  return true;
+}
+
+LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
+                        size_t index, bool structure,
+                        const OracleOptions &options) {
+  const Layer &layer = var.plan.layers[index];
+  LayerVerdict lv;
+  lv.layerId = layer.id;
+  lv.name = layer.name;
+  lv.kind = std::string(layerKindName(layer.kind));
+  lv.shape = shapeString(var.plan, layer);
+  lv.flopsVar = layer.flops;
+  const LayerResult *varResult = resultFor(var, layer.id);
+  if (varResult) {
+    lv.implVar = varResult->impl;
+    lv.repro = varResult->repro;
+  }
+  int64_t refId = matchLayer(ref.plan, var.plan, index, structure);
+  if (refId < 0) {
+    lv.changed = true;
+    lv.reason = "no matching reference layer";
+    return lv;
+  }
+  const Layer &refLayer = ref.plan.layers[refId];
+  lv.changed = refLayer.hash != layer.hash;
+  lv.flopsRef = refLayer.flops;
+  const LayerResult *refResult = resultFor(ref, refId);
+  if (refResult)
+    lv.implRef = refResult->impl;
+  lv.implSwitch =
+      !lv.implRef.empty() && !lv.implVar.empty() && lv.implRef != lv.implVar;
+  if (!refResult || !varResult) {
+    lv.reason = "not measured";
+    return lv;
+  }
+  if (refResult->measurement.status != ResultStatus::kOk ||
+      varResult->measurement.status != ResultStatus::kOk) {
+    lv.reason = varResult->measurement.status != ResultStatus::kOk
+                    ? varResult->measurement.reason
+                    : "reference: " + refResult->measurement.reason;
+    return lv;
+  }
+  lv.refNs = refResult->measurement.stats.medianNs;
+  lv.varNs = varResult->measurement.stats.medianNs;
+  lv.rel = relativeThroughput(refLayer.flops, refResult->measurement,
+                              layer.flops, varResult->measurement);
+  lv.verdict = judge(lv.rel, options);
+  lv.cliff = isCliff(lv.rel, options);
+  return lv;
+}
+
+} // namespace
+
+std::string_view verdictName(Verdict verdict) {
+  switch (verdict) {
+  case Verdict::kSame:
+    return "same";
+  case Verdict::kSlower:
+    return "slower";
+  case Verdict::kFaster:
+    return "faster";
+  case Verdict::kNoisy:
+    return "noisy";
+  case Verdict::kUnmeasured:
+    return "unmeasured";
+  }
+  return "unmeasured";
+}
+
+Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
+                         int64_t flopsVar, const Measurement &var) {
+  Ratio r;
+  const SampleStats &a = ref.stats, &b = var.stats;
+  if (flopsRef <= 0 || flopsVar <= 0 || a.medianNs <= 0 || b.medianNs <= 0)
+    return r;
+  double work = static_cast<double>(flopsVar) / static_cast<double>(flopsRef);
+  r.valid = true;
+  r.value = work * a.medianNs / b.medianNs;
+  // The slowest reference against the fastest variant bounds it above.
+  double aLow = a.ciLowNs > 0 ? a.ciLowNs : a.medianNs;
+  double aHigh = a.ciHighNs > 0 ? a.ciHighNs : a.medianNs;
+  double bLow = b.ciLowNs > 0 ? b.ciLowNs : b.medianNs;
+  double bHigh = b.ciHighNs > 0 ? b.ciHighNs : b.medianNs;
+  r.low = work * aLow / bHigh;
+  r.high = work * aHigh / bLow;
+  return r;
+}
+
+Verdict judge(const Ratio &r, const OracleOptions &o) {
+  if (!r.valid)
+    return Verdict::kUnmeasured;
+  if (r.high < 1 - o.sameThreshold)
+    return Verdict::kSlower;
+  if (r.low > 1 + o.sameThreshold)
+    return Verdict::kFaster;
+  if ((r.high - r.low) > o.maxRelativeWidth * r.value)
+    return Verdict::kNoisy;
+  if (std::abs(r.value - 1) <= o.sameThreshold)
+    return Verdict::kSame;
+  return Verdict::kNoisy; // the interval straddles the threshold
+}
+
+bool isCliff(const Ratio &r, const OracleOptions &o) {
+  return r.valid && r.high < o.cliffThreshold;
+}
+
+RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
+  RunVerdict verdict;
+  const VariantRecord *ref = run.reference();
+  verdict.hasReference = ref != nullptr;
+  if (!ref)
+    return verdict;
+  for (const VariantRecord &var : run.variants) {
+    if (var.isReference)
+      continue;
+    VariantVerdict vv;
+    vv.key = var.key;
+    vv.mutations = var.mutations;
+    int64_t refFlops = ref->plan.totalFlops(), varFlops = var.plan.totalFlops();
+    vv.flopRatio = refFlops ? double(varFlops) / double(refFlops) : 1;
+    int64_t refParams = ref->plan.totalParams();
+    vv.paramRatio =
+        refParams ? double(var.plan.totalParams()) / double(refParams) : 1;
+    bool structure = sameStructure(ref->plan, var.plan);
+    for (size_t i = 0; i < var.plan.layers.size(); ++i)
+      vv.layers.push_back(judgeLayer(*ref, var, i, structure, options));
+    if (!ref->model || !var.model) {
+      vv.reason = "whole model not measured";
+    } else if (ref->model->measurement.status != ResultStatus::kOk ||
+               var.model->measurement.status != ResultStatus::kOk) {
+      vv.reason = var.model->measurement.status != ResultStatus::kOk
+                      ? var.model->measurement.reason
+                      : "reference: " + ref->model->measurement.reason;
+    } else {
+      vv.refNs = ref->model->measurement.stats.medianNs;
+      vv.varNs = var.model->measurement.stats.medianNs;
+      vv.rel = relativeThroughput(refFlops, ref->model->measurement, varFlops,
+                                  var.model->measurement);
+      vv.verdict = judge(vv.rel, options);
+      vv.cliff = isCliff(vv.rel, options);
+    }
+    verdict.variants.push_back(std::move(vv));
+  }
+  std::stable_sort(verdict.variants.begin(), verdict.variants.end(),
+                   [](const VariantVerdict &a, const VariantVerdict &b) {
+                     if (a.rel.valid != b.rel.valid)
+                       return a.rel.valid;
+                     return a.rel.value < b.rel.value;
+                   });
+  return verdict;
+}
+
+} // namespace goodhart

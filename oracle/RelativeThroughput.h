@@ -1,0 +1,80 @@
+//===- RelativeThroughput.h - Throughput per FLOP against the reference -*- C++
+//-*-===//
+//
+// For every variant and every layer: throughput per FLOP relative to the
+// reference, rel = (F_var / t_var) / (F_ref / t_ref). Above 1 the variant
+// does more useful work per second than the benchmarked model, below 1 less.
+// Its interval comes from the two medians' confidence intervals; the verdict
+// says whether the difference is real (slower, faster), absent (same) or
+// not decidable from these samples (noisy). A cliff is a variant or layer
+// whose whole interval lies below the cliff threshold.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GOODHART_ORACLE_RELATIVETHROUGHPUT_H
+#define GOODHART_ORACLE_RELATIVETHROUGHPUT_H
+
+#include "oracle/RunData.h"
+
+#include <string>
+#include <vector>
+
+namespace goodhart {
+
+struct OracleOptions {
+  double sameThreshold = 0.05;   // |rel - 1| below this is "same"
+  double cliffThreshold = 0.67;  // rel (whole interval) below this: cliff
+  double maxRelativeWidth = 0.5; // interval wider than this × rel: noisy
+};
+
+enum class Verdict { kSame, kSlower, kFaster, kNoisy, kUnmeasured };
+std::string_view verdictName(Verdict verdict);
+
+struct Ratio {
+  bool valid = false;
+  double value = 0, low = 0, high = 0;
+};
+
+/// rel and its interval from two measurements of `flopsRef`/`flopsVar`.
+Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
+                         int64_t flopsVar, const Measurement &var);
+Verdict judge(const Ratio &ratio, const OracleOptions &options);
+bool isCliff(const Ratio &ratio, const OracleOptions &options);
+
+struct LayerVerdict {
+  int64_t layerId = -1;
+  std::string name, kind, shape; // shape: the variant's output, "1x56x56x65"
+  bool changed = false;          // the problem differs from the reference's
+  std::string implRef, implVar;
+  bool implSwitch = false;
+  int64_t flopsRef = 0, flopsVar = 0;
+  double refNs = 0, varNs = 0;
+  Ratio rel;
+  Verdict verdict = Verdict::kUnmeasured;
+  bool cliff = false;
+  std::string reason; // why unmeasured
+  std::string repro;  // the variant layer's vendor repro line
+};
+
+struct VariantVerdict {
+  std::string key;
+  std::vector<std::string> mutations;
+  double flopRatio = 1, paramRatio = 1;
+  double refNs = 0, varNs = 0;
+  Ratio rel;
+  Verdict verdict = Verdict::kUnmeasured;
+  bool cliff = false;
+  std::string reason;
+  std::vector<LayerVerdict> layers;
+};
+
+struct RunVerdict {
+  bool hasReference = false;
+  std::vector<VariantVerdict> variants; // worst relative throughput first
+};
+
+/// Judges every non-reference variant of `run` against its reference.
+RunVerdict judgeRun(const RunData &run, const OracleOptions &options = {});
+
+} // namespace goodhart
+
+#endif // GOODHART_ORACLE_RELATIVETHROUGHPUT_H

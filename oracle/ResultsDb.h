@@ -1,0 +1,71 @@
+//===- ResultsDb.h - The SQLite results database ----------------*- C++ -*-===//
+//
+// One SQLite file holds every run: its backend, versions, device and
+// options, the variants with their plans and mutations, each layer's and
+// the whole model's samples, and the findings. The schema is versioned
+// (PRAGMA user_version) and migrated forward on open; WAL mode and one
+// transaction per write keep a killed campaign from corrupting the file or
+// losing what was already stored.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GOODHART_ORACLE_RESULTSDB_H
+#define GOODHART_ORACLE_RESULTSDB_H
+
+#include "oracle/RunData.h"
+#include "runners/common/Status.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace goodhart {
+
+inline constexpr int kResultsSchemaVersion = 1;
+
+struct RunSummary {
+  int64_t id = 0;
+  std::string startedAt, status, model, backend, libraryVersion, device;
+  int64_t variants = 0;
+};
+
+class ResultsDb {
+public:
+  /// Opens (creating if needed) and migrates `path`. A file written by a
+  /// newer goodhart is refused with both versions in the message.
+  static StatusOr<std::unique_ptr<ResultsDb>> open(const std::string &path);
+  ~ResultsDb();
+
+  int schemaVersion() const;
+  const std::string &path() const { return path_; }
+
+  StatusOr<int64_t> beginRun(const RunRecord &run);
+  Status finishRun(int64_t runId, const std::string &status);
+  /// Stores the variant and its results in one transaction.
+  StatusOr<int64_t> addVariant(int64_t runId, const VariantRecord &variant);
+  Status addFinding(int64_t runId, const FindingRecord &finding);
+
+  StatusOr<std::vector<RunSummary>> listRuns();
+  StatusOr<int64_t> latestRunId();
+  StatusOr<RunData> loadRun(int64_t runId);
+  /// Keys of the variants a run already stored (to resume it).
+  StatusOr<std::vector<std::string>> variantKeys(int64_t runId);
+  /// The newest unfinished run with this command line, if any.
+  StatusOr<std::optional<int64_t>>
+  findResumableRun(const std::string &commandLine);
+
+private:
+  explicit ResultsDb(sqlite3 *db, std::string path)
+      : db_(db), path_(std::move(path)) {}
+  Status exec(const std::string &sql);
+  Status migrate();
+  Status error(const std::string &what) const;
+
+  sqlite3 *db_;
+  std::string path_;
+};
+
+} // namespace goodhart
+
+#endif // GOODHART_ORACLE_RESULTSDB_H

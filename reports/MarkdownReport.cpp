@@ -1,0 +1,243 @@
+//===- MarkdownReport.cpp - report.md, for pasting into a vendor bug ------===//
+//
+// The run's provenance, the whole-model and per-layer throughput per FLOP of
+// each variant relative to the reference, the findings, and the lines that
+// reproduce each changed layer with the vendor's own tool.
+//
+//===----------------------------------------------------------------------===//
+
+#include "reports/ReportWriter.h"
+
+#include "generator/MutationSpec.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace goodhart {
+namespace {
+
+/// Makes `text` safe inside a Markdown table cell.
+std::string cell(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string timeString(double ns) {
+  if (ns <= 0)
+    return "-";
+  if (ns >= 1e6)
+    return fmt::format("{:.3f} ms", ns / 1e6);
+  return fmt::format("{:.1f} us", ns / 1e3);
+}
+
+std::string ratioString(const Ratio &r) {
+  if (!r.valid)
+    return "-";
+  return fmt::format("{:.3f} [{:.3f}, {:.3f}]", r.value, r.low, r.high);
+}
+
+std::string verdictString(Verdict v, bool cliff) {
+  std::string s(verdictName(v));
+  return cliff ? "**cliff** (" + s + ")" : s;
+}
+
+std::string join(const std::vector<std::string> &items,
+                 const std::string &separator) {
+  std::string out;
+  for (const std::string &item : items)
+    out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+/// A goodhart-opt line that rebuilds a variant from its reference.
+std::string variantRepro(const RunRecord &run,
+                         const std::vector<std::string> &mutations) {
+  std::string passes;
+  for (const std::string &text : mutations) {
+    std::optional<MutationSpec> spec = MutationSpec::parse(text);
+    if (!spec || spec->kind != "set_channels")
+      return "";
+    passes += fmt::format(" --goodhart-set-channels='layer={} channels={}'",
+                          spec->layer, spec->value);
+  }
+  return passes.empty() ? "" : "goodhart-opt " + run.source + passes;
+}
+
+class MarkdownWriter final : public ReportWriter {
+public:
+  std::string name() const override { return "markdown"; }
+  std::string fileName() const override { return "report.md"; }
+  Status write(const ReportInput &input, std::ostream &os) const override;
+
+private:
+  void writeRun(const RunRecord &r, std::ostream &os) const;
+  void writeSummary(const ReportInput &input, std::ostream &os) const;
+  void writeModelTable(const ReportInput &input, std::ostream &os) const;
+  void writeLayerTables(const ReportInput &input, std::ostream &os) const;
+  void writeFindings(const ReportInput &input, std::ostream &os) const;
+  void writeReproduce(const ReportInput &input, std::ostream &os) const;
+};
+
+void MarkdownWriter::writeRun(const RunRecord &r, std::ostream &os) const {
+  os << "## Run\n\n| | |\n|---|---|\n";
+  auto row = [&](const char *key, const std::string &value) {
+    os << "| " << key << " | " << cell(value.empty() ? "-" : value) << " |\n";
+  };
+  row("run", std::to_string(r.id));
+  row("model", r.model + " (" + r.source + ")");
+  row("backend", r.backend + ": " + r.library + " " + r.libraryVersion);
+  row("device", r.device);
+  row("ISA", r.isa);
+  row("threads", std::to_string(r.threads));
+  row("host", r.host);
+  row("strategy, seed", r.strategy + ", " + std::to_string(r.seed));
+  row("measurement options", r.options.dump());
+  row("goodhart", r.goodhartVersion);
+  row("started, finished", r.startedAt + ", " + r.finishedAt);
+  row("status", r.status);
+  os << "\n";
+}
+
+void MarkdownWriter::writeSummary(const ReportInput &input,
+                                  std::ostream &os) const {
+  const RunVerdict &v = input.verdict;
+  std::map<Verdict, int> counts;
+  int cliffs = 0;
+  for (const VariantVerdict &vv : v.variants) {
+    ++counts[vv.verdict];
+    cliffs += vv.cliff;
+  }
+  os << fmt::format(
+      "{} variants against the reference: {} slower, {} faster, {} same, "
+      "{} noisy, {} unmeasured; {} cliffs (throughput per FLOP below {:.2f} "
+      "of the reference).\n\n",
+      v.variants.size(), counts[Verdict::kSlower], counts[Verdict::kFaster],
+      counts[Verdict::kSame], counts[Verdict::kNoisy],
+      counts[Verdict::kUnmeasured], cliffs, input.options.cliffThreshold);
+  if (!v.variants.empty() && v.variants.front().rel.valid) {
+    const VariantVerdict &worst = v.variants.front();
+    os << fmt::format("Worst variant: **{}** ({}) runs at {:.3f}x the "
+                      "reference's throughput per FLOP.\n\n",
+                      worst.key, cell(join(worst.mutations, "; ")),
+                      worst.rel.value);
+  }
+}
+
+void MarkdownWriter::writeModelTable(const ReportInput &input,
+                                     std::ostream &os) const {
+  os << "## Whole model\n\nThroughput per FLOP relative to the reference "
+        "(above 1: more useful work per second), with its 95% interval.\n\n"
+        "| variant | mutations | FLOPs vs reference | median time | "
+        "throughput/FLOP vs reference | verdict |\n"
+        "|---|---|---|---|---|---|\n";
+  const VariantRecord *ref = input.run.reference();
+  if (ref)
+    os << "| reference | - | 1.000 | "
+       << timeString(ref->model ? ref->model->measurement.stats.medianNs : 0)
+       << " | 1 | - |\n";
+  for (const VariantVerdict &vv : input.verdict.variants)
+    os << "| " << cell(vv.key) << " | " << cell(join(vv.mutations, "; "))
+       << " | " << fmt::format("{:.3f}", vv.flopRatio) << " | "
+       << timeString(vv.varNs) << " | " << ratioString(vv.rel) << " | "
+       << verdictString(vv.verdict, vv.cliff)
+       << (vv.reason.empty() ? "" : ": " + cell(vv.reason)) << " |\n";
+  os << "\n";
+}
+
+void MarkdownWriter::writeLayerTables(const ReportInput &input,
+                                      std::ostream &os) const {
+  os << "## Per layer\n\nEach layer measured alone. `*` marks layers whose "
+        "problem the mutation changed.\n\n";
+  for (const VariantVerdict &vv : input.verdict.variants) {
+    os << "### " << cell(vv.key) << ": " << cell(join(vv.mutations, "; "))
+       << "\n\n| layer | kind | output | implementation (reference → "
+          "variant) | reference | variant | throughput/FLOP vs reference | "
+          "verdict |\n|---|---|---|---|---|---|---|---|\n";
+    for (const LayerVerdict &lv : vv.layers) {
+      std::string impl = lv.implSwitch
+                             ? "**" + lv.implRef + " → " + lv.implVar + "**"
+                             : lv.implVar;
+      os << "| " << (lv.changed ? "*" : "") << cell(lv.name) << " | " << lv.kind
+         << " | " << lv.shape << " | " << cell(impl) << " | "
+         << timeString(lv.refNs) << " | " << timeString(lv.varNs) << " | "
+         << ratioString(lv.rel) << " | "
+         << (lv.verdict == Verdict::kUnmeasured && !lv.reason.empty()
+                 ? "unmeasured: " + cell(lv.reason)
+                 : verdictString(lv.verdict, lv.cliff))
+         << " |\n";
+    }
+    os << "\n";
+  }
+}
+
+void MarkdownWriter::writeFindings(const ReportInput &input,
+                                   std::ostream &os) const {
+  os << "## Findings\n\n";
+  if (input.run.findings.empty()) {
+    os << "No crash, hang, protocol error or failed measurement.\n\n";
+    return;
+  }
+  os << "| kind | variant | layer | message |\n|---|---|---|---|\n";
+  for (const FindingRecord &f : input.run.findings)
+    os << "| " << cell(f.kind) << " | " << cell(f.variantKey) << " | "
+       << (f.layerId ? std::to_string(*f.layerId) : "-") << " | "
+       << cell(f.message) << " |\n";
+  os << "\n";
+}
+
+void MarkdownWriter::writeReproduce(const ReportInput &input,
+                                    std::ostream &os) const {
+  os << "## Reproduce\n\nThe run:\n\n```sh\n"
+     << input.run.run.commandLine << "\n```\n\n";
+  for (const VariantVerdict &vv : input.verdict.variants) {
+    std::vector<std::string> lines;
+    if (std::string v = variantRepro(input.run.run, vv.mutations); !v.empty())
+      lines.push_back("# the variant model\n" + v);
+    for (const LayerVerdict &lv : vv.layers)
+      if (lv.changed && !lv.repro.empty())
+        lines.push_back("# " + lv.name + " (" + lv.kind + ")\nbenchdnn " +
+                        lv.repro);
+    if (lines.empty())
+      continue;
+    os << "**" << vv.key << "** (" << join(vv.mutations, "; ")
+       << "):\n\n```sh\n"
+       << join(lines, "\n") << "\n```\n\n";
+  }
+}
+
+Status MarkdownWriter::write(const ReportInput &input, std::ostream &os) const {
+  const RunRecord &r = input.run.run;
+  os << "# goodhart report: " << cell(r.model) << " on " << cell(r.library)
+     << " " << cell(r.libraryVersion) << "\n\n";
+  if (!input.verdict.hasReference) {
+    os << "This run holds no reference measurement, so nothing can be "
+          "judged.\n\n";
+    writeRun(r, os);
+    writeFindings(input, os);
+    return Status::ok();
+  }
+  writeSummary(input, os);
+  writeRun(r, os);
+  writeModelTable(input, os);
+  writeLayerTables(input, os);
+  writeFindings(input, os);
+  writeReproduce(input, os);
+  return Status::ok();
+}
+
+} // namespace
+
+std::unique_ptr<ReportWriter> createMarkdownWriter() {
+  return std::make_unique<MarkdownWriter>();
+}
+
+} // namespace goodhart
