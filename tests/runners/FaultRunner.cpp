@@ -1,0 +1,86 @@
+//===- FaultRunner.cpp - A runner that misbehaves on request --------------===//
+//
+// Test-only. Answers hello normally, then on `measure` does what the plan's
+// model name says: ok, crash (abort), segv, hang, garbage, partial (half a
+// line, then exit), exit3, stderr-flood. With --unavailable it answers hello
+// with an "unavailable" error, as a GPU runner on a machine without a GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runners/common/Protocol.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+using namespace goodhart;
+
+static void send(const Response &r) {
+  std::cout << responseToJson(r).dump() << "\n" << std::flush;
+}
+
+int main(int argc, char **argv) {
+  bool unavailable = argc > 2 && std::strcmp(argv[2], "--unavailable") == 0;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    auto request = requestFromJson(nlohmann::json::parse(line));
+    if (!request)
+      return 1;
+    Response r;
+    r.id = request->id;
+    r.type = request->type;
+    RunnerInfo info;
+    info.name = "fault";
+    info.library = "none";
+    if (request->type == "shutdown") {
+      send(r);
+      return 0;
+    }
+    if (request->type == "hello") {
+      if (unavailable)
+        r.error = ErrorInfo{"unavailable", "no device here (fault runner)"};
+      else
+        r.runner = info;
+      send(r);
+      continue;
+    }
+    const std::string mode = request->plan->model;
+    std::cerr << "fault runner: mode " << mode << std::endl;
+    if (mode == "crash")
+      std::abort();
+    if (mode == "segv")
+      std::raise(SIGSEGV);
+    if (mode == "hang")
+      std::this_thread::sleep_for(std::chrono::hours(1));
+    if (mode == "garbage") {
+      std::cout << "this is not json\n" << std::flush;
+      continue;
+    }
+    if (mode == "partial") {
+      std::cout << "{\"protocol\":1,\"id\":" << std::flush;
+      _exit(0);
+    }
+    if (mode == "exit3")
+      return 3;
+    if (mode == "stderr-flood")
+      for (int i = 0; i < 20000; ++i)
+        std::cerr << "noise line " << i << " ........................\n";
+    MeasureResponse m;
+    m.runner = info;
+    ModelResult model;
+    size_t n = mode == "large" ? 200000 : 5;
+    model.measurement.samplesNs.assign(n, 1234.5);
+    model.measurement.stats.count = static_cast<int64_t>(n);
+    model.measurement.stats.medianNs = 1234.5;
+    m.model = model;
+    r.runner = info;
+    r.measure = m;
+    send(r);
+  }
+  return 0;
+}

@@ -1,0 +1,123 @@
+//===- ProtocolTest.cpp - Runner protocol messages ------------------------===//
+
+#include "runners/common/Protocol.h"
+
+#include "TestPlans.h"
+
+#include <gtest/gtest.h>
+
+namespace goodhart {
+namespace {
+
+TEST(ProtocolTest, MeasureRequestRoundTrips) {
+  Request r;
+  r.id = 7;
+  r.type = "measure";
+  r.plan = testing::smallPlan();
+  r.options.mode = MeasureMode::kLayers;
+  r.options.layers = {0, 2};
+  r.options.targetRsd = 0.02;
+  StatusOr<Request> back = requestFromJson(requestToJson(r));
+  ASSERT_TRUE(back.isOk()) << back.status().toString();
+  EXPECT_EQ(back->id, 7);
+  EXPECT_EQ(back->options.mode, MeasureMode::kLayers);
+  EXPECT_EQ(back->options.layers, std::vector<int64_t>({0, 2}));
+  EXPECT_DOUBLE_EQ(back->options.targetRsd, 0.02);
+  EXPECT_EQ(back->plan->layers.size(), 6u);
+}
+
+TEST(ProtocolTest, BadRequestsNameTheField) {
+  nlohmann::json j = requestToJson({1, "measure", testing::smallPlan(), {}});
+  j["options"]["target_rsd"] = "tight";
+  StatusOr<Request> r = requestFromJson(j);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("options.target_rsd"), std::string::npos);
+
+  j = requestToJson({1, "measure", testing::smallPlan(), {}});
+  j["options"]["mode"] = "sideways";
+  EXPECT_FALSE(requestFromJson(j).isOk());
+
+  j = {{"protocol", 1}, {"id", 2}, {"type", "dance"}};
+  r = requestFromJson(j);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("unknown request type 'dance'"),
+            std::string::npos);
+
+  j = {{"protocol", 9}, {"id", 2}, {"type", "hello"}};
+  EXPECT_EQ(requestFromJson(j).status().code(), StatusCode::kUnsupported);
+
+  j = {{"protocol", 1}, {"id", 2}, {"type", "measure"}};
+  r = requestFromJson(j);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("plan"), std::string::npos);
+}
+
+TEST(ProtocolTest, MeasureResponseRoundTripsAndKeepsUnknownRunnerKeys) {
+  Response r;
+  r.id = 3;
+  r.type = "measure";
+  RunnerInfo info;
+  info.name = "fake";
+  info.libraryVersion = "1.2.3";
+  info.extra["driver_version"] = "575.1";
+  r.runner = info;
+  MeasureResponse m;
+  m.runner = info;
+  LayerResult l;
+  l.id = 0;
+  l.hash = "abc";
+  l.impl = "brgconv:avx512_core";
+  l.repro = "--conv mb1";
+  l.measurement.samplesNs = {1, 2, 3};
+  l.measurement.stats.medianNs = 2;
+  l.measurement.stopReason = "target_rsd";
+  l.check.verdict = CheckVerdict::kMistrusted;
+  m.layers.push_back(l);
+  LayerResult skipped;
+  skipped.id = 1;
+  skipped.measurement.status = ResultStatus::kSkipped;
+  skipped.measurement.reason = "view";
+  m.layers.push_back(skipped);
+  m.model = ModelResult{};
+  m.model->measurement.samplesNs = {10};
+  r.measure = m;
+  StatusOr<Response> back = responseFromJson(responseToJson(r));
+  ASSERT_TRUE(back.isOk()) << back.status().toString();
+  ASSERT_TRUE(back->measure);
+  EXPECT_EQ(back->runner->extra["driver_version"], "575.1");
+  ASSERT_EQ(back->measure->layers.size(), 2u);
+  EXPECT_EQ(back->measure->layers[0].impl, "brgconv:avx512_core");
+  EXPECT_EQ(back->measure->layers[0].check.verdict, CheckVerdict::kMistrusted);
+  EXPECT_EQ(back->measure->layers[0].measurement.samplesNs.size(), 3u);
+  EXPECT_EQ(back->measure->layers[1].measurement.status,
+            ResultStatus::kSkipped);
+  EXPECT_EQ(back->measure->layers[1].measurement.reason, "view");
+  ASSERT_TRUE(back->measure->model);
+}
+
+TEST(ProtocolTest, ErrorResponsesCarryCodeAndMessage) {
+  Response r;
+  r.id = 4;
+  r.type = "hello";
+  r.error = ErrorInfo{"unavailable", "no GPU"};
+  StatusOr<Response> back = responseFromJson(responseToJson(r));
+  ASSERT_TRUE(back.isOk());
+  ASSERT_TRUE(back->error);
+  EXPECT_EQ(back->error->code, "unavailable");
+  EXPECT_EQ(back->error->message, "no GPU");
+}
+
+TEST(ProtocolTest, MalformedResponsesAreRejected) {
+  EXPECT_FALSE(responseFromJson(nlohmann::json::array()).isOk());
+  nlohmann::json j = {{"protocol", 1},
+                      {"id", 1},
+                      {"type", "measure"},
+                      {"status", "ok"},
+                      {"layers", {{{"status", "ok"}}}}};
+  StatusOr<Response> r = responseFromJson(j);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("layers[0]"), std::string::npos);
+}
+
+} // namespace
+} // namespace goodhart

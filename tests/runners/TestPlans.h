@@ -1,0 +1,71 @@
+//===- TestPlans.h - Small plans built in code for runner tests -*- C++ -*-===//
+#ifndef GOODHART_TESTS_RUNNERS_TESTPLANS_H
+#define GOODHART_TESTS_RUNNERS_TESTPLANS_H
+
+#include "runners/common/Plan.h"
+
+namespace goodhart::testing {
+
+inline TensorDesc tensor(int64_t id, std::vector<int64_t> shape,
+                         TensorRole role, const std::string &name = "") {
+  return {id, name.empty() ? "t" + std::to_string(id) : name, std::move(shape),
+          DType::kF32, role};
+}
+
+/// conv 3x3 (8 -> 16 channels, pad 1) -> relu -> maxpool 2x2 -> add of the
+/// pool with itself -> reshape -> matmul 16*4*4 -> 10.
+inline Plan smallPlan() {
+  Plan p;
+  p.model = "tiny";
+  p.variant = "reference";
+  p.tensors = {
+      tensor(0, {1, 8, 8, 8}, TensorRole::kInput, "x"),
+      tensor(1, {16, 3, 3, 8}, TensorRole::kWeight, "w"),
+      tensor(2, {16}, TensorRole::kWeight, "b"),
+      tensor(3, {1, 8, 8, 16}, TensorRole::kActivation, "conv"),
+      tensor(4, {1, 8, 8, 16}, TensorRole::kActivation, "relu"),
+      tensor(5, {1, 4, 4, 16}, TensorRole::kActivation, "pool"),
+      tensor(6, {1, 4, 4, 16}, TensorRole::kActivation, "add"),
+      tensor(7, {1, 1, 256}, TensorRole::kActivation, "flat"),
+      tensor(8, {1, 256, 10}, TensorRole::kWeight, "fc_w"),
+      tensor(9, {1, 1, 10}, TensorRole::kActivation, "fc"),
+  };
+  auto layer = [&](int64_t id, const char *name, LayerKind kind,
+                   std::vector<int64_t> in, int64_t out, nlohmann::json attrs) {
+    Layer l;
+    l.id = id;
+    l.name = name;
+    l.kind = kind;
+    l.inputs = std::move(in);
+    l.outputs = {out};
+    l.attrs = std::move(attrs);
+    return l;
+  };
+  p.layers = {
+      layer(0, "conv", LayerKind::kConv2d, {0, 1, 2}, 3,
+            {{"stride", {1, 1}},
+             {"pad", {1, 1, 1, 1}},
+             {"dilation", {1, 1}},
+             {"groups", 1}}),
+      layer(1, "relu", LayerKind::kEltwise, {3}, 4, {{"op", "relu"}}),
+      layer(2, "pool", LayerKind::kPool2d, {4}, 5,
+            {{"algorithm", "max"},
+             {"kernel", {2, 2}},
+             {"stride", {2, 2}},
+             {"pad", {0, 0, 0, 0}}}),
+      layer(3, "add", LayerKind::kBinary, {5, 5}, 6, {{"op", "add"}}),
+      layer(4, "flat", LayerKind::kReshape, {6}, 7, nlohmann::json::object()),
+      layer(5, "fc", LayerKind::kMatMul, {7, 8}, 9, nlohmann::json::object()),
+  };
+  p.layers[0].flops = 2 * 16 * 8 * 8 * 8 * 9;
+  p.layers[5].flops = 2 * 256 * 10;
+  p.inputs = {0};
+  p.outputs = {9};
+  for (Layer &l : p.layers)
+    l.hash = computeLayerHash(p, l);
+  return p;
+}
+
+} // namespace goodhart::testing
+
+#endif // GOODHART_TESTS_RUNNERS_TESTPLANS_H
