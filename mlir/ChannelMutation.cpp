@@ -17,6 +17,11 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 
+#include "llvm/ADT/MapVector.h"
+
+#include <map>
+#include <optional>
+
 namespace goodhart {
 namespace {
 
@@ -24,38 +29,37 @@ bool isChannelSite(mlir::Operation *op) {
   return llvm::isa<mlir::tosa::Conv2DOp, mlir::tosa::DepthwiseConv2DOp>(op);
 }
 
-mlir::RankedTensorType withDim(mlir::Type type, unsigned dim, int64_t size) {
+using DimSizes = std::map<unsigned, int64_t>;
+
+mlir::RankedTensorType withDims(mlir::Type type, const DimSizes &sizes) {
   auto tensor = llvm::cast<mlir::RankedTensorType>(type);
   llvm::SmallVector<int64_t> shape(tensor.getShape());
-  shape[dim] = size;
+  for (auto [dim, size] : sizes)
+    shape[dim] = size;
   return mlir::RankedTensorType::get(shape, tensor.getElementType(),
                                      tensor.getEncoding());
 }
 
-/// Rebuilds a tosa.const with one dimension resized. Values are a splat of
-/// the original's first element: runners fill weights with seeded random
-/// data, so only the shape matters to goodhart.
-void resizeConst(mlir::tosa::ConstOp c, unsigned dim, int64_t size) {
-  auto oldType = llvm::cast<mlir::RankedTensorType>(c.getType());
-  auto newType = withDim(oldType, dim, size);
+/// Rebuilds a tosa.const with resized dimensions. Values are a splat of the
+/// original's first element: runners fill weights with seeded random data,
+/// so only the shape matters to goodhart.
+void resizeConst(mlir::tosa::ConstOp c, const DimSizes &sizes) {
+  auto newType = withDims(c.getType(), sizes);
   auto values = llvm::cast<mlir::ElementsAttr>(c.getValues());
+  mlir::OpBuilder builder(c);
   mlir::Attribute first = values.getNumElements() > 0
                               ? *values.getValues<mlir::Attribute>().begin()
-                              : mlir::Attribute();
-  mlir::OpBuilder builder(c);
-  mlir::DenseElementsAttr attr =
-      first ? mlir::DenseElementsAttr::get(newType, first)
-            : mlir::DenseElementsAttr::get(
-                  newType, builder.getZeroAttr(newType.getElementType()));
+                              : builder.getZeroAttr(newType.getElementType());
   auto replacement =
-      mlir::tosa::ConstOp::create(builder, c.getLoc(), newType, attr);
+      mlir::tosa::ConstOp::create(builder, c.getLoc(), newType,
+                                  mlir::DenseElementsAttr::get(newType, first));
   c.getResult().replaceAllUsesWith(replacement.getResult());
   c.erase();
 }
 
-/// Gives `reshape` its own tosa.const_shape with entry `dim` set to `size`.
-mlir::LogicalResult resizeReshape(mlir::tosa::ReshapeOp reshape, unsigned dim,
-                                  int64_t size) {
+/// Gives `reshape` its own tosa.const_shape with the given entries resized.
+mlir::LogicalResult resizeReshape(mlir::tosa::ReshapeOp reshape,
+                                  const DimSizes &sizes) {
   auto shapeOp = reshape.getShape().getDefiningOp<mlir::tosa::ConstShapeOp>();
   if (!shapeOp)
     return reshape.emitOpError()
@@ -65,7 +69,8 @@ mlir::LogicalResult resizeReshape(mlir::tosa::ReshapeOp reshape, unsigned dim,
   llvm::SmallVector<int64_t> shape;
   for (const llvm::APInt &v : values.getValues<llvm::APInt>())
     shape.push_back(v.getSExtValue());
-  shape[dim] = size;
+  for (auto [dim, size] : sizes)
+    shape[dim] = size;
   mlir::OpBuilder builder(reshape);
   auto attr = mlir::DenseIntElementsAttr::get(
       mlir::RankedTensorType::get({static_cast<int64_t>(shape.size())},
@@ -77,6 +82,43 @@ mlir::LogicalResult resizeReshape(mlir::tosa::ReshapeOp reshape, unsigned dim,
   if (shapeOp->use_empty())
     shapeOp.erase();
   return mlir::success();
+}
+
+/// Where a reshape puts the elements of input dimension `inDim` when it
+/// regroups it (a flatten): the one non-unit output dimension built from the
+/// same elements, and that dimension's size once `inDim` has `newSize`.
+std::optional<std::pair<unsigned, int64_t>>
+regroupedTarget(mlir::tosa::ReshapeOp reshape, unsigned inDim,
+                int64_t newSize) {
+  auto in = llvm::cast<mlir::RankedTensorType>(reshape.getInput1().getType())
+                .getShape();
+  auto out = llvm::cast<mlir::RankedTensorType>(reshape.getType()).getShape();
+  size_t i = 0, j = 0;
+  while (i < in.size() && j < out.size()) {
+    size_t ia = i, oa = j;
+    int64_t pi = in[i++], po = out[j++];
+    while (pi != po) {
+      if (pi < po && i < in.size())
+        pi *= in[i++];
+      else if (j < out.size())
+        po *= out[j++];
+      else
+        return std::nullopt;
+    }
+    if (inDim < ia || inDim >= i)
+      continue;
+    std::optional<unsigned> target;
+    for (size_t k = oa; k < j; ++k)
+      if (out[k] != 1) {
+        if (target)
+          return std::nullopt; // the dimension is split, not flattened
+        target = static_cast<unsigned>(k);
+      }
+    if (!target)
+      return std::nullopt;
+    return std::make_pair(*target, out[*target] / in[inDim] * newSize);
+  }
+  return std::nullopt;
 }
 
 mlir::Operation *findLayer(mlir::func::FuncOp func, llvm::StringRef name) {
@@ -134,26 +176,62 @@ mlir::LogicalResult setOutputChannels(mlir::func::FuncOp func,
            << "is a depthwise convolution with channel multiplier > 1; "
               "setting its output channels is not supported";
 
+  // Plan every change before touching a type: the analysis reads the
+  // original shapes. A class is resized at its roots (arguments, constants,
+  // reshape shapes); a reshape that flattens a changed dimension carries the
+  // change into the class of the dimension it flattens into.
   DimensionAnalysis analysis(func);
-  llvm::SmallVector<DimRef> members = analysis.classOf({site->getResult(0), 3});
-  llvm::SmallVector<std::pair<mlir::tosa::ConstOp, unsigned>> consts;
-  llvm::SmallVector<std::pair<mlir::tosa::ReshapeOp, unsigned>> reshapes;
-  for (const DimRef &ref : members) {
-    if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(ref.value)) {
-      arg.setType(withDim(arg.getType(), ref.dim, channels));
+  std::map<unsigned, DimSizes> argSizes;
+  llvm::MapVector<mlir::Operation *, DimSizes> constSizes, reshapeSizes;
+  llvm::SmallVector<std::pair<DimRef, int64_t>> work = {
+      {{site->getResult(0), 3}, channels}};
+  llvm::SmallVector<DimRef> done;
+  auto isDone = [&](const DimRef &ref) {
+    return llvm::any_of(done,
+                        [&](const DimRef &d) { return analysis.tied(d, ref); });
+  };
+  while (!work.empty()) {
+    auto [start, size] = work.pop_back_val();
+    if (isDone(start))
       continue;
+    done.push_back(start);
+    for (const DimRef &ref : analysis.classOf(start)) {
+      if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(ref.value))
+        argSizes[arg.getArgNumber()][ref.dim] = size;
+      else if (auto c = ref.value.getDefiningOp<mlir::tosa::ConstOp>())
+        constSizes[c][ref.dim] = size;
+      else if (auto r = ref.value.getDefiningOp<mlir::tosa::ReshapeOp>())
+        reshapeSizes[r][ref.dim] = size;
+      for (mlir::Operation *user : ref.value.getUsers()) {
+        auto reshape = llvm::dyn_cast<mlir::tosa::ReshapeOp>(user);
+        if (!reshape || reshape.getInput1() != ref.value)
+          continue;
+        unsigned rank =
+            llvm::cast<mlir::RankedTensorType>(reshape.getType()).getRank();
+        bool tiedThrough = false;
+        for (unsigned d = 0; d < rank; ++d)
+          tiedThrough |= analysis.tied(ref, {reshape.getResult(), d});
+        if (tiedThrough)
+          continue;
+        auto target = regroupedTarget(reshape, ref.dim, size);
+        if (!target)
+          return reshape.emitOpError()
+                 << "splits the dimension that setting '" << layerName
+                 << "' changes; only reshapes that keep or flatten it are "
+                    "supported";
+        work.push_back({{reshape.getResult(), target->first}, target->second});
+      }
     }
-    mlir::Operation *def = ref.value.getDefiningOp();
-    if (auto c = llvm::dyn_cast<mlir::tosa::ConstOp>(def))
-      consts.emplace_back(c, ref.dim);
-    else if (auto r = llvm::dyn_cast<mlir::tosa::ReshapeOp>(def))
-      reshapes.emplace_back(r, ref.dim);
-    // Other op results are re-inferred by refineShapes.
   }
-  for (auto [c, dim] : consts)
-    resizeConst(c, dim, channels);
-  for (auto [r, dim] : reshapes)
-    if (mlir::failed(resizeReshape(r, dim, channels)))
+  for (auto &[index, sizes] : argSizes) {
+    mlir::BlockArgument arg = func.getArgument(index);
+    arg.setType(withDims(arg.getType(), sizes));
+  }
+  for (auto &[op, sizes] : constSizes)
+    resizeConst(llvm::cast<mlir::tosa::ConstOp>(op), sizes);
+  for (auto &[op, sizes] : reshapeSizes)
+    if (mlir::failed(
+            resizeReshape(llvm::cast<mlir::tosa::ReshapeOp>(op), sizes)))
       return mlir::failure();
   if (mlir::failed(refineShapes(func)))
     return site->emitOpError()

@@ -274,7 +274,7 @@ void appendTensor(std::ostringstream &os, const Plan &plan, int64_t id) {
     return;
   }
   const TensorDesc &t = plan.tensors[id];
-  os << tensorRoleName(t.role)[0] << ':' << dtypeName(t.dtype) << '[';
+  os << dtypeName(t.dtype) << '[';
   for (size_t i = 0; i < t.shape.size(); ++i)
     os << (i ? "x" : "") << t.shape[i];
   os << ']';

@@ -119,10 +119,10 @@ struct Plan {
   int64_t totalParams() const;
 };
 
-/// The canonical signature of a layer: its kind, attributes and the shapes,
-/// element types and roles of its operands and results. Names, ids and
-/// locations are excluded, so the same problem in two models has the same
-/// signature.
+/// The canonical signature of a layer: its kind, attributes and the shapes
+/// and element types of its operands and results. Names, ids, roles and
+/// locations are excluded, so the same problem in two models (or twice in
+/// one) has the same signature.
 std::string layerSignature(const Plan &plan, const Layer &layer);
 /// FNV-1a 64 of layerSignature, as 16 lowercase hex digits.
 std::string computeLayerHash(const Plan &plan, const Layer &layer);
