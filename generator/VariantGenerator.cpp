@@ -43,9 +43,10 @@ private:
 std::string printModule(mlir::ModuleOp module) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  // Name locations carry the layer names: print them.
+  // Name locations carry the layer names: print them, in the form the
+  // parser reads back (the "pretty" form is not round-trippable).
   module->print(os, mlir::OpPrintingFlags().enableDebugInfo(
-                        /*enable=*/true, /*prettyForm=*/true));
+                        /*enable=*/true, /*prettyForm=*/false));
   return text;
 }
 

@@ -30,11 +30,13 @@ mlir::LogicalResult refineShapes(mlir::func::FuncOp func) {
     if (components.size() != op.getNumResults())
       continue;
     for (auto [result, comp] : llvm::zip(op.getResults(), components)) {
-      auto old = llvm::dyn_cast<mlir::RankedTensorType>(result.getType());
+      auto old = llvm::dyn_cast<mlir::TensorType>(result.getType());
       if (!old || !comp.hasRank())
         continue;
+      auto ranked = llvm::dyn_cast<mlir::RankedTensorType>(old);
       auto refined = mlir::RankedTensorType::get(
-          comp.getDims(), old.getElementType(), old.getEncoding());
+          comp.getDims(), old.getElementType(),
+          ranked ? ranked.getEncoding() : mlir::Attribute());
       if (!refined.hasStaticShape())
         return op.emitOpError() << "infers a dynamic result " << refined
                                 << " after the mutation";

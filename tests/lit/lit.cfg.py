@@ -1,0 +1,23 @@
+# lit configuration for goodhart's FileCheck tests: the MLIR passes through
+# goodhart-opt (tests/lit) and the goodhart command line end to end
+# (tests/e2e). Paths come from lit.site.cfg.py, written by CMake.
+import os
+
+import lit.formats
+
+config.name = "goodhart-" + os.path.basename(config.suite_dir)
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = config.suite_dir
+config.test_exec_root = os.path.join(config.goodhart_binary_dir, "tests",
+                                     os.path.basename(config.suite_dir))
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.goodhart_tools_dir, config.llvm_tools_dir,
+     config.environment.get("PATH", os.environ.get("PATH", ""))])
+config.substitutions.append(("%corpus", config.goodhart_corpus_dir))
+config.substitutions.append(("%fault_runner", os.path.join(
+    config.goodhart_tools_dir, "goodhart-fault-runner")))
+config.substitutions.append(("%inputs",
+                             os.path.join(config.suite_dir, "Inputs")))
