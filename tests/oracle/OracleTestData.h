@@ -1,0 +1,114 @@
+//===- OracleTestData.h - A run built in code for oracle tests --*- C++ -*-===//
+#ifndef GOODHART_TESTS_ORACLE_ORACLETESTDATA_H
+#define GOODHART_TESTS_ORACLE_ORACLETESTDATA_H
+
+#include "oracle/RunData.h"
+
+namespace goodhart::testing {
+
+/// A measurement whose median is `ns`, with its interval +-`spread`.
+inline Measurement measured(double ns, double spread = 0.01) {
+  Measurement m;
+  m.samplesNs = {ns * (1 - spread), ns, ns * (1 + spread)};
+  m.stats.count = 3;
+  m.stats.medianNs = ns;
+  m.stats.minNs = ns * (1 - spread);
+  m.stats.meanNs = ns;
+  m.stats.ciLowNs = ns * (1 - spread);
+  m.stats.ciHighNs = ns * (1 + spread);
+  m.stopReason = "target_rsd";
+  return m;
+}
+
+/// A two-layer plan: conv (flops as given) then relu.
+inline Plan twoLayerPlan(const std::string &variant, int64_t channels,
+                         int64_t convFlops) {
+  Plan p;
+  p.model = "m";
+  p.variant = variant;
+  p.tensors = {
+      {0, "x", {1, 8, 8, 4}, DType::kF32, TensorRole::kInput},
+      {1, "w", {channels, 3, 3, 4}, DType::kF32, TensorRole::kWeight},
+      {2, "c", {1, 8, 8, channels}, DType::kF32, TensorRole::kActivation},
+      {3, "r", {1, 8, 8, channels}, DType::kF32, TensorRole::kActivation}};
+  Layer conv;
+  conv.id = 0;
+  conv.name = "conv";
+  conv.kind = LayerKind::kConv2d;
+  conv.inputs = {0, 1};
+  conv.outputs = {2};
+  conv.attrs = {{"stride", {1, 1}},
+                {"pad", {1, 1, 1, 1}},
+                {"dilation", {1, 1}},
+                {"groups", 1}};
+  conv.flops = convFlops;
+  Layer relu;
+  relu.id = 1;
+  relu.name = "relu";
+  relu.kind = LayerKind::kEltwise;
+  relu.inputs = {2};
+  relu.outputs = {3};
+  relu.attrs = {{"op", "relu"}};
+  relu.flops = 64 * channels;
+  p.layers = {conv, relu};
+  p.inputs = {0};
+  p.outputs = {3};
+  for (Layer &l : p.layers)
+    l.hash = computeLayerHash(p, l);
+  return p;
+}
+
+inline VariantRecord variant(const std::string &key, int64_t channels,
+                             int64_t convFlops, double convNs, double reluNs,
+                             double modelNs, const std::string &impl) {
+  VariantRecord v;
+  v.key = key;
+  v.isReference = key == "reference";
+  v.plan = twoLayerPlan(key, channels, convFlops);
+  if (!v.isReference)
+    v.mutations = {"set_channels(conv, " + std::to_string(channels) + ")"};
+  LayerResult conv;
+  conv.id = 0;
+  conv.hash = v.plan.layers[0].hash;
+  conv.impl = impl;
+  conv.repro = "--conv g1mb1ic4ih8oc" + std::to_string(channels);
+  conv.measurement = measured(convNs);
+  LayerResult relu;
+  relu.id = 1;
+  relu.hash = v.plan.layers[1].hash;
+  relu.impl = "jit:avx512_core";
+  relu.measurement = measured(reluNs);
+  v.layers = {conv, relu};
+  v.model = ModelResult{measured(modelNs)};
+  return v;
+}
+
+/// reference: 64 channels; v001: 65 channels and a different conv impl,
+/// half the throughput per FLOP; v002: 96 channels, same throughput.
+inline RunData sampleRun() {
+  RunData data;
+  data.run.id = 1;
+  data.run.model = "m";
+  data.run.source = "m.mlir";
+  data.run.backend = "onednn";
+  data.run.library = "oneDNN";
+  data.run.libraryVersion = "2.6.3";
+  data.run.device = "Test CPU";
+  data.run.isa = "avx512_core";
+  data.run.threads = 2;
+  data.run.strategy = "neighborhood";
+  data.run.seed = 1;
+  data.run.commandLine = "goodhart campaign m.mlir";
+  data.run.status = "finished";
+  data.variants.push_back(
+      variant("reference", 64, 1000000, 1000, 10, 1010, "brgconv:avx512_core"));
+  data.variants.push_back(
+      variant("v001", 65, 1015625, 2031.25, 10, 2041.25, "gemm:jit"));
+  data.variants.push_back(
+      variant("v002", 96, 1500000, 1500, 15, 1515, "brgconv:avx512_core"));
+  return data;
+}
+
+} // namespace goodhart::testing
+
+#endif // GOODHART_TESTS_ORACLE_ORACLETESTDATA_H

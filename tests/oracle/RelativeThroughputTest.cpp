@@ -1,0 +1,115 @@
+//===- RelativeThroughputTest.cpp - Ratios, intervals and verdicts --------===//
+
+#include "oracle/RelativeThroughput.h"
+
+#include "OracleTestData.h"
+
+#include <gtest/gtest.h>
+
+namespace goodhart {
+namespace {
+
+using testing::measured;
+
+TEST(RelativeThroughputTest, HandComputedRatio) {
+  // Reference: 1e9 FLOPs in 1 ms. Variant: 1.1e9 FLOPs in 2 ms.
+  // (1.1e9 / 2) / (1e9 / 1) = 0.55.
+  Ratio r = relativeThroughput(1000000000, measured(1e6, 0), 1100000000,
+                               measured(2e6, 0));
+  ASSERT_TRUE(r.valid);
+  EXPECT_DOUBLE_EQ(r.value, 0.55);
+  EXPECT_DOUBLE_EQ(r.low, 0.55);
+  EXPECT_DOUBLE_EQ(r.high, 0.55);
+}
+
+TEST(RelativeThroughputTest, IntervalFromBothMedians) {
+  // Reference median 100 in [90, 110]; variant median 100 in [95, 105].
+  Ratio r =
+      relativeThroughput(10, measured(100, 0.10), 10, measured(100, 0.05));
+  EXPECT_DOUBLE_EQ(r.value, 1.0);
+  EXPECT_DOUBLE_EQ(r.low, 90.0 / 105.0);
+  EXPECT_DOUBLE_EQ(r.high, 110.0 / 95.0);
+}
+
+TEST(RelativeThroughputTest, Verdicts) {
+  OracleOptions o;
+  auto verdictOf = [&](double value, double low, double high) {
+    Ratio r{true, value, low, high};
+    return judge(r, o);
+  };
+  EXPECT_EQ(verdictOf(0.5, 0.45, 0.55), Verdict::kSlower);
+  EXPECT_EQ(verdictOf(1.5, 1.4, 1.6), Verdict::kFaster);
+  EXPECT_EQ(verdictOf(1.01, 0.98, 1.03), Verdict::kSame);
+  EXPECT_EQ(verdictOf(0.93, 0.90, 0.97), Verdict::kNoisy) << "straddles 0.95";
+  EXPECT_EQ(verdictOf(1.0, 0.5, 1.6), Verdict::kNoisy) << "too wide";
+  EXPECT_EQ(judge(Ratio{}, o), Verdict::kUnmeasured);
+  EXPECT_TRUE(isCliff({true, 0.5, 0.45, 0.55}, o));
+  EXPECT_FALSE(isCliff({true, 0.6, 0.5, 0.7}, o)) << "interval reaches 0.67";
+}
+
+TEST(RelativeThroughputTest, JudgesARunWorstFirst) {
+  RunData run = testing::sampleRun();
+  RunVerdict v = judgeRun(run);
+  ASSERT_TRUE(v.hasReference);
+  ASSERT_EQ(v.variants.size(), 2u);
+  const VariantVerdict &worst = v.variants[0];
+  EXPECT_EQ(worst.key, "v001");
+  // Model: (F_v / 2041.25) / (F_r / 1010) with F = conv + relu FLOPs.
+  double fr = 1000000 + 64 * 64, fv = 1015625 + 64 * 65;
+  EXPECT_NEAR(worst.rel.value, (fv / 2041.25) / (fr / 1010), 1e-12);
+  EXPECT_EQ(worst.verdict, Verdict::kSlower);
+  EXPECT_TRUE(worst.cliff);
+  // The conv layer: its problem changed, its implementation switched.
+  const LayerVerdict &conv = worst.layers[0];
+  EXPECT_TRUE(conv.changed);
+  EXPECT_TRUE(conv.implSwitch);
+  EXPECT_EQ(conv.implRef, "brgconv:avx512_core");
+  EXPECT_EQ(conv.implVar, "gemm:jit");
+  EXPECT_NEAR(conv.rel.value, 0.5, 1e-12);
+  EXPECT_TRUE(conv.cliff);
+  EXPECT_EQ(v.variants[1].key, "v002");
+  EXPECT_EQ(v.variants[1].layers[0].verdict, Verdict::kSame);
+  EXPECT_FALSE(v.variants[1].layers[0].implSwitch);
+}
+
+TEST(RelativeThroughputTest, MatchesLayersByNameWhenStructureDiffers) {
+  RunData run = testing::sampleRun();
+  // Swap v002's layers: kinds no longer line up by index.
+  std::swap(run.variants[2].plan.layers[0], run.variants[2].plan.layers[1]);
+  run.variants[2].plan.layers[0].id = 0;
+  run.variants[2].plan.layers[1].id = 1;
+  std::swap(run.variants[2].layers[0], run.variants[2].layers[1]);
+  run.variants[2].layers[0].id = 0;
+  run.variants[2].layers[1].id = 1;
+  RunVerdict v = judgeRun(run);
+  const VariantVerdict &v002 = v.variants[1];
+  ASSERT_EQ(v002.key, "v002");
+  EXPECT_EQ(v002.layers[0].name, "relu");
+  EXPECT_EQ(v002.layers[0].implRef, "jit:avx512_core");
+}
+
+TEST(RelativeThroughputTest, UnmeasuredLayersCarryTheirReason) {
+  RunData run = testing::sampleRun();
+  run.variants[1].layers[1].measurement.status = ResultStatus::kSkipped;
+  run.variants[1].layers[1].measurement.reason = "no bf16 on this CPU";
+  run.variants[1].model.reset();
+  RunVerdict v = judgeRun(run);
+  const VariantVerdict *v001 = nullptr;
+  for (const VariantVerdict &vv : v.variants)
+    if (vv.key == "v001")
+      v001 = &vv;
+  ASSERT_TRUE(v001);
+  EXPECT_EQ(v001->layers[1].verdict, Verdict::kUnmeasured);
+  EXPECT_EQ(v001->layers[1].reason, "no bf16 on this CPU");
+  EXPECT_EQ(v001->verdict, Verdict::kUnmeasured);
+  EXPECT_EQ(v001->reason, "whole model not measured");
+}
+
+TEST(RelativeThroughputTest, NoReferenceNoVerdicts) {
+  RunData run = testing::sampleRun();
+  run.variants.erase(run.variants.begin());
+  EXPECT_FALSE(judgeRun(run).hasReference);
+}
+
+} // namespace
+} // namespace goodhart

@@ -1,0 +1,160 @@
+//===- ResultsDbTest.cpp - The SQLite results database --------------------===//
+
+#include "oracle/ResultsDb.h"
+
+#include "OracleTestData.h"
+
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace goodhart {
+namespace {
+
+std::string freshPath(const std::string &name) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  for (const char *suffix : {"", "-wal", "-shm"})
+    std::remove((path + suffix).c_str());
+  return path;
+}
+
+TEST(ResultsDbTest, NewFileGetsTheCurrentSchemaInWalMode) {
+  std::string path = freshPath("new.db");
+  auto db = ResultsDb::open(path);
+  ASSERT_TRUE(db.isOk()) << db.status().toString();
+  EXPECT_EQ((*db)->schemaVersion(), kResultsSchemaVersion);
+  sqlite3 *raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt *stmt = nullptr;
+  sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char *>(sqlite3_column_text(stmt, 0)),
+               "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(raw);
+}
+
+TEST(ResultsDbTest, RoundTripsARun) {
+  std::string path = freshPath("roundtrip.db");
+  RunData input = testing::sampleRun();
+  int64_t runId = 0;
+  {
+    auto db = ResultsDb::open(path);
+    ASSERT_TRUE(db.isOk());
+    auto id = (*db)->beginRun(input.run);
+    ASSERT_TRUE(id.isOk()) << id.status().toString();
+    runId = *id;
+    for (const VariantRecord &v : input.variants)
+      ASSERT_TRUE((*db)->addVariant(runId, v).isOk());
+    ASSERT_TRUE((*db)
+                    ->addFinding(runId, {0, "v001", "crash", 0,
+                                         "killed by signal SIGSEGV",
+                                         "plan: v001.plan.json", ""})
+                    .isOk());
+    ASSERT_TRUE((*db)->finishRun(runId, "finished").isOk());
+  }
+  auto db = ResultsDb::open(path); // reopened: everything was committed
+  ASSERT_TRUE(db.isOk());
+  auto data = (*db)->loadRun(runId);
+  ASSERT_TRUE(data.isOk()) << data.status().toString();
+  EXPECT_EQ(data->run.libraryVersion, "2.6.3");
+  EXPECT_EQ(data->run.commandLine, "goodhart campaign m.mlir");
+  EXPECT_EQ(data->run.status, "finished");
+  EXPECT_FALSE(data->run.finishedAt.empty());
+  ASSERT_EQ(data->variants.size(), 3u);
+  ASSERT_TRUE(data->reference());
+  EXPECT_EQ(data->variants[0].key, "reference") << "reference first";
+  const VariantRecord &v001 = data->variants[1];
+  EXPECT_EQ(v001.key, "v001");
+  EXPECT_EQ(v001.mutations,
+            std::vector<std::string>({"set_channels(conv, 65)"}));
+  EXPECT_EQ(planToJson(v001.plan), planToJson(input.variants[1].plan));
+  ASSERT_EQ(v001.layers.size(), 2u);
+  EXPECT_EQ(v001.layers[0].impl, "gemm:jit");
+  EXPECT_EQ(v001.layers[0].measurement.samplesNs,
+            input.variants[1].layers[0].measurement.samplesNs);
+  EXPECT_DOUBLE_EQ(v001.layers[0].measurement.stats.ciHighNs,
+                   input.variants[1].layers[0].measurement.stats.ciHighNs);
+  ASSERT_TRUE(v001.model);
+  EXPECT_DOUBLE_EQ(v001.model->measurement.stats.medianNs, 2041.25);
+  ASSERT_EQ(data->findings.size(), 1u);
+  EXPECT_EQ(data->findings[0].kind, "crash");
+  EXPECT_EQ(data->findings[0].layerId, 0);
+  auto runs = (*db)->listRuns();
+  ASSERT_TRUE(runs.isOk());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].variants, 3);
+  EXPECT_EQ(*(*db)->latestRunId(), runId);
+}
+
+TEST(ResultsDbTest, ResumableRunsAreFoundByCommandLine) {
+  std::string path = freshPath("resume.db");
+  auto db = ResultsDb::open(path);
+  ASSERT_TRUE(db.isOk());
+  RunRecord run = testing::sampleRun().run;
+  run.status = "running";
+  auto id = (*db)->beginRun(run);
+  ASSERT_TRUE(id.isOk());
+  ASSERT_TRUE((*db)->addVariant(*id, testing::sampleRun().variants[0]).isOk());
+  auto found = (*db)->findResumableRun(run.commandLine);
+  ASSERT_TRUE(found.isOk());
+  EXPECT_EQ(*found, std::optional<int64_t>(*id));
+  EXPECT_EQ(*(*db)->variantKeys(*id), std::vector<std::string>({"reference"}));
+  EXPECT_FALSE(*(*db)->findResumableRun("goodhart campaign other.mlir"));
+  ASSERT_TRUE((*db)->finishRun(*id, "finished").isOk());
+  EXPECT_FALSE(*(*db)->findResumableRun(run.commandLine));
+}
+
+TEST(ResultsDbTest, DuplicateVariantRollsBack) {
+  std::string path = freshPath("dup.db");
+  auto db = ResultsDb::open(path);
+  ASSERT_TRUE(db.isOk());
+  auto id = (*db)->beginRun(testing::sampleRun().run);
+  VariantRecord v = testing::sampleRun().variants[1];
+  ASSERT_TRUE((*db)->addVariant(*id, v).isOk());
+  EXPECT_FALSE((*db)->addVariant(*id, v).isOk());
+  auto data = (*db)->loadRun(*id);
+  ASSERT_TRUE(data.isOk());
+  ASSERT_EQ(data->variants.size(), 1u);
+  EXPECT_EQ(data->variants[0].layers.size(), 2u) << "no half-written rows";
+}
+
+TEST(ResultsDbTest, RefusesANewerSchema) {
+  std::string path = freshPath("newer.db");
+  {
+    sqlite3 *raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    sqlite3_exec(raw, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+  }
+  auto db = ResultsDb::open(path);
+  ASSERT_FALSE(db.isOk());
+  EXPECT_NE(db.status().message().find(path), std::string::npos);
+  EXPECT_NE(db.status().message().find("version 99"), std::string::npos);
+  EXPECT_NE(db.status().message().find("(1)"), std::string::npos);
+}
+
+TEST(ResultsDbTest, NotADatabaseIsAClearError) {
+  std::string path = freshPath("text.db");
+  std::FILE *f = std::fopen(path.c_str(), "w");
+  std::fputs("this is a text file, not SQLite, and it is long enough to be "
+             "read as a header by sqlite when it opens the file.\n",
+             f);
+  std::fclose(f);
+  auto db = ResultsDb::open(path);
+  ASSERT_FALSE(db.isOk());
+  EXPECT_NE(db.status().message().find(path), std::string::npos);
+}
+
+TEST(ResultsDbTest, UnknownRunIsAnError) {
+  auto db = ResultsDb::open(freshPath("empty.db"));
+  ASSERT_TRUE(db.isOk());
+  EXPECT_FALSE((*db)->loadRun(42).isOk());
+  EXPECT_FALSE((*db)->latestRunId().isOk());
+}
+
+} // namespace
+} // namespace goodhart

@@ -1,0 +1,82 @@
+//===- MarkdownReportTest.cpp - report.md ---------------------------------===//
+
+#include "reports/ReportWriter.h"
+
+#include "../oracle/OracleTestData.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace goodhart {
+namespace {
+
+std::string render(const RunData &run) {
+  RunVerdict verdict = judgeRun(run);
+  std::ostringstream os;
+  EXPECT_TRUE(createMarkdownWriter()->write({run, verdict, {}}, os).isOk());
+  return os.str();
+}
+
+bool has(const std::string &text, const std::string &needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+TEST(MarkdownReportTest, SummaryTablesAndReproducers) {
+  std::string md = render(testing::sampleRun());
+  EXPECT_TRUE(has(md, "# goodhart report: m on oneDNN 2.6.3")) << md;
+  EXPECT_TRUE(has(md, "2 variants against the reference: 1 slower")) << md;
+  EXPECT_TRUE(has(md, "1 cliffs"));
+  EXPECT_TRUE(has(md, "Worst variant: **v001**"));
+  EXPECT_TRUE(has(md, "| device | Test CPU |"));
+  EXPECT_TRUE(has(md, "| reference | - | 1.000 |"));
+  EXPECT_TRUE(has(md, "| v001 | set_channels(conv, 65) |"));
+  EXPECT_TRUE(has(md, "**cliff** (slower)"));
+  // The changed conv is starred and its implementation switch shown.
+  EXPECT_TRUE(has(md, "| *conv | conv2d | 1x8x8x65 | "
+                      "**brgconv:avx512_core → gemm:jit** |"))
+      << md;
+  EXPECT_TRUE(has(md, "goodhart-opt m.mlir --goodhart-set-channels="
+                      "'layer=conv channels=65'"));
+  EXPECT_TRUE(has(md, "benchdnn --conv g1mb1ic4ih8oc65"));
+  EXPECT_TRUE(has(md, "No crash, hang"));
+}
+
+TEST(MarkdownReportTest, EscapesTableCellsAndListsFindings) {
+  RunData run = testing::sampleRun();
+  run.run.device = "CPU | with a pipe";
+  run.findings.push_back({1, "v002", "hang", std::nullopt,
+                          "no answer | in 600 s\nkilled", "", ""});
+  std::string md = render(run);
+  EXPECT_TRUE(has(md, "| device | CPU \\| with a pipe |")) << md;
+  EXPECT_TRUE(has(md, "| hang | v002 | - | no answer \\| in 600 s killed |"))
+      << md;
+}
+
+TEST(MarkdownReportTest, RunWithoutReferenceSaysSo) {
+  RunData run = testing::sampleRun();
+  run.variants.erase(run.variants.begin());
+  std::string md = render(run);
+  EXPECT_TRUE(has(md, "holds no reference measurement"));
+}
+
+TEST(ReportRegistryTest, WritesFilesAndRejectsUnknownFormats) {
+  RunData run = testing::sampleRun();
+  RunVerdict verdict = judgeRun(run);
+  std::string dir = ::testing::TempDir() + "/reports";
+  auto paths = writeReports({run, verdict, {}}, dir, {"markdown"});
+  ASSERT_TRUE(paths.isOk()) << paths.status().toString();
+  ASSERT_EQ(paths->size(), 1u);
+  std::ifstream in((*paths)[0]);
+  std::string first;
+  std::getline(in, first);
+  EXPECT_EQ(first, "# goodhart report: m on oneDNN 2.6.3");
+  auto bad = writeReports({run, verdict, {}}, dir, {"pdf"});
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_TRUE(has(bad.status().message(), "unknown report format 'pdf'"));
+  EXPECT_TRUE(has(bad.status().message(), "markdown"));
+}
+
+} // namespace
+} // namespace goodhart
