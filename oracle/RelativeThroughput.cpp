@@ -88,8 +88,7 @@ LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
   lv.varNs = varResult->measurement.stats.medianNs;
   lv.rel = relativeThroughput(refLayer.flops, refResult->measurement,
                               layer.flops, varResult->measurement);
-  lv.verdict = judge(lv.rel, options);
-  lv.cliff = isCliff(lv.rel, options);
+  // Judged once the run's noise floor is known (judgeRun).
   return lv;
 }
 
@@ -107,6 +106,8 @@ std::string_view verdictName(Verdict verdict) {
     return "noisy";
   case Verdict::kUnmeasured:
     return "unmeasured";
+  case Verdict::kUnchanged:
+    return "unchanged";
   }
   return "unmeasured";
 }
@@ -130,18 +131,22 @@ Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
   return r;
 }
 
-Verdict judge(const Ratio &r, const OracleOptions &o) {
+Verdict judge(const Ratio &r, double threshold, const OracleOptions &o) {
   if (!r.valid)
     return Verdict::kUnmeasured;
-  if (r.high < 1 - o.sameThreshold)
+  if (r.high < 1 - threshold)
     return Verdict::kSlower;
-  if (r.low > 1 + o.sameThreshold)
+  if (r.low > 1 + threshold)
     return Verdict::kFaster;
   if ((r.high - r.low) > o.maxRelativeWidth * r.value)
     return Verdict::kNoisy;
-  if (std::abs(r.value - 1) <= o.sameThreshold)
+  if (r.low >= 1 - threshold && r.high <= 1 + threshold)
     return Verdict::kSame;
-  return Verdict::kNoisy; // the interval straddles the threshold
+  return Verdict::kNoisy; // the interval straddles the band's edge
+}
+
+Verdict judge(const Ratio &r, const OracleOptions &o) {
+  return judge(r, o.sameThreshold, o);
 }
 
 bool isCliff(const Ratio &r, const OracleOptions &o) {
@@ -185,6 +190,35 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
     }
     verdict.variants.push_back(std::move(vv));
   }
+  // Unchanged layers were measured again in another invocation: their
+  // spread is the run-to-run noise a changed layer's difference must clear.
+  std::vector<double> deviations;
+  for (const VariantVerdict &vv : verdict.variants)
+    for (const LayerVerdict &lv : vv.layers)
+      if (!lv.changed && lv.rel.valid)
+        deviations.push_back(std::abs(lv.rel.value - 1));
+  verdict.noiseLayers = static_cast<int>(deviations.size());
+  if (!deviations.empty()) {
+    std::sort(deviations.begin(), deviations.end());
+    size_t rank = static_cast<size_t>(
+        std::ceil(0.95 * static_cast<double>(deviations.size())));
+    verdict.noiseFloor = deviations[std::max<size_t>(rank, 1) - 1];
+  }
+  verdict.layerThreshold =
+      options.calibrateNoise
+          ? std::max(options.sameThreshold, verdict.noiseFloor)
+          : options.sameThreshold;
+  for (VariantVerdict &vv : verdict.variants)
+    for (LayerVerdict &lv : vv.layers) {
+      if (!lv.rel.valid)
+        continue;
+      if (!lv.changed) {
+        lv.verdict = Verdict::kUnchanged;
+        continue;
+      }
+      lv.verdict = judge(lv.rel, verdict.layerThreshold, options);
+      lv.cliff = isCliff(lv.rel, options);
+    }
   std::stable_sort(verdict.variants.begin(), verdict.variants.end(),
                    [](const VariantVerdict &a, const VariantVerdict &b) {
                      if (a.rel.valid != b.rel.valid)

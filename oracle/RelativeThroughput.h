@@ -21,12 +21,17 @@
 namespace goodhart {
 
 struct OracleOptions {
-  double sameThreshold = 0.05;   // |rel - 1| below this is "same"
+  double sameThreshold = 0.05;   // interval within 1 +- this: "same"
   double cliffThreshold = 0.67;  // rel (whole interval) below this: cliff
   double maxRelativeWidth = 0.5; // interval wider than this × rel: noisy
+  /// Widen the same/slower/faster band of changed layers to the run-to-run
+  /// noise that layers the mutation did not change show (see noiseFloor).
+  bool calibrateNoise = true;
 };
 
-enum class Verdict { kSame, kSlower, kFaster, kNoisy, kUnmeasured };
+/// kUnchanged: the layer solves the reference's problem; its ratio measures
+/// noise between runs and is not judged.
+enum class Verdict { kSame, kSlower, kFaster, kNoisy, kUnmeasured, kUnchanged };
 std::string_view verdictName(Verdict verdict);
 
 struct Ratio {
@@ -37,6 +42,10 @@ struct Ratio {
 /// rel and its interval from two measurements of `flopsRef`/`flopsVar`.
 Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
                          int64_t flopsVar, const Measurement &var);
+/// slower/faster when the whole interval is beyond 1 -+ `threshold`, same
+/// when it lies within, noisy otherwise (or when it is too wide).
+Verdict judge(const Ratio &ratio, double threshold,
+              const OracleOptions &options);
 Verdict judge(const Ratio &ratio, const OracleOptions &options);
 bool isCliff(const Ratio &ratio, const OracleOptions &options);
 
@@ -69,6 +78,13 @@ struct VariantVerdict {
 
 struct RunVerdict {
   bool hasReference = false;
+  /// Run-to-run noise: the 95th percentile of |rel - 1| over layers whose
+  /// problem the mutations left unchanged (measured again in another runner
+  /// invocation), and how many such layers there were.
+  double noiseFloor = 0;
+  int noiseLayers = 0;
+  /// The band changed layers were judged with: max(sameThreshold, floor).
+  double layerThreshold = 0;
   std::vector<VariantVerdict> variants; // worst relative throughput first
 };
 

@@ -123,6 +123,11 @@ void MarkdownWriter::writeSummary(const ReportInput &input,
       v.variants.size(), counts[Verdict::kSlower], counts[Verdict::kFaster],
       counts[Verdict::kSame], counts[Verdict::kNoisy],
       counts[Verdict::kUnmeasured], cliffs, input.options.cliffThreshold);
+  os << fmt::format(
+      "Run-to-run noise: layers the mutations did not change differ from "
+      "their reference measurement by up to {:.1f}% (95th percentile of {} "
+      "layers); changed layers are judged against a band of +-{:.1f}%.\n\n",
+      100 * v.noiseFloor, v.noiseLayers, 100 * v.layerThreshold);
   if (!v.variants.empty() && v.variants.front().rel.valid) {
     const VariantVerdict &worst = v.variants.front();
     os << fmt::format("Worst variant: **{}** ({}) runs at {:.3f}x the "
@@ -156,7 +161,8 @@ void MarkdownWriter::writeModelTable(const ReportInput &input,
 void MarkdownWriter::writeLayerTables(const ReportInput &input,
                                       std::ostream &os) const {
   os << "## Per layer\n\nEach layer measured alone. `*` marks layers whose "
-        "problem the mutation changed.\n\n";
+        "problem the mutation changed; the others solve the reference's "
+        "problem and show the noise between runs.\n\n";
   for (const VariantVerdict &vv : input.verdict.variants) {
     os << "### " << cell(vv.key) << ": " << cell(join(vv.mutations, "; "))
        << "\n\n| layer | kind | output | implementation (reference → "

@@ -41,6 +41,8 @@ TEST(RelativeThroughputTest, Verdicts) {
   EXPECT_EQ(verdictOf(1.5, 1.4, 1.6), Verdict::kFaster);
   EXPECT_EQ(verdictOf(1.01, 0.98, 1.03), Verdict::kSame);
   EXPECT_EQ(verdictOf(0.93, 0.90, 0.97), Verdict::kNoisy) << "straddles 0.95";
+  EXPECT_EQ(verdictOf(0.96, 0.914, 0.996), Verdict::kNoisy)
+      << "the point is within 5% but the interval is not: undecided";
   EXPECT_EQ(verdictOf(1.0, 0.5, 1.6), Verdict::kNoisy) << "too wide";
   EXPECT_EQ(judge(Ratio{}, o), Verdict::kUnmeasured);
   EXPECT_TRUE(isCliff({true, 0.5, 0.45, 0.55}, o));
@@ -103,6 +105,41 @@ TEST(RelativeThroughputTest, UnmeasuredLayersCarryTheirReason) {
   EXPECT_EQ(v001->layers[1].reason, "no bf16 on this CPU");
   EXPECT_EQ(v001->verdict, Verdict::kUnmeasured);
   EXPECT_EQ(v001->reason, "whole model not measured");
+}
+
+TEST(RelativeThroughputTest, UnchangedLayersCalibrateTheNoiseFloor) {
+  RunData run = testing::sampleRun();
+  // v003 repeats the reference's problems; its conv came out 10% slower in
+  // its own runner invocation: that is noise, not a finding.
+  run.variants.push_back(testing::variant("v003", 64, 1000000, 1100, 10, 1110,
+                                          "brgconv:avx512_core"));
+  // v004 changes the conv; it runs at 0.93 of the reference per FLOP.
+  run.variants.push_back(testing::variant("v004", 96, 1500000, 1500 / 0.93, 15,
+                                          1515, "brgconv:avx512_core"));
+  auto find = [](const RunVerdict &v, const std::string &key) {
+    for (const VariantVerdict &vv : v.variants)
+      if (vv.key == key)
+        return vv;
+    ADD_FAILURE() << key;
+    return VariantVerdict();
+  };
+  RunVerdict calibrated = judgeRun(run);
+  EXPECT_EQ(calibrated.noiseLayers, 2);
+  EXPECT_NEAR(calibrated.noiseFloor, 1 - 1000.0 / 1100.0, 1e-12);
+  EXPECT_NEAR(calibrated.layerThreshold, calibrated.noiseFloor, 1e-12);
+  VariantVerdict v003 = find(calibrated, "v003");
+  EXPECT_EQ(v003.layers[0].verdict, Verdict::kUnchanged);
+  EXPECT_FALSE(v003.layers[0].changed);
+  EXPECT_EQ(find(calibrated, "v004").layers[0].verdict, Verdict::kSame)
+      << "7% is within the 9% this run's noise shows";
+  EXPECT_EQ(find(calibrated, "v001").layers[0].verdict, Verdict::kSlower)
+      << "a 2x drop clears any floor";
+
+  OracleOptions raw;
+  raw.calibrateNoise = false;
+  RunVerdict uncalibrated = judgeRun(run, raw);
+  EXPECT_DOUBLE_EQ(uncalibrated.layerThreshold, 0.05);
+  EXPECT_EQ(find(uncalibrated, "v004").layers[0].verdict, Verdict::kSlower);
 }
 
 TEST(RelativeThroughputTest, NoReferenceNoVerdicts) {

@@ -31,10 +31,13 @@ int runShell(const std::string &command, std::string *out = nullptr) {
 
 std::string quickOptionsJson() {
   MeasureOptions o;
-  o.warmupMs = 1;
-  o.minTimeMs = 1;
-  o.maxTimeMs = 10;
-  o.minSamples = 2;
+  // Sample counts must not depend on machine speed or load: the time limit
+  // is far away and any spread converges, so exactly min_samples are taken.
+  o.warmupMs = 0;
+  o.minTimeMs = 0;
+  o.maxTimeMs = 600000;
+  o.targetRsd = 1e9;
+  o.minSamples = 3;
   return o.toJson().dump();
 }
 
