@@ -92,7 +92,31 @@ LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
   return lv;
 }
 
+NoiseFloor percentile95(std::vector<double> deviations) {
+  NoiseFloor n;
+  n.layers = static_cast<int>(deviations.size());
+  if (deviations.empty())
+    return n;
+  std::sort(deviations.begin(), deviations.end());
+  size_t rank = static_cast<size_t>(
+      std::ceil(0.95 * static_cast<double>(deviations.size())));
+  n.floor = deviations[std::max<size_t>(rank, 1) - 1];
+  return n;
+}
+
 } // namespace
+
+double RunVerdict::layerThreshold(const std::string &kind,
+                                  const OracleOptions &options) const {
+  if (!options.calibrateNoise)
+    return options.sameThreshold;
+  auto it = noiseByKind.find(kind);
+  const NoiseFloor &floor =
+      it != noiseByKind.end() && it->second.layers >= kMinNoiseLayers
+          ? it->second
+          : noise;
+  return std::max(options.sameThreshold, floor.floor);
+}
 
 std::string_view verdictName(Verdict verdict) {
   switch (verdict) {
@@ -192,22 +216,17 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
   }
   // Unchanged layers were measured again in another invocation: their
   // spread is the run-to-run noise a changed layer's difference must clear.
-  std::vector<double> deviations;
+  std::vector<double> all;
+  std::map<std::string, std::vector<double>> byKind;
   for (const VariantVerdict &vv : verdict.variants)
     for (const LayerVerdict &lv : vv.layers)
-      if (!lv.changed && lv.rel.valid)
-        deviations.push_back(std::abs(lv.rel.value - 1));
-  verdict.noiseLayers = static_cast<int>(deviations.size());
-  if (!deviations.empty()) {
-    std::sort(deviations.begin(), deviations.end());
-    size_t rank = static_cast<size_t>(
-        std::ceil(0.95 * static_cast<double>(deviations.size())));
-    verdict.noiseFloor = deviations[std::max<size_t>(rank, 1) - 1];
-  }
-  verdict.layerThreshold =
-      options.calibrateNoise
-          ? std::max(options.sameThreshold, verdict.noiseFloor)
-          : options.sameThreshold;
+      if (!lv.changed && lv.rel.valid) {
+        all.push_back(std::abs(lv.rel.value - 1));
+        byKind[lv.kind].push_back(all.back());
+      }
+  verdict.noise = percentile95(all);
+  for (auto &[kind, deviations] : byKind)
+    verdict.noiseByKind[kind] = percentile95(deviations);
   for (VariantVerdict &vv : verdict.variants)
     for (LayerVerdict &lv : vv.layers) {
       if (!lv.rel.valid)
@@ -216,7 +235,8 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
         lv.verdict = Verdict::kUnchanged;
         continue;
       }
-      lv.verdict = judge(lv.rel, verdict.layerThreshold, options);
+      lv.verdict =
+          judge(lv.rel, verdict.layerThreshold(lv.kind, options), options);
       lv.cliff = isCliff(lv.rel, options);
     }
   std::stable_sort(verdict.variants.begin(), verdict.variants.end(),

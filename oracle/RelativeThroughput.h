@@ -15,6 +15,7 @@
 
 #include "oracle/RunData.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -76,15 +77,25 @@ struct VariantVerdict {
   std::vector<LayerVerdict> layers;
 };
 
+struct NoiseFloor {
+  double floor = 0; // fraction: 0.05 is 5%
+  int layers = 0;   // unchanged layers it was computed from
+};
+
+inline constexpr int kMinNoiseLayers = 3;
+
 struct RunVerdict {
   bool hasReference = false;
   /// Run-to-run noise: the 95th percentile of |rel - 1| over layers whose
   /// problem the mutations left unchanged (measured again in another runner
-  /// invocation), and how many such layers there were.
-  double noiseFloor = 0;
-  int noiseLayers = 0;
-  /// The band changed layers were judged with: max(sameThreshold, floor).
-  double layerThreshold = 0;
+  /// invocation), over all of them and per layer kind (kinds with fewer than
+  /// kMinNoiseLayers unchanged layers use the overall floor).
+  NoiseFloor noise;
+  std::map<std::string, NoiseFloor> noiseByKind;
+  /// The band a changed layer of `kind` is judged with:
+  /// max(sameThreshold, its kind's floor) when calibrating.
+  double layerThreshold(const std::string &kind,
+                        const OracleOptions &options) const;
   std::vector<VariantVerdict> variants; // worst relative throughput first
 };
 

@@ -123,11 +123,17 @@ void MarkdownWriter::writeSummary(const ReportInput &input,
       v.variants.size(), counts[Verdict::kSlower], counts[Verdict::kFaster],
       counts[Verdict::kSame], counts[Verdict::kNoisy],
       counts[Verdict::kUnmeasured], cliffs, input.options.cliffThreshold);
-  os << fmt::format(
-      "Run-to-run noise: layers the mutations did not change differ from "
-      "their reference measurement by up to {:.1f}% (95th percentile of {} "
-      "layers); changed layers are judged against a band of +-{:.1f}%.\n\n",
-      100 * v.noiseFloor, v.noiseLayers, 100 * v.layerThreshold);
+  os << fmt::format("Run-to-run noise: layers the mutations did not change "
+                    "differ from their reference measurement by up to {:.1f}% "
+                    "(95th percentile of {} layers). Changed layers are judged "
+                    "against their kind's noise, at least +-{:.0f}%:",
+                    100 * v.noise.floor, v.noise.layers,
+                    100 * input.options.sameThreshold);
+  for (const auto &[kind, floor] : v.noiseByKind)
+    os << fmt::format(" {} +-{:.1f}%{}", kind,
+                      100 * v.layerThreshold(kind, input.options),
+                      floor.layers >= kMinNoiseLayers ? "" : " (overall)");
+  os << ".\n\n";
   if (!v.variants.empty() && v.variants.front().rel.valid) {
     const VariantVerdict &worst = v.variants.front();
     os << fmt::format("Worst variant: **{}** ({}) runs at {:.3f}x the "

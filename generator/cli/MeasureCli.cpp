@@ -28,13 +28,13 @@ void addMeasureOptions(po::options_description &options) {
                                "runner threads (0: the backend's default)")(
       "warmup-ms", po::value<double>()->default_value(20),
       "warm-up time per measurement")("min-samples",
-                                      po::value<int64_t>()->default_value(10),
+                                      po::value<int64_t>()->default_value(20),
                                       "samples per measurement at least")(
-      "min-time-ms", po::value<double>()->default_value(50),
+      "min-time-ms", po::value<double>()->default_value(100),
       "sampling time per measurement at least")(
       "max-time-ms", po::value<double>()->default_value(1000),
       "sampling time per measurement at most")(
-      "target-rsd", po::value<double>()->default_value(0.01),
+      "target-rsd", po::value<double>()->default_value(0.005),
       "stop when the median's relative error is below this")(
       "cold-cache", po::bool_switch(),
       "flush the last-level cache before each sample")(

@@ -124,9 +124,12 @@ TEST(RelativeThroughputTest, UnchangedLayersCalibrateTheNoiseFloor) {
     return VariantVerdict();
   };
   RunVerdict calibrated = judgeRun(run);
-  EXPECT_EQ(calibrated.noiseLayers, 2);
-  EXPECT_NEAR(calibrated.noiseFloor, 1 - 1000.0 / 1100.0, 1e-12);
-  EXPECT_NEAR(calibrated.layerThreshold, calibrated.noiseFloor, 1e-12);
+  EXPECT_EQ(calibrated.noise.layers, 2);
+  EXPECT_NEAR(calibrated.noise.floor, 1 - 1000.0 / 1100.0, 1e-12);
+  // One unchanged conv is too few for a conv floor: the overall one applies.
+  EXPECT_EQ(calibrated.noiseByKind["conv2d"].layers, 1);
+  EXPECT_NEAR(calibrated.layerThreshold("conv2d", {}), calibrated.noise.floor,
+              1e-12);
   VariantVerdict v003 = find(calibrated, "v003");
   EXPECT_EQ(v003.layers[0].verdict, Verdict::kUnchanged);
   EXPECT_FALSE(v003.layers[0].changed);
@@ -138,8 +141,21 @@ TEST(RelativeThroughputTest, UnchangedLayersCalibrateTheNoiseFloor) {
   OracleOptions raw;
   raw.calibrateNoise = false;
   RunVerdict uncalibrated = judgeRun(run, raw);
-  EXPECT_DOUBLE_EQ(uncalibrated.layerThreshold, 0.05);
+  EXPECT_DOUBLE_EQ(uncalibrated.layerThreshold("conv2d", raw), 0.05);
   EXPECT_EQ(find(uncalibrated, "v004").layers[0].verdict, Verdict::kSlower);
+}
+
+TEST(RelativeThroughputTest, NoiseFloorsArePerKind) {
+  RunVerdict v;
+  v.noise = {0.20, 40};
+  v.noiseByKind["conv2d"] = {0.03, 12};
+  v.noiseByKind["eltwise"] = {0.20, 20};
+  v.noiseByKind["matmul"] = {0.01, 2};
+  OracleOptions o;
+  EXPECT_DOUBLE_EQ(v.layerThreshold("conv2d", o), 0.05) << "at least 5%";
+  EXPECT_DOUBLE_EQ(v.layerThreshold("eltwise", o), 0.20);
+  EXPECT_DOUBLE_EQ(v.layerThreshold("matmul", o), 0.20) << "too few: overall";
+  EXPECT_DOUBLE_EQ(v.layerThreshold("pool2d", o), 0.20) << "none: overall";
 }
 
 TEST(RelativeThroughputTest, NoReferenceNoVerdicts) {
