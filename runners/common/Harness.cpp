@@ -138,4 +138,24 @@ Measurement runMeasurement(const SampleFn &sample,
   return m;
 }
 
+Measurement measureWallClock(const std::function<void()> &execute,
+                             const MeasureOptions &options) {
+  std::unique_ptr<CacheFlusher> flusher;
+  if (options.coldCache)
+    flusher = std::make_unique<CacheFlusher>();
+  return runMeasurement(
+      [&]() -> StatusOr<double> {
+        auto start = std::chrono::steady_clock::now();
+        execute();
+        return std::chrono::duration<double, std::nano>(
+                   std::chrono::steady_clock::now() - start)
+            .count();
+      },
+      options,
+      [&] {
+        if (flusher)
+          flusher->flush();
+      });
+}
+
 } // namespace goodhart

@@ -118,6 +118,11 @@ Measurement runMeasurement(const SampleFn &sample,
                            const MeasureOptions &options,
                            const std::function<void()> &beforeSample = {});
 
+/// For CPU runners: times `execute` with steady_clock per sample and, with
+/// options.coldCache, flushes the last-level cache before each (untimed).
+Measurement measureWallClock(const std::function<void()> &execute,
+                             const MeasureOptions &options);
+
 } // namespace goodhart
 
 #endif // GOODHART_RUNNERS_COMMON_HARNESS_H

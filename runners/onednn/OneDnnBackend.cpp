@@ -6,7 +6,6 @@
 #include "runners/common/Harness.h"
 #include "runners/onednn/OneDnnPrimitives.h"
 
-#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <omp.h>
@@ -52,14 +51,6 @@ dnnl::memory seededMemory(const dnnl::engine &engine, dnnl::stream &stream,
   dnnl::reorder(source, target).execute(stream, source, target);
   stream.wait();
   return target;
-}
-
-double timeOnce(const std::function<void()> &work) {
-  auto start = std::chrono::steady_clock::now();
-  work();
-  return std::chrono::duration<double, std::nano>(
-             std::chrono::steady_clock::now() - start)
-      .count();
 }
 
 Measurement skipped(const std::string &reason) {
@@ -153,21 +144,12 @@ LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
                               ? dnnl::memory(arg.desc, engine)
                               : seededMemory(engine, stream, plan, arg.tensorId,
                                              arg.desc, options.seed);
-    std::unique_ptr<CacheFlusher> flusher;
-    if (options.coldCache)
-      flusher = std::make_unique<CacheFlusher>();
-    result.measurement = runMeasurement(
-        [&]() -> StatusOr<double> {
-          return timeOnce([&] {
-            built->primitive.execute(stream, args);
-            stream.wait();
-          });
-        },
-        options,
+    result.measurement = measureWallClock(
         [&] {
-          if (flusher)
-            flusher->flush();
-        });
+          built->primitive.execute(stream, args);
+          stream.wait();
+        },
+        options);
   } catch (const dnnl::error &e) {
     result.measurement.status = ResultStatus::kError;
     result.measurement.reason =
@@ -237,22 +219,13 @@ ModelResult OneDnnBackend::measureModel(const Plan &plan,
       }
       steps.push_back(std::move(step));
     }
-    std::unique_ptr<CacheFlusher> flusher;
-    if (options.coldCache)
-      flusher = std::make_unique<CacheFlusher>();
-    result.measurement = runMeasurement(
-        [&]() -> StatusOr<double> {
-          return timeOnce([&] {
-            for (Step &step : steps)
-              step.built.primitive.execute(stream, step.args);
-            stream.wait();
-          });
-        },
-        options,
+    result.measurement = measureWallClock(
         [&] {
-          if (flusher)
-            flusher->flush();
-        });
+          for (Step &step : steps)
+            step.built.primitive.execute(stream, step.args);
+          stream.wait();
+        },
+        options);
   } catch (const dnnl::error &e) {
     result.measurement.status = ResultStatus::kError;
     result.measurement.reason =

@@ -10,17 +10,7 @@
 namespace goodhart::onednn {
 namespace {
 
-MeasureOptions quickOptions() {
-  MeasureOptions o;
-  // Sample counts must not depend on machine speed or load: the time limit
-  // is far away and any spread converges, so exactly min_samples are taken.
-  o.warmupMs = 0;
-  o.minTimeMs = 0;
-  o.maxTimeMs = 600000;
-  o.targetRsd = 1e9;
-  o.minSamples = 3;
-  return o;
-}
+MeasureOptions quickOptions() { return testing::deterministicOptions(); }
 
 class OneDnnBackendTest : public ::testing::Test {
 protected:

@@ -30,15 +30,7 @@ int runShell(const std::string &command, std::string *out = nullptr) {
 }
 
 std::string quickOptionsJson() {
-  MeasureOptions o;
-  // Sample counts must not depend on machine speed or load: the time limit
-  // is far away and any spread converges, so exactly min_samples are taken.
-  o.warmupMs = 0;
-  o.minTimeMs = 0;
-  o.maxTimeMs = 600000;
-  o.targetRsd = 1e9;
-  o.minSamples = 3;
-  return o.toJson().dump();
+  return testing::deterministicOptions(2).toJson().dump();
 }
 
 TEST(RunnerMainTest, ServeTranscript) {

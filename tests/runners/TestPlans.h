@@ -3,6 +3,7 @@
 #define GOODHART_TESTS_RUNNERS_TESTPLANS_H
 
 #include "runners/common/Plan.h"
+#include "runners/common/Protocol.h"
 
 namespace goodhart::testing {
 
@@ -64,6 +65,19 @@ inline Plan smallPlan() {
   for (Layer &l : p.layers)
     l.hash = computeLayerHash(p, l);
   return p;
+}
+
+/// Options whose sample count does not depend on machine speed or load: the
+/// time limit is far away and any spread converges, so exactly min_samples
+/// are taken.
+inline MeasureOptions deterministicOptions(int64_t samples = 3) {
+  MeasureOptions o;
+  o.warmupMs = 0;
+  o.minTimeMs = 0;
+  o.maxTimeMs = 600000;
+  o.targetRsd = 1e9;
+  o.minSamples = samples;
+  return o;
 }
 
 } // namespace goodhart::testing
