@@ -58,6 +58,7 @@ LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
   if (varResult) {
     lv.implVar = varResult->impl;
     lv.repro = varResult->repro;
+    lv.check = varResult->check;
   }
   int64_t refId = matchLayer(ref.plan, var.plan, index, structure);
   if (refId < 0) {

@@ -63,6 +63,7 @@ struct LayerVerdict {
   bool cliff = false;
   std::string reason; // why unmeasured
   std::string repro;  // the variant layer's vendor repro line
+  CheckResult check;  // the variant layer's correctness check
 };
 
 struct VariantVerdict {

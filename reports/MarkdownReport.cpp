@@ -50,6 +50,19 @@ std::string verdictString(Verdict v, bool cliff) {
   return cliff ? "**cliff** (" + s + ")" : s;
 }
 
+std::string checkString(const CheckResult &c) {
+  switch (c.verdict) {
+  case CheckVerdict::kPassed:
+    return fmt::format("passed ({} points, max rel. err {:.1e})", c.points,
+                       c.maxRelErr);
+  case CheckVerdict::kSkipped:
+    return "-";
+  default:
+    return "**" + std::string(checkVerdictName(c.verdict)) +
+           "**: " + cell(c.reason);
+  }
+}
+
 std::string join(const std::vector<std::string> &items,
                  const std::string &separator) {
   std::string out;
@@ -173,7 +186,7 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
     os << "### " << cell(vv.key) << ": " << cell(join(vv.mutations, "; "))
        << "\n\n| layer | kind | output | implementation (reference → "
           "variant) | reference | variant | throughput/FLOP vs reference | "
-          "verdict |\n|---|---|---|---|---|---|---|---|\n";
+          "verdict | check |\n|---|---|---|---|---|---|---|---|---|\n";
     for (const LayerVerdict &lv : vv.layers) {
       std::string impl = lv.implSwitch
                              ? "**" + lv.implRef + " → " + lv.implVar + "**"
@@ -185,7 +198,7 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
          << (lv.verdict == Verdict::kUnmeasured && !lv.reason.empty()
                  ? "unmeasured: " + cell(lv.reason)
                  : verdictString(lv.verdict, lv.cliff))
-         << " |\n";
+         << " | " << checkString(lv.check) << " |\n";
     }
     os << "\n";
   }
@@ -195,7 +208,8 @@ void MarkdownWriter::writeFindings(const ReportInput &input,
                                    std::ostream &os) const {
   os << "## Findings\n\n";
   if (input.run.findings.empty()) {
-    os << "No crash, hang, protocol error or failed measurement.\n\n";
+    os << "No crash, hang, protocol error, failed measurement or wrong "
+          "result.\n\n";
     return;
   }
   os << "| kind | variant | layer | message |\n|---|---|---|---|\n";

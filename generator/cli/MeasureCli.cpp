@@ -235,11 +235,18 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
                   << " ms\n";
       else
         std::cerr << " done\n";
-      for (const LayerResult &l : record.layers)
+      for (const LayerResult &l : record.layers) {
         if (l.measurement.status == ResultStatus::kError)
           GOODHART_RETURN_IF_ERROR(
               db.addFinding(*runId, {0, input.key, "error", l.id,
                                      l.measurement.reason, l.repro, ""}));
+        if (l.check.verdict == CheckVerdict::kMismatch ||
+            l.check.verdict == CheckVerdict::kMistrusted)
+          GOODHART_RETURN_IF_ERROR(db.addFinding(
+              *runId,
+              {0, input.key, std::string(checkVerdictName(l.check.verdict)),
+               l.id, l.check.reason, l.repro, ""}));
+      }
     } else {
       std::cerr << " failed\n";
       std::cerr << "goodhart: " << response.status().message() << "\n";

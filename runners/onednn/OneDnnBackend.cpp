@@ -5,6 +5,7 @@
 #include "runners/common/DataFill.h"
 #include "runners/common/Harness.h"
 #include "runners/onednn/OneDnnPrimitives.h"
+#include "runners/reference/Reference.h"
 
 #include <cstring>
 #include <fstream>
@@ -116,6 +117,29 @@ RunnerInfo OneDnnBackend::info() const {
   return info;
 }
 
+CheckResult OneDnnBackend::checkOutput(const Plan &plan, const Layer &layer,
+                                       dnnl::memory &dst,
+                                       const MeasureOptions &options) {
+  // The output in plain f32, whatever layout and type the primitive chose.
+  TensorDesc out = plan.tensor(layer.outputs[0]);
+  out.dtype = DType::kF32;
+  std::vector<float> actual(static_cast<size_t>(out.numElements()));
+  dnnl::memory plain(plainDesc(out), engine, actual.data());
+  dnnl::reorder(dst, plain).execute(stream, dst, plain);
+  stream.wait();
+  std::unordered_map<int64_t, std::vector<float>> inputs;
+  return checkLayerOutput(
+      plan, layer,
+      [&](int64_t id) -> const std::vector<float> & {
+        auto it = inputs.find(id);
+        if (it == inputs.end())
+          it = inputs.emplace(id, seededTensorData(plan, id, options.seed))
+                   .first;
+        return it->second;
+      },
+      actual, options.seed);
+}
+
 LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
                                         const MeasureOptions &options) {
   LayerResult result;
@@ -123,7 +147,7 @@ LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
   result.hash = layer.hash;
   result.repro = benchdnnLine(plan, layer);
   result.check.verdict = CheckVerdict::kSkipped;
-  result.check.reason = "no float64 reference in this runner yet";
+  result.check.reason = "check disabled (options.check)";
   if (options.threads > 0)
     omp_set_num_threads(options.threads);
   StatusOr<BuiltLayer> built = buildLayer(engine, plan, layer, Layout::kAny);
@@ -150,6 +174,8 @@ LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
           stream.wait();
         },
         options);
+    if (options.check && result.measurement.status == ResultStatus::kOk)
+      result.check = checkOutput(plan, layer, args.at(DNNL_ARG_DST), options);
   } catch (const dnnl::error &e) {
     result.measurement.status = ResultStatus::kError;
     result.measurement.reason =

@@ -20,6 +20,10 @@ public:
                            const MeasureOptions &options) override;
 
 private:
+  /// Compares sampled points of `dst` with the float64 reference.
+  CheckResult checkOutput(const Plan &plan, const Layer &layer,
+                          dnnl::memory &dst, const MeasureOptions &options);
+
   dnnl::engine engine;
   dnnl::stream stream;
 };

@@ -54,6 +54,18 @@ TEST(MarkdownReportTest, EscapesTableCellsAndListsFindings) {
       << md;
 }
 
+TEST(MarkdownReportTest, WrongResultsShowInTheCheckColumn) {
+  RunData run = testing::sampleRun();
+  run.variants[1].layers[0].check.verdict = CheckVerdict::kMismatch;
+  run.variants[1].layers[0].check.reason = "element 3: got 1, expected 2";
+  run.variants[2].layers[0].check.verdict = CheckVerdict::kPassed;
+  run.variants[2].layers[0].check.points = 64;
+  run.variants[2].layers[0].check.maxRelErr = 2.5e-7;
+  std::string md = render(run);
+  EXPECT_TRUE(has(md, "| **mismatch**: element 3: got 1, expected 2 |")) << md;
+  EXPECT_TRUE(has(md, "| passed (64 points, max rel. err 2.5e-07) |")) << md;
+}
+
 TEST(MarkdownReportTest, RunWithoutReferenceSaysSo) {
   RunData run = testing::sampleRun();
   run.variants.erase(run.variants.begin());

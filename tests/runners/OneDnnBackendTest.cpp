@@ -42,6 +42,9 @@ TEST_F(OneDnnBackendTest, MeasuresEveryLayerKindOfTheSmallPlan) {
         << layer.describe() << ": " << l.measurement.reason;
     EXPECT_FALSE(l.impl.empty()) << layer.describe();
     EXPECT_EQ(l.measurement.samplesNs.size(), 3u);
+    EXPECT_EQ(l.check.verdict, CheckVerdict::kPassed)
+        << layer.describe() << ": " << l.check.reason;
+    EXPECT_GT(l.check.points, 0);
     EXPECT_GT(l.measurement.stats.medianNs, 0);
     EXPECT_EQ(l.hash, layer.hash);
   }
@@ -77,6 +80,19 @@ TEST_F(OneDnnBackendTest, UnsupportedOpsAreSkipsWithReasons) {
       << "the model skip names the layer: " << m.measurement.reason;
 }
 
+TEST_F(OneDnnBackendTest, Bf16ConvolutionPassesWithBf16Tolerance) {
+  Plan plan = testing::smallPlan();
+  for (int64_t id : {0, 1, 3})
+    plan.tensors[id].dtype = DType::kBF16;
+  plan.tensors[2].dtype = DType::kBF16;
+  LayerResult r = backend.measureLayer(plan, plan.layers[0], quickOptions());
+  if (r.measurement.status == ResultStatus::kSkipped)
+    GTEST_SKIP() << "this CPU has no bf16 convolution: "
+                 << r.measurement.reason;
+  EXPECT_EQ(r.check.verdict, CheckVerdict::kPassed) << r.check.reason;
+  EXPECT_GT(r.check.maxAbsErr, 0) << "bf16 cannot be exact";
+}
+
 TEST_F(OneDnnBackendTest, GroupedConvolutionRuns) {
   Plan plan = testing::smallPlan();
   // Depthwise: 8 groups of 1 input channel, 2 outputs each.
@@ -84,6 +100,7 @@ TEST_F(OneDnnBackendTest, GroupedConvolutionRuns) {
   plan.layers[0].attrs["groups"] = 8;
   LayerResult r = backend.measureLayer(plan, plan.layers[0], quickOptions());
   EXPECT_EQ(r.measurement.status, ResultStatus::kOk) << r.measurement.reason;
+  EXPECT_EQ(r.check.verdict, CheckVerdict::kPassed) << r.check.reason;
   EXPECT_NE(r.repro.find("g8mb1ic8"), std::string::npos) << r.repro;
 }
 
