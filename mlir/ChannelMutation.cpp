@@ -57,12 +57,14 @@ void resizeConst(mlir::tosa::ConstOp c, const DimSizes &sizes) {
   c.erase();
 }
 
-/// Gives `reshape` its own tosa.const_shape with the given entries resized.
-mlir::LogicalResult resizeReshape(mlir::tosa::ReshapeOp reshape,
-                                  const DimSizes &sizes) {
-  auto shapeOp = reshape.getShape().getDefiningOp<mlir::tosa::ConstShapeOp>();
+/// Gives `op` its own tosa.const_shape in operand `shapeOperand` (a
+/// reshape's shape, a slice's size) with the given entries resized.
+mlir::LogicalResult resizeShapeOperand(mlir::Operation *op,
+                                       mlir::OpOperand &shapeOperand,
+                                       const DimSizes &sizes) {
+  auto shapeOp = shapeOperand.get().getDefiningOp<mlir::tosa::ConstShapeOp>();
   if (!shapeOp)
-    return reshape.emitOpError()
+    return op->emitOpError()
            << "has a computed shape operand; the mutation needs a "
               "tosa.const_shape";
   auto values = llvm::cast<mlir::DenseIntElementsAttr>(shapeOp.getValues());
@@ -71,14 +73,14 @@ mlir::LogicalResult resizeReshape(mlir::tosa::ReshapeOp reshape,
     shape.push_back(v.getSExtValue());
   for (auto [dim, size] : sizes)
     shape[dim] = size;
-  mlir::OpBuilder builder(reshape);
+  mlir::OpBuilder builder(op);
   auto attr = mlir::DenseIntElementsAttr::get(
       mlir::RankedTensorType::get({static_cast<int64_t>(shape.size())},
                                   builder.getIndexType()),
       shape);
   auto newShape = mlir::tosa::ConstShapeOp::create(builder, shapeOp.getLoc(),
                                                    shapeOp.getType(), attr);
-  reshape.getShapeMutable().assign(newShape.getResult());
+  shapeOperand.set(newShape.getResult());
   if (shapeOp->use_empty())
     shapeOp.erase();
   return mlir::success();
@@ -182,7 +184,7 @@ mlir::LogicalResult setOutputChannels(mlir::func::FuncOp func,
   // change into the class of the dimension it flattens into.
   DimensionAnalysis analysis(func);
   std::map<unsigned, DimSizes> argSizes;
-  llvm::MapVector<mlir::Operation *, DimSizes> constSizes, reshapeSizes;
+  llvm::MapVector<mlir::Operation *, DimSizes> constSizes, shapeSizes;
   llvm::SmallVector<std::pair<DimRef, int64_t>> work = {
       {{site->getResult(0), 3}, channels}};
   llvm::SmallVector<DimRef> done;
@@ -201,7 +203,9 @@ mlir::LogicalResult setOutputChannels(mlir::func::FuncOp func,
       else if (auto c = ref.value.getDefiningOp<mlir::tosa::ConstOp>())
         constSizes[c][ref.dim] = size;
       else if (auto r = ref.value.getDefiningOp<mlir::tosa::ReshapeOp>())
-        reshapeSizes[r][ref.dim] = size;
+        shapeSizes[r][ref.dim] = size;
+      else if (auto sl = ref.value.getDefiningOp<mlir::tosa::SliceOp>())
+        shapeSizes[sl][ref.dim] = size;
       for (mlir::Operation *user : ref.value.getUsers()) {
         auto reshape = llvm::dyn_cast<mlir::tosa::ReshapeOp>(user);
         if (!reshape || reshape.getInput1() != ref.value)
@@ -229,10 +233,14 @@ mlir::LogicalResult setOutputChannels(mlir::func::FuncOp func,
   }
   for (auto &[op, sizes] : constSizes)
     resizeConst(llvm::cast<mlir::tosa::ConstOp>(op), sizes);
-  for (auto &[op, sizes] : reshapeSizes)
-    if (mlir::failed(
-            resizeReshape(llvm::cast<mlir::tosa::ReshapeOp>(op), sizes)))
+  for (auto &[op, sizes] : shapeSizes) {
+    mlir::OpOperand &operand =
+        llvm::isa<mlir::tosa::ReshapeOp>(op)
+            ? llvm::cast<mlir::tosa::ReshapeOp>(op).getShapeMutable()
+            : llvm::cast<mlir::tosa::SliceOp>(op).getSizeMutable();
+    if (mlir::failed(resizeShapeOperand(op, operand, sizes)))
       return mlir::failure();
+  }
   if (mlir::failed(refineShapes(func)))
     return site->emitOpError()
            << "setting '" << layerName << "' to " << channels

@@ -120,6 +120,13 @@ void DimensionAnalysis::addTies(mlir::Operation *op) {
           tie(r.getInput1(), in.size() - back, out, res.size() - back);
         }
       })
+      .Case([&](SliceOp slice) {
+        // Dimensions the slice keeps whole move together.
+        auto in = shapeOf(slice.getInput1()), res = shapeOf(out);
+        for (unsigned d = 0; d < in.size() && d < res.size(); ++d)
+          if (in[d] == res[d])
+            tie(slice.getInput1(), d, out, d);
+      })
       .Case([&](TransposeOp t) {
         for (auto [i, p] : llvm::enumerate(t.getPerms()))
           tie(t.getInput1(), p, out, i);

@@ -233,6 +233,17 @@ std::optional<OpLowering> classifyOp(mlir::Operation *op) {
       .Case([](ReduceMinOp r) { return reduce("min", r.getAxis()); })
       .Case([](ReduceProductOp r) { return reduce("prod", r.getAxis()); })
       .Case([](CastOp) { return make(LayerKind::kCast, {0}); })
+      .Case([](SliceOp slice) -> std::optional<OpLowering> {
+        auto start = slice.getStart().getDefiningOp<ConstShapeOp>();
+        if (!start)
+          return std::nullopt; // a computed start cannot be planned
+        std::vector<int64_t> values;
+        for (const llvm::APInt &v :
+             llvm::cast<mlir::DenseIntElementsAttr>(start.getValues())
+                 .getValues<llvm::APInt>())
+          values.push_back(v.getSExtValue());
+        return make(LayerKind::kSlice, {0}, {{"start", values}});
+      })
       .Default([](mlir::Operation *) { return std::nullopt; });
 }
 

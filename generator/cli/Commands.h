@@ -27,6 +27,7 @@ int runGenerate(const Args &args);
 int runMeasure(const Args &args); // "goodhart run"
 int runReport(const Args &args);
 int runCampaign(const Args &args);
+int runZoo(const Args &args);
 
 struct CommandInfo {
   const char *name;

@@ -24,6 +24,7 @@ const std::vector<CommandInfo> &commands() {
       {"report", "write reports of a run from the results database", runReport},
       {"campaign", "generate, measure, judge and report in one command",
        runCampaign},
+      {"zoo", "list the reference models or export one as TOSA", runZoo},
   };
   return kCommands;
 }

@@ -31,7 +31,7 @@ struct KindEntry {
   LayerKind kind;
   std::string_view name;
 };
-constexpr std::array<KindEntry, 11> kKinds = {{
+constexpr std::array<KindEntry, 12> kKinds = {{
     {LayerKind::kConv2d, "conv2d"},
     {LayerKind::kMatMul, "matmul"},
     {LayerKind::kPool2d, "pool2d"},
@@ -43,6 +43,7 @@ constexpr std::array<KindEntry, 11> kKinds = {{
     {LayerKind::kReduce, "reduce"},
     {LayerKind::kSoftmax, "softmax"},
     {LayerKind::kCast, "cast"},
+    {LayerKind::kSlice, "slice"},
 }};
 
 struct RoleEntry {
@@ -106,6 +107,8 @@ KindRule ruleFor(LayerKind kind) {
     return {1, 1, {"op", "axis"}};
   case LayerKind::kSoftmax:
     return {1, 1, {"axis"}};
+  case LayerKind::kSlice:
+    return {1, 1, {"start"}};
   }
   return {0, 0, {}};
 }

@@ -69,6 +69,7 @@ enum class LayerKind {
   kReduce,    // reduction along one axis, kept as size 1
   kSoftmax,   // softmax along one axis
   kCast,      // element type conversion
+  kSlice,     // a box of the input starting at `start`, the output's shape
 };
 
 std::string_view layerKindName(LayerKind kind);

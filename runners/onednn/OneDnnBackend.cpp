@@ -163,11 +163,20 @@ LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
   result.impl = built->impl;
   try {
     std::unordered_map<int, dnnl::memory> args;
-    for (const BuiltLayer::Arg &arg : built->args)
-      args[arg.dnnlArg] = arg.tensorId == layer.outputs[0]
-                              ? dnnl::memory(arg.desc, engine)
-                              : seededMemory(engine, stream, plan, arg.tensorId,
-                                             arg.desc, options.seed);
+    std::vector<dnnl::memory> owners; // whole tensors behind views
+    for (const BuiltLayer::Arg &arg : built->args) {
+      if (arg.tensorId == layer.outputs[0]) {
+        args[arg.dnnlArg] = dnnl::memory(arg.desc, engine);
+      } else if (arg.storage) {
+        owners.push_back(seededMemory(engine, stream, plan, arg.tensorId,
+                                      *arg.storage, options.seed));
+        args[arg.dnnlArg] =
+            dnnl::memory(arg.desc, engine, owners.back().get_data_handle());
+      } else {
+        args[arg.dnnlArg] = seededMemory(engine, stream, plan, arg.tensorId,
+                                         arg.desc, options.seed);
+      }
+    }
     result.measurement = measureWallClock(
         [&] {
           built->primitive.execute(stream, args);

@@ -276,6 +276,27 @@ StatusOr<BuiltLayer> buildReorder(const dnnl::engine &engine, const Plan &plan,
            {DNNL_ARG_DST, layer.outputs[0], dstDesc}});
 }
 
+/// A slice reorders the box out of a view of its source.
+StatusOr<BuiltLayer> buildSlice(const dnnl::engine &engine, const Plan &plan,
+                                const Layer &layer) {
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
+  auto start = layer.getInts("start", src.shape.size());
+  if (!start)
+    return start.status();
+  TensorDesc offsets = src;
+  offsets.shape = *start;
+  memory::desc whole = plainDesc(src);
+  memory::desc box =
+      whole.submemory_desc(logicalDims(dst), logicalDims(offsets));
+  memory::desc dstDesc = plainDesc(dst);
+  dnnl::reorder::primitive_desc pd(engine, box, engine, dstDesc);
+  BuiltLayer built = finish<decltype(pd), dnnl::reorder>(
+      pd, {{DNNL_ARG_SRC, layer.inputs[0], box, whole},
+           {DNNL_ARG_DST, layer.outputs[0], dstDesc}});
+  return built;
+}
+
 StatusOr<BuiltLayer> buildConcat(const dnnl::engine &engine, const Plan &plan,
                                  const Layer &layer) {
   auto axis = layer.getInt("axis");
@@ -365,6 +386,8 @@ StatusOr<BuiltLayer> buildLayer(const dnnl::engine &engine, const Plan &plan,
       return buildReorder(engine, plan, layer);
     case LayerKind::kConcat:
       return buildConcat(engine, plan, layer);
+    case LayerKind::kSlice:
+      return buildSlice(engine, plan, layer);
     case LayerKind::kReshape: {
       BuiltLayer view;
       view.isView = true;

@@ -35,6 +35,9 @@ struct BuiltLayer {
     int dnnlArg;
     int64_t tensorId;
     dnnl::memory::desc desc;
+    /// Set when `desc` views part of a larger tensor (a slice's source): the
+    /// whole tensor's plain layout, which owns the memory.
+    std::optional<dnnl::memory::desc> storage = std::nullopt;
   };
   std::vector<Arg> args; // inputs first, then the output
   bool isView = false;   // reshape: no primitive, output aliases input

@@ -228,6 +228,17 @@ StatusOr<ReferenceValue> referenceAt(const Plan &plan, const Layer &layer,
     double v = inputs(layer.inputs[0])[index];
     return ReferenceValue{v, std::abs(v)};
   }
+  case LayerKind::kSlice: {
+    auto start = layer.getInts("start", out.shape.size());
+    if (!start)
+      return start.status();
+    const TensorDesc &src = plan.tensor(layer.inputs[0]);
+    std::vector<int64_t> i(o.size());
+    for (size_t d = 0; d < o.size(); ++d)
+      i[d] = o[d] + (*start)[d];
+    double v = inputs(src.id)[ravel(i, src.shape)];
+    return ReferenceValue{v, std::abs(v)};
+  }
   case LayerKind::kTranspose: {
     auto perm = layer.getInts("perm", out.shape.size());
     if (!perm)

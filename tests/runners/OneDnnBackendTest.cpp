@@ -104,6 +104,43 @@ TEST_F(OneDnnBackendTest, GroupedConvolutionRuns) {
   EXPECT_NE(r.repro.find("g8mb1ic8"), std::string::npos) << r.repro;
 }
 
+TEST_F(OneDnnBackendTest, SliceRunsAndIsChecked) {
+  // x [1,5,5,4] -> slice to [1,4,4,4] at (0,1,1,0) -> relu.
+  Plan p;
+  p.model = "slice";
+  p.tensors = {testing::tensor(0, {1, 5, 5, 4}, TensorRole::kInput),
+               testing::tensor(1, {1, 4, 4, 4}, TensorRole::kActivation),
+               testing::tensor(2, {1, 4, 4, 4}, TensorRole::kActivation)};
+  Layer slice;
+  slice.id = 0;
+  slice.name = "trim";
+  slice.kind = LayerKind::kSlice;
+  slice.inputs = {0};
+  slice.outputs = {1};
+  slice.attrs = {{"start", {0, 1, 1, 0}}};
+  Layer relu;
+  relu.id = 1;
+  relu.name = "relu";
+  relu.kind = LayerKind::kEltwise;
+  relu.inputs = {1};
+  relu.outputs = {2};
+  relu.attrs = {{"op", "relu"}};
+  p.layers = {slice, relu};
+  p.inputs = {0};
+  p.outputs = {2};
+  ASSERT_TRUE(validatePlan(p).isOk());
+  MeasureResponse r = measurePlan(backend, p, quickOptions());
+  ASSERT_EQ(r.layers.size(), 2u);
+  EXPECT_EQ(r.layers[0].measurement.status, ResultStatus::kOk)
+      << r.layers[0].measurement.reason;
+  EXPECT_EQ(r.layers[0].check.verdict, CheckVerdict::kPassed)
+      << r.layers[0].check.reason;
+  EXPECT_DOUBLE_EQ(r.layers[0].check.maxAbsErr, 0) << "a copy is exact";
+  ASSERT_TRUE(r.model);
+  EXPECT_EQ(r.model->measurement.status, ResultStatus::kOk)
+      << r.model->measurement.reason;
+}
+
 TEST(BenchdnnReproTest, ConvolutionLine) {
   Plan plan = testing::smallPlan();
   EXPECT_EQ(benchdnnLine(plan, plan.layers[0]),
