@@ -26,6 +26,18 @@ const std::vector<ZooModel> &zooModels() {
         "slice the input when trimming is not enough (TOSA 1.0 requires the "
         "padded extent to divide by the stride)"},
        buildResNet50},
+      {"mobilenet_v2",
+       "MobileNetV2 1.0, depthwise and pointwise convolutions with ReLU6",
+       {"source: torchvision.models.mobilenet_v2 (Sandler et al. 2018), "
+        "width multiplier 1.0",
+        "inference graph: batch normalization folded into convolution "
+        "biases; the classifier's dropout is an identity at inference",
+        "published: 3,504,872 parameters with batch normalization (gamma and "
+        "beta per channel, folded here into one bias per channel); 300 M "
+        "MACs at 224x224 counting padded taps",
+        "exporter conventions: strided windows trim bottom/right padding "
+        "(TOSA 1.0 requires the padded extent to divide by the stride)"},
+       buildMobileNetV2},
   };
   return kModels;
 }

@@ -51,6 +51,10 @@ std::string exportZooModel(mlir::ModuleOp module, const ZooModel &model,
 mlir::LogicalResult buildResNet50(mlir::ModuleOp module,
                                   const ZooOptions &options);
 
+/// MobileNetV2 1.0 (MobileNet.cpp).
+mlir::LogicalResult buildMobileNetV2(mlir::ModuleOp module,
+                                     const ZooOptions &options);
+
 } // namespace goodhart
 
 #endif // GOODHART_MLIR_ZOO_MODELZOO_H

@@ -100,6 +100,25 @@ mlir::Value TosaModelBuilder::conv(mlir::Value x, int64_t oc, int64_t k,
       builder.getDenseI64ArrayAttr({1, 1}), accumulatorType());
 }
 
+mlir::Value TosaModelBuilder::depthwise(mlir::Value x, int64_t k,
+                                        int64_t stride,
+                                        const std::string &name) {
+  auto in = shapeOf(x);
+  auto h = windowPadding(in[1], k, stride, (k - 1) / 2);
+  auto w = windowPadding(in[2], k, stride, (k - 1) / 2);
+  x = trim(x, h[2], w[2], name + ".trim");
+  in = shapeOf(x);
+  int64_t oh = (in[1] - 1 + h[0] + h[1] - (k - 1)) / stride + 1;
+  int64_t ow = (in[2] - 1 + w[0] + w[1] - (k - 1)) / stride + 1;
+  mlir::Value wt = weight({k, k, in[3], 1});
+  mlir::Value bias = weight({in[3]});
+  return mlir::tosa::DepthwiseConv2DOp::create(
+      builder, named(name), tensor({in[0], oh, ow, in[3]}), x, wt, bias,
+      builder.getDenseI64ArrayAttr({h[0], h[1], w[0], w[1]}),
+      builder.getDenseI64ArrayAttr({stride, stride}),
+      builder.getDenseI64ArrayAttr({1, 1}), accumulatorType());
+}
+
 mlir::Value TosaModelBuilder::relu(mlir::Value x, const std::string &name,
                                    bool six) {
   float hi = six ? 6.0f : std::numeric_limits<float>::max();

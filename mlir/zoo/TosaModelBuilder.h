@@ -31,6 +31,9 @@ public:
   /// conv2d with a k x k kernel, `oc` outputs and bias (batch-norm folded).
   mlir::Value conv(mlir::Value x, int64_t oc, int64_t k, int64_t stride,
                    const std::string &name);
+  /// Depthwise 3x3-style convolution (channel multiplier 1) with bias.
+  mlir::Value depthwise(mlir::Value x, int64_t k, int64_t stride,
+                        const std::string &name);
   /// ReLU (clamp to [0, max]) or ReLU6.
   mlir::Value relu(mlir::Value x, const std::string &name, bool six = false);
   mlir::Value add(mlir::Value a, mlir::Value b, const std::string &name);

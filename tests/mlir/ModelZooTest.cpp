@@ -9,6 +9,7 @@
 
 #include "mlir/IR/Verifier.h"
 
+#include <algorithm>
 #include <set>
 
 namespace goodhart {
@@ -74,6 +75,43 @@ TEST(ModelZooTest, ResNet50MatchesPublishedFigures) {
   EXPECT_GT(r.plan.totalFlops() / 2 / 1e9, 3.9);
   EXPECT_EQ(r.plan.tensor(r.plan.outputs[0]).shape,
             std::vector<int64_t>({1, 1000}));
+}
+
+TEST(ModelZooTest, MobileNetV2MatchesPublishedFigures) {
+  Built m = build("mobilenet_v2");
+  // Published: 3,504,872 with batch norm. Each convolution's batch norm has
+  // gamma and beta per output channel; folding leaves one bias per channel,
+  // so folded parameters + those channels = the published count.
+  int64_t bnChannels = 0;
+  int depthwise = 0, adds = 0;
+  for (const Layer &l : m.plan.layers) {
+    if (l.kind == LayerKind::kConv2d) {
+      bnChannels += m.plan.tensor(l.outputs[0]).shape[3];
+      depthwise += l.attrs["groups"].get<int64_t>() > 1;
+    }
+    adds += l.kind == LayerKind::kBinary &&
+            l.name.find(".add") != std::string::npos;
+  }
+  EXPECT_EQ(m.plan.totalParams() + bnChannels, 3504872);
+  EXPECT_EQ(depthwise, 17);
+  EXPECT_EQ(adds, 10) << "residuals where stride is 1 and widths match";
+  EXPECT_NEAR(paddedMacs(m.plan) / 1e6, 300.8, 1.0);
+  // Expanding a block's input changes the depthwise convolution after it.
+  std::vector<ChannelSite> sites = findChannelSites(m.entry);
+  for (const ChannelSite &s : sites)
+    if (s.layerName == "features.2.conv.0") {
+      EXPECT_EQ(s.channels, 96);
+      EXPECT_NE(std::find(s.tiedLayers.begin(), s.tiedLayers.end(),
+                          "features.2.conv.1"),
+                s.tiedLayers.end());
+    }
+  ASSERT_TRUE(
+      mlir::succeeded(setOutputChannels(m.entry, "features.2.conv.0", 100)));
+  mlir::FailureOr<Plan> plan = lowerToPlan(m.entry, {});
+  ASSERT_TRUE(mlir::succeeded(plan));
+  for (const Layer &l : plan->layers)
+    if (l.name == "features.2.conv.1")
+      EXPECT_EQ(l.attrs["groups"], 100);
 }
 
 TEST(ModelZooTest, ResNet50NamesFollowTorchvision) {
