@@ -11,6 +11,9 @@ const std::vector<std::unique_ptr<ReportWriter>> &reportWriters() {
   static const std::vector<std::unique_ptr<ReportWriter>> kWriters = [] {
     std::vector<std::unique_ptr<ReportWriter>> writers;
     writers.push_back(createMarkdownWriter());
+    writers.push_back(createJsonWriter());
+    writers.push_back(createCsvWriter());
+    writers.push_back(createJUnitWriter());
     return writers;
   }();
   return kWriters;

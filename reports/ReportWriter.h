@@ -43,6 +43,9 @@ writeReports(const ReportInput &input, const std::string &outDir,
              const std::vector<std::string> &writerNames);
 
 std::unique_ptr<ReportWriter> createMarkdownWriter();
+std::unique_ptr<ReportWriter> createJsonWriter();
+std::unique_ptr<ReportWriter> createCsvWriter();
+std::unique_ptr<ReportWriter> createJUnitWriter();
 
 } // namespace goodhart
 

@@ -1,0 +1,78 @@
+//===- MachineReportsTest.cpp - findings.json, CSV and JUnit --------------===//
+
+#include "reports/ReportWriter.h"
+
+#include "../oracle/OracleTestData.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+namespace goodhart {
+namespace {
+
+std::string render(std::unique_ptr<ReportWriter> writer, const RunData &run) {
+  RunVerdict verdict = judgeRun(run);
+  std::ostringstream os;
+  EXPECT_TRUE(writer->write({run, verdict, {}}, os).isOk());
+  return os.str();
+}
+
+TEST(MachineReportsTest, FindingsJsonFollowsItsSchema) {
+  RunData run = testing::sampleRun();
+  run.findings.push_back(
+      {1, "v002", "hang", std::nullopt, "no answer", "", ""});
+  nlohmann::json doc = nlohmann::json::parse(render(createJsonWriter(), run));
+  EXPECT_EQ(doc["format"], "goodhart.findings");
+  EXPECT_EQ(doc["version"], 1);
+  EXPECT_EQ(doc["run"]["library_version"], "2.6.3");
+  ASSERT_EQ(doc["variants"].size(), 2u);
+  const nlohmann::json &worst = doc["variants"][0];
+  EXPECT_EQ(worst["key"], "v001");
+  EXPECT_EQ(worst["verdict"], "slower");
+  EXPECT_EQ(worst["cliff"], true);
+  EXPECT_NEAR(
+      worst["layers"][0]["relative_throughput_per_flop"]["value"].get<double>(),
+      0.5, 1e-12);
+  EXPECT_EQ(worst["layers"][0]["impl_switch"], true);
+  EXPECT_EQ(doc["findings"][0]["kind"], "hang");
+  EXPECT_TRUE(doc["findings"][0]["layer"].is_null());
+}
+
+TEST(MachineReportsTest, CsvHasOneRowPerMeasurementAndQuotes) {
+  std::string csv = render(createCsvWriter(), testing::sampleRun());
+  std::istringstream in(csv);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header.rfind("run,variant,mutations,layer_id,layer,kind", 0), 0u);
+  int rows = 0;
+  bool quoted = false;
+  while (std::getline(in, line)) {
+    ++rows;
+    quoted |= line.find("\"set_channels(conv, 65)\"") != std::string::npos;
+  }
+  EXPECT_EQ(rows, 3 * 2 + 3) << "two layers and the model, per variant";
+  EXPECT_TRUE(quoted) << "a field with a comma is quoted";
+}
+
+TEST(MachineReportsTest, JUnitFailsCliffsAndWrongResults) {
+  RunData run = testing::sampleRun();
+  run.variants[2].layers[0].check.verdict = CheckVerdict::kMismatch;
+  run.variants[2].layers[0].check.reason = "element 1: got <1>, expected 2";
+  std::string xml = render(createJUnitWriter(), run);
+  EXPECT_NE(xml.find("tests=\"2\" failures=\"2\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("cliff: throughput per FLOP 0.50"), std::string::npos);
+  EXPECT_NE(xml.find("conv: mismatch: element 1: got &lt;1&gt;, expected 2"),
+            std::string::npos)
+      << xml;
+}
+
+TEST(MachineReportsTest, EveryWriterIsRegistered) {
+  std::vector<std::string> names = reportWriterNames();
+  EXPECT_EQ(names,
+            std::vector<std::string>({"markdown", "json", "csv", "junit"}));
+}
+
+} // namespace
+} // namespace goodhart
