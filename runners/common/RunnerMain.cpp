@@ -8,8 +8,6 @@
 
 #include "runners/common/Backend.h"
 
-#include <boost/program_options.hpp>
-
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -39,8 +37,6 @@ MeasureResponse measurePlan(Backend &backend, const Plan &plan,
 }
 
 namespace {
-
-namespace po = boost::program_options;
 
 /// Writes protocol lines to the saved stdout.
 class ProtocolWriter {
@@ -213,35 +209,70 @@ int batch(const BackendFactory &factory, const std::vector<std::string> &plans,
   return kRunnerExitOk;
 }
 
+/// The runner's command line. Runners must build on accelerator hosts that
+/// have only the vendor stack (Boost.Program_options was missing on the
+/// H200 host), so its five flags are parsed here.
+struct RunnerArgs {
+  bool help = false, version = false, serve = false;
+  std::vector<std::string> plans;
+  std::string options, out;
+};
+
+StatusOr<RunnerArgs> parseRunnerArgs(int argc, char **argv) {
+  RunnerArgs args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const std::string &flag) -> StatusOr<std::string> {
+      if (i + 1 >= argc)
+        return invalidInput(flag + " needs a value");
+      return std::string(argv[++i]);
+    };
+    if (arg == "--help" || arg == "-h") {
+      args.help = true;
+    } else if (arg == "--version") {
+      args.version = true;
+    } else if (arg == "--serve") {
+      args.serve = true;
+    } else if (arg == "--plan" || arg == "--options" || arg == "--out") {
+      auto v = value(arg);
+      if (!v)
+        return v.status();
+      if (arg == "--plan")
+        args.plans.push_back(*v);
+      else
+        (arg == "--options" ? args.options : args.out) = *v;
+    } else {
+      return invalidInput("unknown argument '" + arg + "'");
+    }
+  }
+  return args;
+}
+
+const char *kRunnerUsage =
+    "usage: RUNNER --serve\n"
+    "       RUNNER --plan FILE [--plan FILE ...] [--options FILE] --out FILE\n"
+    "\n"
+    "  --serve      speak the runner protocol on stdin/stdout\n"
+    "  --plan FILE  batch mode: a plan to measure (repeatable)\n"
+    "  --options F  batch mode: measurement options (JSON)\n"
+    "  --out FILE   batch mode: results file (JSON Lines)\n"
+    "  --version    print versions\n";
+
 } // namespace
 
 int runnerMain(int argc, char **argv, const BackendFactory &factory) {
-  po::options_description desc("options");
-  desc.add_options()("help,h", "show this help")("version", "print versions")(
-      "serve", "speak the runner protocol on stdin/stdout")(
-      "plan", po::value<std::vector<std::string>>(),
-      "batch mode: a plan file to measure (repeatable)")(
-      "options", po::value<std::string>()->default_value(""),
-      "batch mode: measurement options (JSON)")(
-      "out", po::value<std::string>()->default_value(""),
-      "batch mode: results file (JSON Lines)");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error &e) {
-    std::cerr << argv[0] << ": " << e.what() << "\n" << desc << "\n";
+  StatusOr<RunnerArgs> args = parseRunnerArgs(argc, argv);
+  if (!args) {
+    std::cerr << argv[0] << ": " << args.status().message() << "\n"
+              << kRunnerUsage;
     return kRunnerExitUsage;
   }
-  if (vm.count("help")) {
-    std::cout << "usage: " << argv[0]
-              << " --serve | --plan FILE... [--options FILE] --out FILE\n"
-              << "Speaks goodhart runner protocol " << kProtocolVersion
-              << " (docs/RUNNER-PROTOCOL.md).\n\n"
-              << desc << "\n";
+  if (args->help) {
+    std::cout << kRunnerUsage << "Speaks goodhart runner protocol "
+              << kProtocolVersion << " (docs/RUNNER-PROTOCOL.md).\n";
     return kRunnerExitOk;
   }
-  if (vm.count("version")) {
+  if (args->version) {
     auto backend = factory();
     RunnerInfo info = backend->info();
     std::cout << info.name << " runner " << info.runnerVersion << ", "
@@ -249,23 +280,21 @@ int runnerMain(int argc, char **argv, const BackendFactory &factory) {
               << kProtocolVersion << "\n";
     return kRunnerExitOk;
   }
-  if (vm.count("serve")) {
+  if (args->serve) {
     // Keep the real stdout for protocol lines; send fd 1 to stderr.
     int protocolFd = dup(STDOUT_FILENO);
     dup2(STDERR_FILENO, STDOUT_FILENO);
     return serve(factory, protocolFd);
   }
-  if (vm.count("plan")) {
-    if (vm["out"].as<std::string>().empty()) {
+  if (!args->plans.empty()) {
+    if (args->out.empty()) {
       std::cerr << argv[0] << ": batch mode needs --out FILE\n";
       return kRunnerExitUsage;
     }
-    return batch(factory, vm["plan"].as<std::vector<std::string>>(),
-                 vm["options"].as<std::string>(), vm["out"].as<std::string>(),
-                 argv[0]);
+    return batch(factory, args->plans, args->options, args->out, argv[0]);
   }
   std::cerr << argv[0] << ": give --serve or --plan FILE --out FILE\n"
-            << desc << "\n";
+            << kRunnerUsage;
   return kRunnerExitUsage;
 }
 

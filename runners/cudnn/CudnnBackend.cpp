@@ -1,0 +1,293 @@
+//===- CudnnBackend.cpp - cuDNN 9 and cuBLASLt on an NVIDIA GPU -----------===//
+
+#include "runners/cudnn/CudnnBackend.h"
+
+#include "runners/common/DataFill.h"
+#include "runners/common/Harness.h"
+#include "runners/cudnn/CudaCheck.h"
+#include "runners/reference/Reference.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+namespace goodhart::cuda {
+namespace {
+
+constexpr const char *kRunnerVersion = "0.1.0";
+
+Measurement skipped(const std::string &reason) {
+  Measurement m;
+  m.status = ResultStatus::kSkipped;
+  m.reason = reason;
+  return m;
+}
+
+/// Host bytes of `values` in `type` (f16 and bf16 rounded to nearest even).
+std::vector<char> encode(const std::vector<float> &values, DType type) {
+  std::vector<char> bytes(values.size() * dtypeSize(type));
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (type == DType::kF16) {
+      __half h = __float2half_rn(values[i]);
+      std::memcpy(&bytes[i * 2], &h, 2);
+    } else if (type == DType::kBF16) {
+      __nv_bfloat16 h = __float2bfloat16_rn(values[i]);
+      std::memcpy(&bytes[i * 2], &h, 2);
+    } else {
+      std::memcpy(&bytes[i * 4], &values[i], 4);
+    }
+  }
+  return bytes;
+}
+
+std::vector<float> decode(const std::vector<char> &bytes, DType type) {
+  size_t n = bytes.size() / dtypeSize(type);
+  std::vector<float> values(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (type == DType::kF16) {
+      __half h;
+      std::memcpy(&h, &bytes[i * 2], 2);
+      values[i] = __half2float(h);
+    } else if (type == DType::kBF16) {
+      __nv_bfloat16 h;
+      std::memcpy(&h, &bytes[i * 2], 2);
+      values[i] = __bfloat162float(h);
+    } else {
+      std::memcpy(&values[i], &bytes[i * 4], 4);
+    }
+  }
+  return values;
+}
+
+} // namespace
+
+CudnnBackend::~CudnnBackend() {
+  flushBuffer.reset();
+  if (start)
+    cudaEventDestroy(start);
+  if (stop)
+    cudaEventDestroy(stop);
+  if (context.lt)
+    cublasLtDestroy(context.lt);
+  if (context.cudnn)
+    cudnnDestroy(context.cudnn);
+  if (context.stream)
+    cudaStreamDestroy(context.stream);
+}
+
+Status CudnnBackend::initialize() {
+  int devices = 0;
+  cudaError_t err = cudaGetDeviceCount(&devices);
+  if (err != cudaSuccess || devices == 0)
+    return unsupported(
+        std::string("no CUDA device: ") +
+        (err != cudaSuccess ? cudaGetErrorString(err) : "none found"));
+  cudnnStatus_t s = cudnnCreate(&context.cudnn);
+  if (s != CUDNN_STATUS_SUCCESS)
+    return unsupported(std::string("cudnnCreate: ") + cudnnGetErrorString(s));
+  GOODHART_CUDA_CHECK(cudaGetDeviceProperties(&properties, 0));
+  GOODHART_CUDA_CHECK(cudaDriverGetVersion(&driverVersion));
+  GOODHART_CUDA_CHECK(cudaRuntimeGetVersion(&runtimeVersion));
+  GOODHART_CUDA_CHECK(cudaStreamCreate(&context.stream));
+  GOODHART_CUDNN_CHECK(cudnnSetStream(context.cudnn, context.stream));
+  GOODHART_CUBLAS_CHECK(cublasLtCreate(&context.lt));
+  GOODHART_CUDA_CHECK(cudaEventCreate(&start));
+  GOODHART_CUDA_CHECK(cudaEventCreate(&stop));
+  auto flush =
+      DeviceBuffer::allocate(2 * static_cast<size_t>(properties.l2CacheSize));
+  if (!flush)
+    return flush.status();
+  flushBuffer = *flush;
+  ready = true;
+  return Status::ok();
+}
+
+RunnerInfo CudnnBackend::info() const {
+  RunnerInfo info;
+  info.name = "cudnn";
+  info.runnerVersion = kRunnerVersion;
+  info.library = "cuDNN";
+  size_t v = cudnnGetVersion();
+  info.libraryVersion = std::to_string(v / 10000) + "." +
+                        std::to_string(v % 10000 / 100) + "." +
+                        std::to_string(v % 100);
+  info.device = ready ? properties.name : "no device";
+  info.isa = ready ? "sm_" + std::to_string(properties.major) +
+                         std::to_string(properties.minor)
+                   : "";
+  info.threads = 1;
+  info.kinds = {"conv2d", "eltwise", "binary", "pool2d", "matmul", "reshape"};
+  info.dtypes = {"f32", "f16", "bf16"};
+  info.extra["cublaslt_version"] = std::to_string(cublasLtGetVersion());
+  info.extra["cuda_driver_version"] = driverVersion;
+  info.extra["cuda_runtime_version"] = runtimeVersion;
+  if (ready) {
+    info.extra["compute_capability"] = std::to_string(properties.major) + "." +
+                                       std::to_string(properties.minor);
+    info.extra["sm_count"] = properties.multiProcessorCount;
+    info.extra["l2_bytes"] = properties.l2CacheSize;
+    info.extra["memory_bytes"] = properties.totalGlobalMem;
+  }
+  info.extra["tf32"] = context.allowTf32;
+  return info;
+}
+
+StatusOr<std::vector<std::shared_ptr<DeviceBuffer>>>
+CudnnBackend::allocateTensors(const Plan &plan,
+                              const std::vector<int64_t> &tensorIds,
+                              uint64_t seed) {
+  std::vector<std::shared_ptr<DeviceBuffer>> buffers(plan.tensors.size());
+  for (int64_t id : tensorIds) {
+    const TensorDesc &t = plan.tensor(id);
+    int64_t producer = plan.producerOf(id);
+    if (producer >= 0 && plan.layers[producer].kind == LayerKind::kReshape &&
+        buffers[plan.layers[producer].inputs[0]]) {
+      buffers[id] = buffers[plan.layers[producer].inputs[0]];
+      continue;
+    }
+    auto b = DeviceBuffer::allocate(t.sizeInBytes());
+    if (!b)
+      return b.status();
+    buffers[id] = *b;
+    if (t.role != TensorRole::kActivation || producer < 0 ||
+        std::find(tensorIds.begin(), tensorIds.end(), id) != tensorIds.end()) {
+      // Inputs and weights always; in a single-layer measurement its
+      // inputs are filled too (they are not produced here).
+    }
+    std::vector<char> bytes = encode(seededTensorData(plan, id, seed), t.dtype);
+    GOODHART_CUDA_CHECK(cudaMemcpy((*b)->data(), bytes.data(), bytes.size(),
+                                   cudaMemcpyHostToDevice));
+  }
+  return buffers;
+}
+
+StatusOr<std::vector<float>> CudnnBackend::download(const TensorDesc &t,
+                                                    const void *p) {
+  std::vector<char> bytes(t.sizeInBytes());
+  GOODHART_CUDA_CHECK(cudaStreamSynchronize(context.stream));
+  GOODHART_CUDA_CHECK(
+      cudaMemcpy(bytes.data(), p, bytes.size(), cudaMemcpyDeviceToHost));
+  return decode(bytes, t.dtype);
+}
+
+Measurement CudnnBackend::timeOnDevice(const std::function<Status()> &run,
+                                       const MeasureOptions &options) {
+  int salt = 0;
+  return runMeasurement(
+      [&]() -> StatusOr<double> {
+        GOODHART_CUDA_CHECK(cudaEventRecord(start, context.stream));
+        GOODHART_RETURN_IF_ERROR(run());
+        GOODHART_CUDA_CHECK(cudaEventRecord(stop, context.stream));
+        GOODHART_CUDA_CHECK(cudaEventSynchronize(stop));
+        float ms = 0;
+        GOODHART_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+        return static_cast<double>(ms) * 1e6;
+      },
+      options,
+      [&] {
+        if (options.coldCache)
+          cudaMemsetAsync(flushBuffer->data(), ++salt & 0xff,
+                          flushBuffer->size(), context.stream);
+      });
+}
+
+LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
+                                       const MeasureOptions &options) {
+  LayerResult result;
+  result.id = layer.id;
+  result.hash = layer.hash;
+  result.check.reason = "check disabled (options.check)";
+  if (layer.kind == LayerKind::kReshape) {
+    result.impl = "view";
+    result.measurement = skipped("view: a reshape moves no data");
+    return result;
+  }
+  std::vector<int64_t> ids = layer.inputs;
+  ids.push_back(layer.outputs[0]);
+  auto buffers = allocateTensors(plan, ids, options.seed);
+  if (!buffers) {
+    result.measurement.status = ResultStatus::kError;
+    result.measurement.reason = buffers.status().message();
+    return result;
+  }
+  std::vector<void *> pointers(plan.tensors.size(), nullptr);
+  for (size_t i = 0; i < buffers->size(); ++i)
+    if ((*buffers)[i])
+      pointers[i] = (*buffers)[i]->data();
+  auto exec = buildExecutor(context, plan, layer, pointers);
+  if (!exec) {
+    result.measurement = skipped(exec.status().message());
+    return result;
+  }
+  result.impl = (*exec)->impl;
+  result.measurement = timeOnDevice([&] { return (*exec)->run(); }, options);
+  if (options.check && result.measurement.status == ResultStatus::kOk) {
+    const TensorDesc &out = plan.tensor(layer.outputs[0]);
+    auto actual = download(out, pointers[out.id]);
+    if (!actual) {
+      result.check.verdict = CheckVerdict::kSkipped;
+      result.check.reason = actual.status().message();
+      return result;
+    }
+    std::map<int64_t, std::vector<float>> inputs;
+    result.check = checkLayerOutput(
+        plan, layer,
+        [&](int64_t id) -> const std::vector<float> & {
+          auto it = inputs.find(id);
+          if (it == inputs.end()) {
+            // What the device saw: seeded values rounded to the type.
+            const TensorDesc &t = plan.tensor(id);
+            it = inputs
+                     .emplace(id, decode(encode(seededTensorData(plan, id,
+                                                                 options.seed),
+                                                t.dtype),
+                                         t.dtype))
+                     .first;
+          }
+          return it->second;
+        },
+        *actual, options.seed);
+  }
+  return result;
+}
+
+ModelResult CudnnBackend::measureModel(const Plan &plan,
+                                       const MeasureOptions &options) {
+  ModelResult result;
+  std::vector<int64_t> ids;
+  for (const TensorDesc &t : plan.tensors)
+    ids.push_back(t.id);
+  auto buffers = allocateTensors(plan, ids, options.seed);
+  if (!buffers) {
+    result.measurement.status = ResultStatus::kError;
+    result.measurement.reason = buffers.status().message();
+    return result;
+  }
+  std::vector<void *> pointers(plan.tensors.size(), nullptr);
+  for (size_t i = 0; i < buffers->size(); ++i)
+    pointers[i] = (*buffers)[i] ? (*buffers)[i]->data() : nullptr;
+  std::vector<std::unique_ptr<LayerExecutor>> steps;
+  for (const Layer &layer : plan.layers) {
+    if (layer.kind == LayerKind::kReshape)
+      continue;
+    auto exec = buildExecutor(context, plan, layer, pointers);
+    if (!exec) {
+      result.measurement = skipped(exec.status().message());
+      return result;
+    }
+    steps.push_back(std::move(*exec));
+  }
+  result.measurement = timeOnDevice(
+      [&]() -> Status {
+        for (auto &step : steps)
+          GOODHART_RETURN_IF_ERROR(step->run());
+        return Status::ok();
+      },
+      options);
+  return result;
+}
+
+} // namespace goodhart::cuda

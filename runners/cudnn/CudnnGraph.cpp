@@ -1,0 +1,328 @@
+//===- CudnnGraph.cpp - One-operation graphs of the cuDNN backend API -----===//
+
+#include "runners/cudnn/CudnnGraph.h"
+
+#include "runners/cudnn/CudaCheck.h"
+
+namespace goodhart::cuda {
+namespace {
+
+template <typename T>
+Status setAttr(const Descriptor &d, cudnnBackendAttributeName_t name,
+               cudnnBackendAttributeType_t type, int64_t count,
+               const T *values) {
+  GOODHART_CUDNN_CHECK(
+      cudnnBackendSetAttribute(d->get(), name, type, count, values));
+  return Status::ok();
+}
+
+Status setDescriptors(const Descriptor &d, cudnnBackendAttributeName_t name,
+                      const std::vector<Descriptor> &values) {
+  std::vector<cudnnBackendDescriptor_t> raw;
+  for (const Descriptor &v : values)
+    raw.push_back(v->get());
+  return setAttr(d, name, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                 static_cast<int64_t>(raw.size()), raw.data());
+}
+
+Status finalizeDescriptor(const Descriptor &d) {
+  GOODHART_CUDNN_CHECK(cudnnBackendFinalize(d->get()));
+  return Status::ok();
+}
+
+StatusOr<Descriptor> makeTensor(const GraphTensor &t) {
+  auto d = BackendDescriptor::create(CUDNN_BACKEND_TENSOR_DESCRIPTOR);
+  if (!d)
+    return d.status();
+  int64_t alignment = 16;
+  GOODHART_RETURN_IF_ERROR(setAttr(*d, CUDNN_ATTR_TENSOR_DATA_TYPE,
+                                   CUDNN_TYPE_DATA_TYPE, 1, &t.type));
+  GOODHART_RETURN_IF_ERROR(
+      setAttr(*d, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64,
+              static_cast<int64_t>(t.dims.size()), t.dims.data()));
+  GOODHART_RETURN_IF_ERROR(
+      setAttr(*d, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64,
+              static_cast<int64_t>(t.strides.size()), t.strides.data()));
+  GOODHART_RETURN_IF_ERROR(
+      setAttr(*d, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &t.uid));
+  GOODHART_RETURN_IF_ERROR(setAttr(*d, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT,
+                                   CUDNN_TYPE_INT64, 1, &alignment));
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*d));
+  return *d;
+}
+
+std::vector<int64_t> packedStrides(const std::vector<int64_t> &dims) {
+  std::vector<int64_t> strides(dims.size(), 1);
+  for (int64_t i = static_cast<int64_t>(dims.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * dims[i + 1];
+  return strides;
+}
+
+} // namespace
+
+StatusOr<std::shared_ptr<BackendDescriptor>>
+BackendDescriptor::create(cudnnBackendDescriptorType_t type) {
+  auto d = std::shared_ptr<BackendDescriptor>(new BackendDescriptor());
+  GOODHART_CUDNN_CHECK(cudnnBackendCreateDescriptor(type, &d->desc));
+  return d;
+}
+
+BackendDescriptor::~BackendDescriptor() {
+  if (desc)
+    cudnnBackendDestroyDescriptor(desc);
+}
+
+std::optional<cudnnDataType_t> toCudnnType(DType type) {
+  switch (type) {
+  case DType::kF32:
+    return CUDNN_DATA_FLOAT;
+  case DType::kF16:
+    return CUDNN_DATA_HALF;
+  case DType::kBF16:
+    return CUDNN_DATA_BFLOAT16;
+  default:
+    return std::nullopt;
+  }
+}
+
+GraphTensor graphTensor(const TensorDesc &t, int64_t uid) {
+  GraphTensor g;
+  g.uid = uid;
+  g.type = toCudnnType(t.dtype).value_or(CUDNN_DATA_FLOAT);
+  if (t.shape.size() == 4) {
+    const int64_t n = t.shape[0], h = t.shape[1], w = t.shape[2],
+                  c = t.shape[3];
+    g.dims = {n, c, h, w};
+    g.strides = {h * w * c, 1, w * c, c};
+    return g;
+  }
+  g.dims = t.shape;
+  while (g.dims.size() < 4)
+    g.dims.insert(g.dims.begin(), 1);
+  g.strides = packedStrides(g.dims);
+  return g;
+}
+
+GraphTensor filterTensor(const TensorDesc &t, int64_t uid) {
+  GraphTensor g;
+  g.uid = uid;
+  g.type = toCudnnType(t.dtype).value_or(CUDNN_DATA_FLOAT);
+  const int64_t oc = t.shape[0], kh = t.shape[1], kw = t.shape[2],
+                ic = t.shape[3];
+  g.dims = {oc, ic, kh, kw};
+  g.strides = {kh * kw * ic, 1, kw * ic, ic};
+  return g;
+}
+
+StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
+    cudnnHandle_t handle, const GraphTensor &x, const GraphTensor &w,
+    const GraphTensor &y, const std::vector<int64_t> &stride,
+    const std::vector<int64_t> &padBefore, const std::vector<int64_t> &padAfter,
+    const std::vector<int64_t> &dilation) {
+  auto xd = makeTensor(x), wd = makeTensor(w), yd = makeTensor(y);
+  for (const Status *s : {&xd.status(), &wd.status(), &yd.status()})
+    if (!s->isOk())
+      return *s;
+  auto conv = BackendDescriptor::create(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
+  if (!conv)
+    return conv.status();
+  cudnnDataType_t compute = CUDNN_DATA_FLOAT;
+  cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
+  int64_t spatial = 2;
+  GOODHART_RETURN_IF_ERROR(setAttr(*conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE,
+                                   CUDNN_TYPE_DATA_TYPE, 1, &compute));
+  GOODHART_RETURN_IF_ERROR(setAttr(*conv, CUDNN_ATTR_CONVOLUTION_CONV_MODE,
+                                   CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode));
+  GOODHART_RETURN_IF_ERROR(setAttr(*conv, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS,
+                                   CUDNN_TYPE_INT64, 1, &spatial));
+  GOODHART_RETURN_IF_ERROR(setAttr(*conv, CUDNN_ATTR_CONVOLUTION_DILATIONS,
+                                   CUDNN_TYPE_INT64, 2, dilation.data()));
+  GOODHART_RETURN_IF_ERROR(setAttr(*conv, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES,
+                                   CUDNN_TYPE_INT64, 2, stride.data()));
+  GOODHART_RETURN_IF_ERROR(setAttr(*conv, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS,
+                                   CUDNN_TYPE_INT64, 2, padBefore.data()));
+  GOODHART_RETURN_IF_ERROR(setAttr(*conv, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS,
+                                   CUDNN_TYPE_INT64, 2, padAfter.data()));
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*conv));
+  auto op = BackendDescriptor::create(
+      CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR);
+  if (!op)
+    return op.status();
+  float alpha = 1, beta = 0;
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, {*xd}));
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, {*wd}));
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, {*yd}));
+  GOODHART_RETURN_IF_ERROR(setDescriptors(
+      *op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, {*conv}));
+  GOODHART_RETURN_IF_ERROR(
+      setAttr(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA,
+              CUDNN_TYPE_FLOAT, 1, &alpha));
+  GOODHART_RETURN_IF_ERROR(
+      setAttr(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA,
+              CUDNN_TYPE_FLOAT, 1, &beta));
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
+  return build(handle, *op, {*xd, *wd, *yd, *conv});
+}
+
+StatusOr<std::unique_ptr<CudnnGraph>>
+CudnnGraph::pointwise(cudnnHandle_t handle, cudnnPointwiseMode_t mode,
+                      const GraphTensor &x, const GraphTensor *b,
+                      const GraphTensor &y, double lowerClip, double upperClip,
+                      bool clip) {
+  auto xd = makeTensor(x), yd = makeTensor(y);
+  if (!xd)
+    return xd.status();
+  if (!yd)
+    return yd.status();
+  std::vector<Descriptor> keep = {*xd, *yd};
+  auto pw = BackendDescriptor::create(CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
+  if (!pw)
+    return pw.status();
+  cudnnDataType_t precision = CUDNN_DATA_FLOAT;
+  GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_MODE,
+                                   CUDNN_TYPE_POINTWISE_MODE, 1, &mode));
+  GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_MATH_PREC,
+                                   CUDNN_TYPE_DATA_TYPE, 1, &precision));
+  if (clip) {
+    GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP,
+                                     CUDNN_TYPE_DOUBLE, 1, &lowerClip));
+    GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP,
+                                     CUDNN_TYPE_DOUBLE, 1, &upperClip));
+  }
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*pw));
+  keep.push_back(*pw);
+  auto op =
+      BackendDescriptor::create(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR);
+  if (!op)
+    return op.status();
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, {*pw}));
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, {*xd}));
+  if (b) {
+    auto bd = makeTensor(*b);
+    if (!bd)
+      return bd.status();
+    keep.push_back(*bd);
+    GOODHART_RETURN_IF_ERROR(
+        setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, {*bd}));
+  }
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, {*yd}));
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
+  return build(handle, *op, std::move(keep));
+}
+
+StatusOr<std::unique_ptr<CudnnGraph>>
+CudnnGraph::build(cudnnHandle_t handle, Descriptor operation,
+                  std::vector<Descriptor> keepAlive) {
+  auto graph =
+      BackendDescriptor::create(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
+  if (!graph)
+    return graph.status();
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, {operation}));
+  GOODHART_RETURN_IF_ERROR(setAttr(*graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE,
+                                   CUDNN_TYPE_HANDLE, 1, &handle));
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*graph));
+  auto heuristics =
+      BackendDescriptor::create(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
+  if (!heuristics)
+    return heuristics.status();
+  cudnnBackendHeurMode_t mode = CUDNN_HEUR_MODE_A;
+  GOODHART_RETURN_IF_ERROR(setDescriptors(
+      *heuristics, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, {*graph}));
+  GOODHART_RETURN_IF_ERROR(setAttr(*heuristics, CUDNN_ATTR_ENGINEHEUR_MODE,
+                                   CUDNN_TYPE_HEUR_MODE, 1, &mode));
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*heuristics));
+  int64_t count = 0;
+  GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
+      (*heuristics)->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS,
+      CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr));
+  if (count == 0)
+    return unsupported("cuDNN heuristics found no engine for this graph");
+  std::vector<Descriptor> configs;
+  std::vector<cudnnBackendDescriptor_t> raw;
+  for (int64_t i = 0; i < count; ++i) {
+    auto cfg = BackendDescriptor::create(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
+    if (!cfg)
+      return cfg.status();
+    configs.push_back(*cfg);
+    raw.push_back((*cfg)->get());
+  }
+  int64_t returned = 0;
+  GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
+      (*heuristics)->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS,
+      CUDNN_TYPE_BACKEND_DESCRIPTOR, count, &returned, raw.data()));
+  std::string lastError = "no engine configuration finalized";
+  for (int64_t i = 0; i < returned; ++i) {
+    auto plan =
+        BackendDescriptor::create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
+    if (!plan)
+      return plan.status();
+    GOODHART_RETURN_IF_ERROR(setAttr(*plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE,
+                                     CUDNN_TYPE_HANDLE, 1, &handle));
+    GOODHART_RETURN_IF_ERROR(setDescriptors(
+        *plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, {configs[i]}));
+    cudnnStatus_t s = cudnnBackendFinalize((*plan)->get());
+    if (s != CUDNN_STATUS_SUCCESS) {
+      lastError = cudnnGetErrorString(s);
+      continue;
+    }
+    auto result = std::unique_ptr<CudnnGraph>(new CudnnGraph());
+    result->handle = handle;
+    result->plan = *plan;
+    keepAlive.push_back(operation);
+    keepAlive.push_back(*graph);
+    keepAlive.push_back(configs[i]);
+    result->keepAlive = std::move(keepAlive);
+    int64_t workspace = 0, n = 0;
+    GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
+        (*plan)->get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
+        CUDNN_TYPE_INT64, 1, &n, &workspace));
+    result->workspace = static_cast<size_t>(workspace);
+    std::vector<char> json(8192, 0);
+    if (cudnnBackendGetAttribute(
+            (*plan)->get(), CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION,
+            CUDNN_TYPE_CHAR, static_cast<int64_t>(json.size()) - 1, &n,
+            json.data()) == CUDNN_STATUS_SUCCESS)
+      result->engineJson = json.data();
+    if (result->engineJson.empty())
+      result->engineJson = "engine config " + std::to_string(i);
+    return result;
+  }
+  return unsupported("no cuDNN execution plan finalized (" +
+                     std::to_string(returned) +
+                     " engine configurations tried; last: " + lastError + ")");
+}
+
+Status CudnnGraph::bind(const std::vector<int64_t> &uids,
+                        const std::vector<void *> &pointers,
+                        void *workspacePtr) {
+  auto created =
+      BackendDescriptor::create(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
+  if (!created)
+    return created.status();
+  pack = *created;
+  GOODHART_RETURN_IF_ERROR(
+      setAttr(pack, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64,
+              static_cast<int64_t>(uids.size()), uids.data()));
+  GOODHART_RETURN_IF_ERROR(
+      setAttr(pack, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR,
+              static_cast<int64_t>(pointers.size()), pointers.data()));
+  GOODHART_RETURN_IF_ERROR(setAttr(pack, CUDNN_ATTR_VARIANT_PACK_WORKSPACE,
+                                   CUDNN_TYPE_VOID_PTR, 1, &workspacePtr));
+  return finalizeDescriptor(pack);
+}
+
+Status CudnnGraph::run() {
+  if (!pack)
+    return Status(StatusCode::kInternal, "cuDNN graph run before bind");
+  GOODHART_CUDNN_CHECK(cudnnBackendExecute(handle, plan->get(), pack->get()));
+  return Status::ok();
+}
+
+} // namespace goodhart::cuda

@@ -1,0 +1,56 @@
+//===- CudnnLayers.h - Plan layers on cuDNN and cuBLASLt --------*- C++ -*-===//
+#ifndef GOODHART_RUNNERS_CUDNN_CUDNNLAYERS_H
+#define GOODHART_RUNNERS_CUDNN_CUDNNLAYERS_H
+
+#include "runners/common/Plan.h"
+#include "runners/common/Status.h"
+
+#include <cublasLt.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace goodhart::cuda {
+
+/// cudaMalloc'ed memory, freed on destruction.
+class DeviceBuffer {
+public:
+  static StatusOr<std::shared_ptr<DeviceBuffer>> allocate(size_t bytes);
+  ~DeviceBuffer();
+  void *data() const { return ptr; }
+  size_t size() const { return bytes; }
+
+private:
+  void *ptr = nullptr;
+  size_t bytes = 0;
+};
+
+struct CudaContext {
+  cudnnHandle_t cudnn = nullptr;
+  cublasLtHandle_t lt = nullptr;
+  cudaStream_t stream = nullptr;
+  bool allowTf32 = false; // f32 matmuls may use TF32 tensor cores
+};
+
+/// One layer bound to device pointers (by plan tensor id), ready to run.
+class LayerExecutor {
+public:
+  virtual ~LayerExecutor() = default;
+  virtual Status run() = 0;
+  /// The engine, algorithm or kernel the library chose.
+  std::string impl;
+};
+
+/// Builds `layer`; kUnsupported (a skip with the reason) for kinds, types
+/// or problems this runner or the library cannot run. `pointers[id]` is the
+/// device memory of tensor `id` (plain row-major layout).
+StatusOr<std::unique_ptr<LayerExecutor>>
+buildExecutor(const CudaContext &context, const Plan &plan, const Layer &layer,
+              const std::vector<void *> &pointers);
+
+} // namespace goodhart::cuda
+
+#endif // GOODHART_RUNNERS_CUDNN_CUDNNLAYERS_H
