@@ -28,6 +28,7 @@ int runMeasure(const Args &args); // "goodhart run"
 int runReport(const Args &args);
 int runCampaign(const Args &args);
 int runZoo(const Args &args);
+int runIngest(const Args &args);
 
 struct CommandInfo {
   const char *name;

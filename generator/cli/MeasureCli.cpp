@@ -160,6 +160,23 @@ collectPlanInputs(const std::vector<std::string> &paths) {
   return inputs;
 }
 
+Status recordLayerFindings(ResultsDb &db, int64_t runId,
+                           const std::string &variantKey,
+                           const std::vector<LayerResult> &layers) {
+  for (const LayerResult &l : layers) {
+    if (l.measurement.status == ResultStatus::kError)
+      GOODHART_RETURN_IF_ERROR(
+          db.addFinding(runId, {0, variantKey, "error", l.id,
+                                l.measurement.reason, l.repro, ""}));
+    if (l.check.verdict == CheckVerdict::kMismatch ||
+        l.check.verdict == CheckVerdict::kMistrusted)
+      GOODHART_RETURN_IF_ERROR(db.addFinding(
+          runId, {0, variantKey, std::string(checkVerdictName(l.check.verdict)),
+                  l.id, l.check.reason, l.repro, ""}));
+  }
+  return Status::ok();
+}
+
 StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
                                 const MeasureCliOptions &options, RunRecord run,
                                 ResultsDb &db, bool resume) {
@@ -235,18 +252,8 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
                   << " ms\n";
       else
         std::cerr << " done\n";
-      for (const LayerResult &l : record.layers) {
-        if (l.measurement.status == ResultStatus::kError)
-          GOODHART_RETURN_IF_ERROR(
-              db.addFinding(*runId, {0, input.key, "error", l.id,
-                                     l.measurement.reason, l.repro, ""}));
-        if (l.check.verdict == CheckVerdict::kMismatch ||
-            l.check.verdict == CheckVerdict::kMistrusted)
-          GOODHART_RETURN_IF_ERROR(db.addFinding(
-              *runId,
-              {0, input.key, std::string(checkVerdictName(l.check.verdict)),
-               l.id, l.check.reason, l.repro, ""}));
-      }
+      GOODHART_RETURN_IF_ERROR(
+          recordLayerFindings(db, *runId, input.key, record.layers));
     } else {
       std::cerr << " failed\n";
       std::cerr << "goodhart: " << response.status().message() << "\n";

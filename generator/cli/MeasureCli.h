@@ -44,6 +44,12 @@ struct PlanInput {
 StatusOr<std::vector<PlanInput>>
 collectPlanInputs(const std::vector<std::string> &paths);
 
+/// Stores the findings a measure response implies: layers that failed, and
+/// wrong or untrustworthy results.
+Status recordLayerFindings(ResultsDb &db, int64_t runId,
+                           const std::string &variantKey,
+                           const std::vector<LayerResult> &layers);
+
 /// Measures `inputs` into `db` under a run described by `run` (model,
 /// strategy, seed, command line). With `resume`, an unfinished run with the
 /// same command line is continued: variants it stored are not measured

@@ -202,6 +202,7 @@ int batch(const BackendFactory &factory, const std::vector<std::string> &plans,
     response.measure = measurePlan(*backend, loaded[i], options);
     nlohmann::json line = responseToJson(response);
     line["plan_file"] = plans[i];
+    line["options"] = options.toJson();
     line["plan"] = planToJson(loaded[i]);
     out << line.dump() << "\n" << std::flush;
     std::cerr << argv0 << ": measured " << plans[i] << "\n";

@@ -4,6 +4,8 @@
 
 #include "runners/cudnn/CudaCheck.h"
 
+#include <nlohmann/json.hpp>
+
 namespace goodhart::cuda {
 namespace {
 
@@ -59,6 +61,25 @@ std::vector<int64_t> packedStrides(const std::vector<int64_t> &dims) {
 }
 
 } // namespace
+
+std::string engineName(const std::string &planJson) {
+  nlohmann::json plan = nlohmann::json::parse(planJson, nullptr, false);
+  if (plan.is_discarded() || !plan.contains("engine"))
+    return planJson.substr(0, 120);
+  const nlohmann::json &engine = plan["engine"];
+  std::string name =
+      "engine " + std::to_string(engine.value("engineId", int64_t(-1)));
+  if (engine.contains("knobChoices") && engine["knobChoices"].is_object())
+    for (auto it = engine["knobChoices"].begin();
+         it != engine["knobChoices"].end(); ++it) {
+      std::string knob = it.key();
+      const std::string prefix = "CUDNN_KNOB_TYPE_";
+      if (knob.rfind(prefix, 0) == 0)
+        knob = knob.substr(prefix.size());
+      name += " " + knob + "=" + it.value().dump();
+    }
+  return name;
+}
 
 StatusOr<std::shared_ptr<BackendDescriptor>>
 BackendDescriptor::create(cudnnBackendDescriptorType_t type) {
@@ -289,7 +310,7 @@ CudnnGraph::build(cudnnHandle_t handle, Descriptor operation,
             (*plan)->get(), CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION,
             CUDNN_TYPE_CHAR, static_cast<int64_t>(json.size()) - 1, &n,
             json.data()) == CUDNN_STATUS_SUCCESS)
-      result->engineJson = json.data();
+      result->engineJson = engineName(json.data());
     if (result->engineJson.empty())
       result->engineJson = "engine config " + std::to_string(i);
     return result;

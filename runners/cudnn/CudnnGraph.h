@@ -51,6 +51,10 @@ GraphTensor graphTensor(const TensorDesc &t, int64_t uid);
 /// Conv weights [OC, KH, KW, IC/g] as dims [OC, IC/g, KH, KW].
 GraphTensor filterTensor(const TensorDesc &t, int64_t uid);
 
+/// "engine 67 TILE_SIZE=8 ..." from an execution plan's JSON representation
+/// (cuDNN's engine id and knob choices; the operation graph is left out).
+std::string engineName(const std::string &planJson);
+
 /// A finalized execution plan of a one-operation graph.
 class CudnnGraph {
 public:

@@ -1,0 +1,151 @@
+//===- IngestCommand.cpp - goodhart ingest --------------------------------===//
+//
+// Stores a runner's batch results file (from a GPU host, a cluster node, any
+// protocol-speaking runner) in the results database: one run per reference
+// model in the file, variants keyed by their plans, findings as `run` would
+// record them. `goodhart report` then treats it like any campaign.
+//
+//===----------------------------------------------------------------------===//
+
+#include "generator/cli/MeasureCli.h"
+
+#include "generator/cli/GoodhartVersion.h"
+
+#include <fstream>
+#include <iostream>
+#include <map>
+
+namespace goodhart::cli {
+namespace {
+
+struct IngestedRun {
+  RunRecord run;
+  std::vector<VariantRecord> variants;
+  std::vector<FindingRecord> findings;
+};
+
+} // namespace
+
+int runIngest(const Args &args) {
+  po::options_description options("ingest options");
+  options.add_options()("results", po::value<std::string>()->required(),
+                        "runner batch results (JSON Lines)")(
+      "db", po::value<std::string>()->default_value("goodhart.db"),
+      "SQLite results database");
+  po::positional_options_description positional;
+  positional.add("results", 1);
+  po::variables_map vm;
+  if (auto code = parseCommandLine("ingest", "RESULTS.jsonl [--db FILE]",
+                                   options, positional, args, vm))
+    return *code;
+  const std::string path = vm["results"].as<std::string>();
+  std::ifstream in(path);
+  if (!in) {
+    printError("ingest", path + ": cannot open");
+    return kExitFailure;
+  }
+  std::map<std::string, IngestedRun> runs; // by model and source
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const std::string where = path + ":" + std::to_string(number);
+    nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
+    if (json.is_discarded() || !json.is_object() || !json.contains("plan")) {
+      printError("ingest", where + ": not a batch result line (JSON with "
+                                   "'plan')");
+      return kExitFailure;
+    }
+    StatusOr<Plan> plan = planFromJson(json["plan"], where + " plan");
+    if (!plan) {
+      printError("ingest", plan.status().message());
+      return kExitFailure;
+    }
+    StatusOr<Response> response = responseFromJson(json);
+    if (!response) {
+      printError("ingest", where + ": " + response.status().message());
+      return kExitFailure;
+    }
+    IngestedRun &ingested = runs[plan->model + "\n" + plan->source];
+    RunRecord &run = ingested.run;
+    if (run.model.empty()) {
+      run.model = plan->model;
+      run.source = plan->source;
+      run.goodhartVersion = GOODHART_VERSION;
+      run.commandLine = commandLineString("ingest", args);
+      run.strategy = plan->metadata.value("strategy", "");
+      run.seed = plan->metadata.value("seed", uint64_t(0));
+      run.options = json.value("options", nlohmann::json::object());
+      if (response->runner) {
+        const RunnerInfo &info = *response->runner;
+        run.backend = info.name;
+        run.library = info.library;
+        run.libraryVersion = info.libraryVersion;
+        run.device = info.device;
+        run.isa = info.isa;
+        run.threads = info.threads;
+        run.runner = info.toJson();
+      }
+    }
+    VariantRecord v;
+    v.key =
+        plan->variant.empty() ? json.value("plan_file", where) : plan->variant;
+    v.isReference = plan->variant == "reference";
+    v.sourcePath = json.value("plan_file", "");
+    if (plan->metadata.contains("mutations") &&
+        plan->metadata["mutations"].is_array())
+      for (const auto &m : plan->metadata["mutations"])
+        if (m.is_string())
+          v.mutations.push_back(m.get<std::string>());
+    v.plan = std::move(plan).value();
+    if (response->error) {
+      ingested.findings.push_back(
+          {0, v.key, "error", std::nullopt,
+           response->error->code + ": " + response->error->message,
+           "plan: " + v.sourcePath, ""});
+    } else if (response->measure) {
+      v.layers = response->measure->layers;
+      v.model = response->measure->model;
+    }
+    ingested.variants.push_back(std::move(v));
+  }
+  if (runs.empty()) {
+    printError("ingest", path + ": no results");
+    return kExitFailure;
+  }
+  auto db = ResultsDb::open(vm["db"].as<std::string>());
+  if (!db) {
+    printError("ingest", db.status().message());
+    return kExitFailure;
+  }
+  for (auto &[key, ingested] : runs) {
+    auto runId = (*db)->beginRun(ingested.run);
+    if (!runId) {
+      printError("ingest", runId.status().message());
+      return kExitFailure;
+    }
+    for (const VariantRecord &v : ingested.variants) {
+      Status s = (*db)->addVariant(*runId, v).status();
+      if (s.isOk())
+        s = recordLayerFindings(**db, *runId, v.key, v.layers);
+      if (!s.isOk()) {
+        printError("ingest", s.message());
+        return kExitFailure;
+      }
+    }
+    for (const FindingRecord &f : ingested.findings)
+      if (Status s = (*db)->addFinding(*runId, f); !s.isOk()) {
+        printError("ingest", s.message());
+        return kExitFailure;
+      }
+    if (Status s = (*db)->finishRun(*runId, "finished"); !s.isOk()) {
+      printError("ingest", s.message());
+      return kExitFailure;
+    }
+    std::cout << "run " << *runId << ": " << ingested.run.model << " on "
+              << ingested.run.library << " " << ingested.run.libraryVersion
+              << " (" << ingested.run.device << "), "
+              << ingested.variants.size() << " plans\n";
+  }
+  return kExitOk;
+}
+
+} // namespace goodhart::cli
