@@ -10,16 +10,11 @@
 #include "mlir/zoo/ModelZoo.h"
 #include "mlir/zoo/TosaModelBuilder.h"
 
-#include "mlir/IR/Builders.h"
-
 namespace goodhart {
 
 mlir::LogicalResult buildMobileNetV2(mlir::ModuleOp module,
                                      const ZooOptions &options) {
-  mlir::Builder b(module.getContext());
-  mlir::Type type = options.dtype == "bf16"  ? b.getBF16Type()
-                    : options.dtype == "f16" ? b.getF16Type()
-                                             : b.getF32Type();
+  mlir::Type type = zooElementType(module.getContext(), options.dtype);
   TosaModelBuilder m(module, "mobilenet_v2",
                      {options.batch, options.resolution, options.resolution, 3},
                      type);

@@ -13,6 +13,15 @@
 
 namespace goodhart {
 
+mlir::Type zooElementType(mlir::MLIRContext *context, llvm::StringRef dtype) {
+  mlir::Builder b(context);
+  if (dtype == "bf16")
+    return b.getBF16Type();
+  if (dtype == "f16")
+    return b.getF16Type();
+  return b.getF32Type();
+}
+
 TosaModelBuilder::TosaModelBuilder(mlir::ModuleOp module, llvm::StringRef name,
                                    llvm::ArrayRef<int64_t> inputShape,
                                    mlir::Type elementType)
@@ -82,20 +91,30 @@ mlir::Value TosaModelBuilder::trim(mlir::Value x, int64_t trimH, int64_t trimW,
                                      shapeConst(size));
 }
 
-mlir::Value TosaModelBuilder::conv(mlir::Value x, int64_t oc, int64_t k,
-                                   int64_t stride, const std::string &name) {
+TosaModelBuilder::Window TosaModelBuilder::window(mlir::Value x, int64_t k,
+                                                  int64_t stride,
+                                                  const std::string &name) {
   auto in = shapeOf(x);
   auto h = windowPadding(in[1], k, stride, (k - 1) / 2);
   auto w = windowPadding(in[2], k, stride, (k - 1) / 2);
-  x = trim(x, h[2], w[2], name + ".trim");
-  in = shapeOf(x);
-  int64_t oh = (in[1] - 1 + h[0] + h[1] - (k - 1)) / stride + 1;
-  int64_t ow = (in[2] - 1 + w[0] + w[1] - (k - 1)) / stride + 1;
+  Window win;
+  win.input = trim(x, h[2], w[2], name + ".trim");
+  in = shapeOf(win.input);
+  win.pad = {h[0], h[1], w[0], w[1]};
+  win.outH = (in[1] - 1 + h[0] + h[1] - (k - 1)) / stride + 1;
+  win.outW = (in[2] - 1 + w[0] + w[1] - (k - 1)) / stride + 1;
+  return win;
+}
+
+mlir::Value TosaModelBuilder::conv(mlir::Value x, int64_t oc, int64_t k,
+                                   int64_t stride, const std::string &name) {
+  Window win = window(x, k, stride, name);
+  auto in = shapeOf(win.input);
   mlir::Value wt = weight({oc, k, k, in[3]});
   mlir::Value bias = weight({oc});
   return mlir::tosa::Conv2DOp::create(
-      builder, named(name), tensor({in[0], oh, ow, oc}), x, wt, bias,
-      builder.getDenseI64ArrayAttr({h[0], h[1], w[0], w[1]}),
+      builder, named(name), tensor({in[0], win.outH, win.outW, oc}), win.input,
+      wt, bias, builder.getDenseI64ArrayAttr(win.pad),
       builder.getDenseI64ArrayAttr({stride, stride}),
       builder.getDenseI64ArrayAttr({1, 1}), accumulatorType());
 }
@@ -103,18 +122,13 @@ mlir::Value TosaModelBuilder::conv(mlir::Value x, int64_t oc, int64_t k,
 mlir::Value TosaModelBuilder::depthwise(mlir::Value x, int64_t k,
                                         int64_t stride,
                                         const std::string &name) {
-  auto in = shapeOf(x);
-  auto h = windowPadding(in[1], k, stride, (k - 1) / 2);
-  auto w = windowPadding(in[2], k, stride, (k - 1) / 2);
-  x = trim(x, h[2], w[2], name + ".trim");
-  in = shapeOf(x);
-  int64_t oh = (in[1] - 1 + h[0] + h[1] - (k - 1)) / stride + 1;
-  int64_t ow = (in[2] - 1 + w[0] + w[1] - (k - 1)) / stride + 1;
+  Window win = window(x, k, stride, name);
+  auto in = shapeOf(win.input);
   mlir::Value wt = weight({k, k, in[3], 1});
   mlir::Value bias = weight({in[3]});
   return mlir::tosa::DepthwiseConv2DOp::create(
-      builder, named(name), tensor({in[0], oh, ow, in[3]}), x, wt, bias,
-      builder.getDenseI64ArrayAttr({h[0], h[1], w[0], w[1]}),
+      builder, named(name), tensor({in[0], win.outH, win.outW, in[3]}),
+      win.input, wt, bias, builder.getDenseI64ArrayAttr(win.pad),
       builder.getDenseI64ArrayAttr({stride, stride}),
       builder.getDenseI64ArrayAttr({1, 1}), accumulatorType());
 }
@@ -137,18 +151,13 @@ mlir::Value TosaModelBuilder::add(mlir::Value a, mlir::Value b,
 
 mlir::Value TosaModelBuilder::maxPool(mlir::Value x, int64_t k, int64_t stride,
                                       const std::string &name) {
-  auto in = shapeOf(x);
-  auto h = windowPadding(in[1], k, stride, (k - 1) / 2);
-  auto w = windowPadding(in[2], k, stride, (k - 1) / 2);
-  x = trim(x, h[2], w[2], name + ".trim");
-  in = shapeOf(x);
-  int64_t oh = (in[1] - 1 + h[0] + h[1] - (k - 1)) / stride + 1;
-  int64_t ow = (in[2] - 1 + w[0] + w[1] - (k - 1)) / stride + 1;
+  Window win = window(x, k, stride, name);
+  auto in = shapeOf(win.input);
   return mlir::tosa::MaxPool2dOp::create(
-      builder, named(name), tensor({in[0], oh, ow, in[3]}), x,
-      builder.getDenseI64ArrayAttr({k, k}),
+      builder, named(name), tensor({in[0], win.outH, win.outW, in[3]}),
+      win.input, builder.getDenseI64ArrayAttr({k, k}),
       builder.getDenseI64ArrayAttr({stride, stride}),
-      builder.getDenseI64ArrayAttr({h[0], h[1], w[0], w[1]}));
+      builder.getDenseI64ArrayAttr(win.pad));
 }
 
 mlir::Value TosaModelBuilder::globalAvgPool(mlir::Value x,

@@ -20,6 +20,9 @@
 
 namespace goodhart {
 
+/// The element type named by a zoo dtype option: f32, bf16 or f16.
+mlir::Type zooElementType(mlir::MLIRContext *context, llvm::StringRef dtype);
+
 class TosaModelBuilder {
 public:
   /// Starts function `name` in `module` with one input of `inputShape`.
@@ -62,6 +65,15 @@ private:
   /// Slices `x` so a window with `trimH`/`trimW` fewer rows/cols divides.
   mlir::Value trim(mlir::Value x, int64_t trimH, int64_t trimW,
                    const std::string &name);
+  /// A k x k window with `stride` over `x`, padded the framework way:
+  /// the (possibly sliced) input, TOSA padding and the output size.
+  struct Window {
+    mlir::Value input;
+    std::array<int64_t, 4> pad; // top, bottom, left, right
+    int64_t outH, outW;
+  };
+  Window window(mlir::Value x, int64_t k, int64_t stride,
+                const std::string &name);
 
   mlir::OpBuilder builder;
   mlir::func::FuncOp func;
