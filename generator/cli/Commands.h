@@ -29,6 +29,7 @@ int runReport(const Args &args);
 int runCampaign(const Args &args);
 int runZoo(const Args &args);
 int runIngest(const Args &args);
+int runDb(const Args &args);
 
 struct CommandInfo {
   const char *name;
