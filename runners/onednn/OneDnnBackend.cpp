@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <omp.h>
+#include <sched.h>
 #include <unordered_map>
 
 namespace goodhart::onednn {
@@ -26,6 +27,26 @@ std::string cpuModelName() {
         return line.substr(line.find_first_not_of(' ', colon + 1));
     }
   return "unknown CPU";
+}
+
+/// The CPUs this process may run on, as "0-1,4".
+std::string cpuAffinity() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0)
+    return "unknown";
+  std::string text;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &set))
+      continue;
+    int last = cpu;
+    while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &set))
+      ++last;
+    text += (text.empty() ? "" : ",") + std::to_string(cpu) +
+            (last > cpu ? "-" + std::to_string(last) : "");
+    cpu = last;
+  }
+  return text;
 }
 
 /// A memory of `desc` holding tensor `id`'s seeded values: filled plain in
@@ -114,6 +135,7 @@ RunnerInfo OneDnnBackend::info() const {
   info.dtypes = {"f32", "bf16", "f16", "i32", "i8"};
   info.extra["library_hash"] = v->hash ? v->hash : "";
   info.extra["cpu_runtime"] = "OpenMP";
+  info.extra["affinity"] = cpuAffinity();
   return info;
 }
 

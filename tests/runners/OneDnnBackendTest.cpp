@@ -25,6 +25,9 @@ TEST_F(OneDnnBackendTest, InfoNamesLibraryIsaAndDevice) {
   EXPECT_FALSE(info.isa.empty());
   EXPECT_FALSE(info.device.empty());
   EXPECT_GT(info.threads, 0);
+  ASSERT_TRUE(info.extra.contains("affinity"));
+  EXPECT_FALSE(info.extra["affinity"].get<std::string>().empty());
+  EXPECT_NE(info.extra["affinity"], "unknown");
 }
 
 TEST_F(OneDnnBackendTest, MeasuresEveryLayerKindOfTheSmallPlan) {
