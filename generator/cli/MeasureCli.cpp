@@ -194,7 +194,8 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
 
   const RunnerInfo &info = process.info();
   run.goodhartVersion = GOODHART_VERSION;
-  run.backend = options.backend;
+  // The runner's own name: with --runner it is not the --backend default.
+  run.backend = info.name.empty() ? options.backend : info.name;
   run.library = info.library;
   run.libraryVersion = info.libraryVersion;
   run.device = info.device;

@@ -4,6 +4,8 @@
 // model name says: ok, crash (abort), segv, hang, garbage, partial (half a
 // line, then exit), exit3, stderr-flood. With --unavailable it answers hello
 // with an "unavailable" error, as a GPU runner on a machine without a GPU.
+// With --kill-parent-after N it SIGKILLs its parent (goodhart) on the
+// N+1th measure request, as a kill of a campaign at that moment would.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +28,9 @@ static void send(const Response &r) {
 
 int main(int argc, char **argv) {
   bool unavailable = argc > 2 && std::strcmp(argv[2], "--unavailable") == 0;
+  int killParentAfter = -1, measured = 0;
+  if (argc > 3 && std::strcmp(argv[2], "--kill-parent-after") == 0)
+    killParentAfter = std::atoi(argv[3]);
   std::string line;
   while (std::getline(std::cin, line)) {
     auto request = requestFromJson(nlohmann::json::parse(line));
@@ -48,6 +53,10 @@ int main(int argc, char **argv) {
         r.runner = info;
       send(r);
       continue;
+    }
+    if (killParentAfter >= 0 && measured++ == killParentAfter) {
+      kill(getppid(), SIGKILL);
+      return 0;
     }
     const std::string mode = request->plan->model;
     std::cerr << "fault runner: mode " << mode << std::endl;
