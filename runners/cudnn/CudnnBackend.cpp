@@ -62,6 +62,16 @@ std::vector<float> decode(const std::vector<char> &bytes, DType type) {
   return values;
 }
 
+/// Device pointers indexed by tensor id (null where nothing is allocated).
+std::vector<void *>
+devicePointers(const std::vector<std::shared_ptr<DeviceBuffer>> &buffers) {
+  std::vector<void *> pointers(buffers.size(), nullptr);
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i])
+      pointers[i] = buffers[i]->data();
+  return pointers;
+}
+
 } // namespace
 
 CudnnBackend::~CudnnBackend() {
@@ -152,11 +162,6 @@ CudnnBackend::allocateTensors(const Plan &plan,
     if (!b)
       return b.status();
     buffers[id] = *b;
-    if (t.role != TensorRole::kActivation || producer < 0 ||
-        std::find(tensorIds.begin(), tensorIds.end(), id) != tensorIds.end()) {
-      // Inputs and weights always; in a single-layer measurement its
-      // inputs are filled too (they are not produced here).
-    }
     std::vector<char> bytes = encode(seededTensorData(plan, id, seed), t.dtype);
     GOODHART_CUDA_CHECK(cudaMemcpy((*b)->data(), bytes.data(), bytes.size(),
                                    cudaMemcpyHostToDevice));
@@ -213,10 +218,7 @@ LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
     result.measurement.reason = buffers.status().message();
     return result;
   }
-  std::vector<void *> pointers(plan.tensors.size(), nullptr);
-  for (size_t i = 0; i < buffers->size(); ++i)
-    if ((*buffers)[i])
-      pointers[i] = (*buffers)[i]->data();
+  std::vector<void *> pointers = devicePointers(*buffers);
   auto exec = buildExecutor(context, plan, layer, pointers);
   if (!exec) {
     result.measurement = skipped(exec.status().message());
@@ -266,9 +268,7 @@ ModelResult CudnnBackend::measureModel(const Plan &plan,
     result.measurement.reason = buffers.status().message();
     return result;
   }
-  std::vector<void *> pointers(plan.tensors.size(), nullptr);
-  for (size_t i = 0; i < buffers->size(); ++i)
-    pointers[i] = (*buffers)[i] ? (*buffers)[i]->data() : nullptr;
+  std::vector<void *> pointers = devicePointers(*buffers);
   std::vector<std::unique_ptr<LayerExecutor>> steps;
   for (const Layer &layer : plan.layers) {
     if (layer.kind == LayerKind::kReshape)
