@@ -2,6 +2,8 @@
 
 #include "runners/common/Protocol.h"
 
+#include "runners/common/JsonNumbers.h"
+
 namespace goodhart {
 namespace {
 
@@ -19,6 +21,8 @@ Status readOptional(const json &object, const char *key,
   auto it = object.find(key);
   if (it == object.end() || it->is_null())
     return Status::ok();
+  if (!jsonFitsInteger<T>(*it))
+    return fieldError(where + "." + key, "not an integer in range");
   try {
     out = it->get<T>();
   } catch (const json::exception &) {

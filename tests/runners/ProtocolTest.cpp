@@ -119,5 +119,25 @@ TEST(ProtocolTest, MalformedResponsesAreRejected) {
   EXPECT_NE(r.status().message().find("layers[0]"), std::string::npos);
 }
 
+TEST(ProtocolTest, OptionIntegersOutOfRangeNameTheField) {
+  // Found by tests/fuzz/OptionsFuzzer: a float seed beyond uint64 was cast
+  // with undefined behaviour; negative or fractional counts wrapped.
+  for (const char *text :
+       {R"({"seed": 18446774073709551615})", R"({"seed": -1})",
+        R"({"threads": 2.5})", R"({"threads": 4294967296})",
+        R"({"min_samples": 1e300})", R"({"layers": [0, 1e19]})"}) {
+    StatusOr<MeasureOptions> options =
+        MeasureOptions::fromJson(nlohmann::json::parse(text));
+    ASSERT_FALSE(options.isOk()) << text;
+    EXPECT_NE(options.status().message().find("not an integer in range"),
+              std::string::npos)
+        << options.status().message();
+  }
+  StatusOr<MeasureOptions> max =
+      MeasureOptions::fromJson({{"seed", 18446744073709551615ULL}});
+  ASSERT_TRUE(max.isOk()) << max.status().message();
+  EXPECT_EQ(max->seed, 18446744073709551615ULL);
+}
+
 } // namespace
 } // namespace goodhart
