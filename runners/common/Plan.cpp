@@ -549,7 +549,8 @@ StatusOr<Plan> readPlanFile(const std::string &path) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error &e) {
+  } catch (const nlohmann::json::exception &e) {
+    // parse_error, but also out_of_range for numbers beyond a double.
     return invalidInput(path + ": not valid JSON: " + e.what());
   }
   return planFromJson(json, path);

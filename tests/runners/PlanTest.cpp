@@ -124,6 +124,16 @@ TEST(PlanTest, ReadsFilesAndNamesBadOnes) {
   ASSERT_FALSE(bad.isOk());
   EXPECT_NE(bad.status().message().find(path), std::string::npos);
   EXPECT_NE(bad.status().message().find("not valid JSON"), std::string::npos);
+  {
+    // Found by tests/fuzz/PlanFuzzer: a number beyond a double threw
+    // out_of_range, which is not a parse_error, out of readPlanFile.
+    std::ofstream out(path);
+    out << R"({"format": "goodhart.plan", "version": 1e999})";
+  }
+  StatusOr<Plan> overflow = readPlanFile(path);
+  ASSERT_FALSE(overflow.isOk());
+  EXPECT_NE(overflow.status().message().find("not valid JSON"),
+            std::string::npos);
   StatusOr<Plan> missing = readPlanFile(path + ".missing");
   EXPECT_EQ(missing.status().code(), StatusCode::kIoError);
   std::remove(path.c_str());
