@@ -2,6 +2,8 @@
 
 #include "runners/common/Plan.h"
 
+#include "runners/common/JsonNumbers.h"
+
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -69,6 +71,8 @@ StatusOr<T> readField(const nlohmann::json &object, const std::string &key,
   auto it = object.find(key);
   if (it == object.end())
     return fieldError(where, "missing field '" + key + "'");
+  if (!jsonFitsInteger<T>(*it))
+    return fieldError(where + "." + key, "not an integer in range");
   try {
     return it->template get<T>();
   } catch (const nlohmann::json::exception &e) {
@@ -522,6 +526,9 @@ StatusOr<Plan> planFromJson(const nlohmann::json &json,
         return fail(fieldError(where + ".attrs", "expected an object"));
       l.attrs = lj["attrs"];
     }
+    for (const char *key : {"flops", "bytes", "params"})
+      if (lj.contains(key) && !jsonFitsInteger<int64_t>(lj[key]))
+        return fail(fieldError(where + "." + key, "not an integer in range"));
     try {
       l.flops = lj.value("flops", int64_t(0));
       l.bytes = lj.value("bytes", int64_t(0));

@@ -112,6 +112,20 @@ TEST(PlanTest, RejectsDynamicShapes) {
   expectError(j, "non-positive dimension");
 }
 
+TEST(PlanTest, RejectsIntegersOutOfRange) {
+  // Found by tests/fuzz/PlanFuzzer: floats beyond int64 reached nlohmann's
+  // static_cast (undefined behaviour) in shapes, ids and accounting fields.
+  nlohmann::json j = planToJson(smallPlan());
+  j["tensors"][0]["shape"] = {1, 1e300, 8, 8};
+  expectError(j, "tensors[0].shape: not an integer in range");
+  j = planToJson(smallPlan());
+  j["layers"][0]["flops"] = 1e300;
+  expectError(j, "layers[0].flops: not an integer in range");
+  j = planToJson(smallPlan());
+  j["layers"][0]["id"] = 9223372036854775808ULL;
+  expectError(j, "layers[0].id: not an integer in range");
+}
+
 TEST(PlanTest, ReadsFilesAndNamesBadOnes) {
   std::string path = ::testing::TempDir() + "/plan_test.plan.json";
   ASSERT_TRUE(writePlanFile(smallPlan(), path).isOk());
