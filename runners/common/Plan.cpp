@@ -81,6 +81,20 @@ StatusOr<T> readField(const nlohmann::json &object, const std::string &key,
   }
 }
 
+/// Reads an optional string field ("" when absent); json::value() would
+/// throw on a field of another type.
+StatusOr<std::string> readOptionalString(const nlohmann::json &object,
+                                         const std::string &key,
+                                         const std::string &where) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null())
+    return std::string();
+  if (!it->is_string())
+    return fieldError(where + "." + key,
+                      std::string("wrong type (") + it->type_name() + ")");
+  return it->get<std::string>();
+}
+
 /// Number of operands and attributes each kind requires.
 struct KindRule {
   size_t minInputs;
@@ -450,8 +464,14 @@ StatusOr<Plan> planFromJson(const nlohmann::json &json,
   if (!model)
     return fail(model.status());
   plan.model = *model;
-  plan.variant = json.value("variant", "");
-  plan.source = json.value("source", "");
+  auto variant = readOptionalString(json, "variant", "plan");
+  auto source = readOptionalString(json, "source", "plan");
+  if (!variant)
+    return fail(variant.status());
+  if (!source)
+    return fail(source.status());
+  plan.variant = *variant;
+  plan.source = *source;
   if (json.contains("metadata"))
     plan.metadata = json["metadata"];
   auto inputs = readField<std::vector<int64_t>>(json, "inputs", "plan");
@@ -481,7 +501,10 @@ StatusOr<Plan> planFromJson(const nlohmann::json &json,
       if (!s->isOk())
         return fail(*s);
     t.id = *id;
-    t.name = tj.value("name", "");
+    auto name = readOptionalString(tj, "name", where);
+    if (!name)
+      return fail(name.status());
+    t.name = *name;
     t.shape = *shape;
     auto parsedType = parseDType(*dtype);
     if (!parsedType)
@@ -513,7 +536,10 @@ StatusOr<Plan> planFromJson(const nlohmann::json &json,
       if (!s->isOk())
         return fail(*s);
     l.id = *id;
-    l.name = lj.value("name", "");
+    auto name = readOptionalString(lj, "name", where);
+    if (!name)
+      return fail(name.status());
+    l.name = *name;
     auto parsedKind = parseLayerKind(*kind);
     if (!parsedKind)
       return fail(fieldError(where + " '" + l.name + "'.kind",

@@ -126,6 +126,20 @@ TEST(PlanTest, RejectsIntegersOutOfRange) {
   expectError(j, "layers[0].id: not an integer in range");
 }
 
+TEST(PlanTest, RejectsNamesThatAreNotStrings) {
+  // Found by tests/fuzz/PlanFuzzer: json::value() threw type_error out of
+  // planFromJson for a variant, source or name of another type.
+  nlohmann::json j = planToJson(smallPlan());
+  j["variant"] = 1;
+  expectError(j, "plan.variant: wrong type (number)");
+  j = planToJson(smallPlan());
+  j["tensors"][0]["name"] = {1};
+  expectError(j, "tensors[0].name: wrong type (array)");
+  j = planToJson(smallPlan());
+  j["layers"][1]["name"] = false;
+  expectError(j, "layers[1].name: wrong type (boolean)");
+}
+
 TEST(PlanTest, ReadsFilesAndNamesBadOnes) {
   std::string path = ::testing::TempDir() + "/plan_test.plan.json";
   ASSERT_TRUE(writePlanFile(smallPlan(), path).isOk());
