@@ -337,6 +337,7 @@ std::string computeLayerHash(const Plan &plan, const Layer &layer) {
 
 Status validatePlan(const Plan &plan) {
   const int64_t numTensors = static_cast<int64_t>(plan.tensors.size());
+  int64_t allBytes = 0;
   for (int64_t i = 0; i < numTensors; ++i) {
     const TensorDesc &t = plan.tensors[i];
     std::string where = "tensors[" + std::to_string(i) + "] '" + t.name + "'";
@@ -348,8 +349,16 @@ Status validatePlan(const Plan &plan) {
         return fieldError(where, "shape has a non-positive dimension " +
                                      std::to_string(d) +
                                      " (dynamic shapes are not plans)");
+    // Sizes and totals (numElements, sizeInBytes, totalParams) are int64.
+    int64_t bytes = dtypeSize(t.dtype);
+    for (int64_t d : t.shape)
+      if (__builtin_mul_overflow(bytes, d, &bytes))
+        return fieldError(where, "size in bytes overflows int64");
+    if (__builtin_add_overflow(allBytes, bytes, &allBytes))
+      return fieldError(where, "total size of the tensors overflows int64");
   }
   std::vector<int> producedBy(numTensors, -1);
+  int64_t allFlops = 0, allLayerBytes = 0;
   auto checkId = [&](int64_t id, const Layer &layer,
                      const char *field) -> Status {
     if (id < 0 || id >= numTensors)
@@ -363,6 +372,13 @@ Status validatePlan(const Plan &plan) {
     if (layer.id != static_cast<int64_t>(i))
       return fieldError(layer.describe(),
                         "id is out of order, expected " + std::to_string(i));
+    if (layer.flops < 0 || layer.bytes < 0 || layer.params < 0)
+      return fieldError(layer.describe(), "flops, bytes and params must not "
+                                          "be negative");
+    if (__builtin_add_overflow(allFlops, layer.flops, &allFlops) ||
+        __builtin_add_overflow(allLayerBytes, layer.bytes, &allLayerBytes))
+      return fieldError(layer.describe(),
+                        "total flops or bytes of the plan overflow int64");
     KindRule rule = ruleFor(layer.kind);
     if (layer.inputs.size() < rule.minInputs ||
         layer.inputs.size() > rule.maxInputs)

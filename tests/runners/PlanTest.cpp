@@ -140,6 +140,25 @@ TEST(PlanTest, RejectsNamesThatAreNotStrings) {
   expectError(j, "layers[1].name: wrong type (boolean)");
 }
 
+TEST(PlanTest, RejectsSizesAndTotalsThatOverflow) {
+  // Found by tests/fuzz/PlanFuzzer: numElements() and totalFlops() of an
+  // accepted plan overflowed int64 (undefined behaviour).
+  nlohmann::json j = planToJson(smallPlan());
+  j["tensors"][1]["shape"] = {int64_t(1) << 40, int64_t(1) << 40, 3, 8};
+  expectError(j, "size in bytes overflows int64");
+  j = planToJson(smallPlan());
+  for (int id : {1, 8})
+    j["tensors"][id]["shape"] = {int64_t(1) << 30, int64_t(1) << 30, 1, 1};
+  expectError(j, "total size of the tensors overflows int64");
+  j = planToJson(smallPlan());
+  j["layers"][0]["flops"] = int64_t(1) << 62;
+  j["layers"][1]["flops"] = int64_t(1) << 62;
+  expectError(j, "total flops or bytes of the plan overflow int64");
+  j = planToJson(smallPlan());
+  j["layers"][1]["bytes"] = -1;
+  expectError(j, "must not be negative");
+}
+
 TEST(PlanTest, ReadsFilesAndNamesBadOnes) {
   std::string path = ::testing::TempDir() + "/plan_test.plan.json";
   ASSERT_TRUE(writePlanFile(smallPlan(), path).isOk());
