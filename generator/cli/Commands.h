@@ -30,6 +30,7 @@ int runCampaign(const Args &args);
 int runZoo(const Args &args);
 int runIngest(const Args &args);
 int runDb(const Args &args);
+int runCompare(const Args &args);
 
 struct CommandInfo {
   const char *name;

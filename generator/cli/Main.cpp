@@ -24,6 +24,8 @@ const std::vector<CommandInfo> &commands() {
       {"report", "write reports of a run from the results database", runReport},
       {"campaign", "generate, measure, judge and report in one command",
        runCampaign},
+      {"compare", "compare two runs: regressions, cliffs, benchmark-only gains",
+       runCompare},
       {"db", "list the runs of the results database or export one", runDb},
       {"ingest", "store a runner's batch results file (e.g. from a GPU host)",
        runIngest},

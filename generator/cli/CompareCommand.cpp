@@ -1,0 +1,205 @@
+//===- CompareCommand.cpp - goodhart compare ------------------------------===//
+//
+// The nightly comparison of two runs of the results database (two library or
+// driver releases, or two machines). Exit codes:
+//   0  clean: no regression, no new finding, no benchmark-only improvement
+//   1  a regression, a new finding or a benchmark-only improvement
+//   2  an error: usage, database, unknown run, nothing to compare
+// RUN is a run id, `latest`, or `latest~N` (the N-th run before the latest).
+//
+//===----------------------------------------------------------------------===//
+
+#include "generator/cli/ReportCli.h"
+#include "oracle/RunComparison.h"
+#include "reports/ComparisonReport.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace goodhart::cli {
+namespace {
+
+constexpr int kExitRegression = 1;
+constexpr int kExitError = 2;
+
+/// The run id `spec` names in `db`: a number, latest or latest~N.
+StatusOr<int64_t> resolveRun(ResultsDb &db, const std::string &role,
+                             const std::string &spec) {
+  const std::string where = " (--" + role + ", database " + db.path() + ")";
+  if (spec.rfind("latest", 0) == 0) {
+    int64_t back = 0;
+    if (spec.size() > 6) {
+      if (spec[6] != '~')
+        return invalidInput("bad run '" + spec + "'" + where);
+      try {
+        back = std::stoll(spec.substr(7));
+      } catch (const std::exception &) {
+        return invalidInput("bad run '" + spec + "'" + where);
+      }
+    }
+    auto runs = db.listRuns();
+    if (!runs)
+      return runs.status();
+    if (back < 0 || back >= static_cast<int64_t>(runs->size()))
+      return invalidInput("no run '" + spec + "': the database has " +
+                          std::to_string(runs->size()) + " runs" + where);
+    return (*runs)[runs->size() - 1 - static_cast<size_t>(back)].id;
+  }
+  size_t used = 0;
+  int64_t id = 0;
+  try {
+    id = std::stoll(spec, &used);
+  } catch (const std::exception &) {
+    used = 0;
+  }
+  if (used == 0 || used != spec.size())
+    return invalidInput("bad run '" + spec +
+                        "': expected an id, latest or latest~N" + where);
+  return id;
+}
+
+StatusOr<RunData> loadRole(ResultsDb &db, const std::string &role,
+                           const std::string &spec) {
+  StatusOr<int64_t> id = resolveRun(db, role, spec);
+  if (!id)
+    return id.status();
+  StatusOr<RunData> data = db.loadRun(*id);
+  if (!data)
+    return invalidInput(role + " run " + spec + ": " + data.status().message());
+  return data;
+}
+
+std::vector<std::string> splitFormats(const std::string &list) {
+  std::vector<std::string> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty())
+      out.push_back(item);
+  return out;
+}
+
+} // namespace
+
+int runCompare(const Args &args) {
+  po::options_description options("compare options");
+  options.add_options()("baseline", po::value<std::string>()->required(),
+                        "baseline run: an id, latest or latest~N")(
+      "candidate", po::value<std::string>()->required(),
+      "candidate run: an id, latest or latest~N")(
+      "db", po::value<std::string>()->default_value("goodhart.db"),
+      "SQLite results database")(
+      "out", po::value<std::string>(),
+      "write the formats into this directory (default: standard output)")(
+      "format", po::value<std::string>(),
+      "comma-separated: markdown, json, junit (default: markdown on "
+      "standard output, all with --out)")(
+      "same-threshold", po::value<double>()->default_value(0.05),
+      "speed-up within 1 +- this is 'same' (widened to the noise floor)")(
+      "cliff-threshold", po::value<double>()->default_value(0.67),
+      "relative throughput below this (whole interval) is a cliff");
+  po::positional_options_description positional;
+  po::variables_map vm;
+  if (auto code = parseCommandLine(
+          "compare",
+          "--baseline RUN --candidate RUN [--db FILE] [--out DIR] "
+          "[--format markdown,json,junit]",
+          options, positional, args, vm))
+    return *code == kExitOk ? kExitOk : kExitError;
+  const std::string dbPath = vm["db"].as<std::string>();
+  if (!std::filesystem::exists(dbPath)) {
+    printError("compare", dbPath + ": no such results database");
+    return kExitError;
+  }
+  auto db = ResultsDb::open(dbPath);
+  if (!db) {
+    printError("compare", db.status().message());
+    return kExitError;
+  }
+  auto baseline = loadRole(**db, "baseline", vm["baseline"].as<std::string>());
+  if (!baseline) {
+    printError("compare", baseline.status().message());
+    return kExitError;
+  }
+  auto candidate =
+      loadRole(**db, "candidate", vm["candidate"].as<std::string>());
+  if (!candidate) {
+    printError("compare", candidate.status().message());
+    return kExitError;
+  }
+  OracleOptions oracle;
+  oracle.sameThreshold = vm["same-threshold"].as<double>();
+  oracle.cliffThreshold = vm["cliff-threshold"].as<double>();
+  RunComparison comparison = compareRuns(*baseline, *candidate, oracle);
+  if (comparison.variants.empty()) {
+    printError("compare",
+               "no variant of run " + std::to_string(baseline->run.id) +
+                   " matches one of run " + std::to_string(candidate->run.id) +
+                   " in " + dbPath + " (same key and mutations)");
+    return kExitError;
+  }
+  for (const RunMismatch &m : comparison.mismatches)
+    std::cerr << "goodhart compare: warning: the runs differ in " << m.field
+              << ": " << m.baseline << " (baseline) vs " << m.candidate
+              << " (candidate)\n";
+  std::vector<std::string> formats =
+      vm.count("format") ? splitFormats(vm["format"].as<std::string>())
+                         : std::vector<std::string>();
+  for (const std::string &f : formats)
+    if (comparisonFileName(f).empty()) {
+      printError("compare",
+                 "unknown format '" + f + "' (markdown, json, junit)");
+      return kExitError;
+    }
+  ComparisonInput input{comparison, oracle};
+  if (!vm.count("out")) {
+    if (formats.size() > 1) {
+      printError("compare", "several formats need --out DIR");
+      return kExitError;
+    }
+    Status s = writeComparison(
+        input, formats.empty() ? "markdown" : formats.front(), std::cout);
+    if (!s.isOk()) {
+      printError("compare", s.message());
+      return kExitError;
+    }
+  } else {
+    if (formats.empty())
+      formats = comparisonFormatNames();
+    std::filesystem::path dir(vm["out"].as<std::string>());
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      printError("compare", dir.string() + ": " + ec.message());
+      return kExitError;
+    }
+    for (const std::string &f : formats) {
+      std::string path = (dir / comparisonFileName(f)).string();
+      std::ofstream file(path);
+      Status s = file ? writeComparison(input, f, file)
+                      : invalidInput(path + ": cannot open for writing");
+      file.close();
+      if (s.isOk() && !file)
+        s = invalidInput(path + ": write failed");
+      if (!s.isOk()) {
+        printError("compare", s.message());
+        return kExitError;
+      }
+      std::cout << "compare: " << path << "\n";
+    }
+    std::cout << "compare: " << (comparison.failed() ? "FAILED" : "clean")
+              << ": " << comparison.regressions() << " regressed, "
+              << comparison.improvements() << " faster, "
+              << comparison.newCliffs() << " new cliffs, "
+              << comparison.fixedCliffs() << " fixed cliffs, "
+              << comparison.newFindings.size() << " new findings"
+              << (comparison.benchmarkOnly.flagged
+                      ? ", benchmark-only improvement"
+                      : "")
+              << "\n";
+  }
+  return comparison.failed() ? kExitRegression : kExitOk;
+}
+
+} // namespace goodhart::cli
