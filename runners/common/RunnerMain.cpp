@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runners/common/Backend.h"
+#include "runners/common/JsonNumbers.h"
 
 #include <cstdio>
 #include <fstream>
@@ -113,8 +114,19 @@ int serve(const BackendFactory &factory, int protocolFd) {
                                  "request is not a JSON object"));
       continue;
     }
-    int64_t id = json.is_object() ? json.value("id", int64_t(0)) : 0;
-    std::string type = json.is_object() ? json.value("type", "") : "";
+    // Echoed in an error response where readable; json::value() would throw
+    // on an id or type of another type.
+    int64_t id = 0;
+    std::string type;
+    if (json.is_object()) {
+      auto it = json.find("id");
+      if (it != json.end() && it->is_number_integer() &&
+          jsonFitsInteger<int64_t>(*it))
+        id = it->get<int64_t>();
+      it = json.find("type");
+      if (it != json.end() && it->is_string())
+        type = it->get<std::string>();
+    }
     StatusOr<Request> request = requestFromJson(json);
     if (!request) {
       writer.write(errorResponse(id, type, wireCode(request.status().code()),

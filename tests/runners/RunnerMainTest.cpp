@@ -46,6 +46,10 @@ TEST(RunnerMainTest, ServeTranscript) {
       *MeasureOptions::fromJson(nlohmann::json::parse(quickOptionsJson()));
   in << requestToJson(measure).dump() << "\n";
   in << "garbage\n";
+  // Found by tests/fuzz/RequestFuzzer: an id that is not an integer threw
+  // out of the serve loop and killed the runner.
+  in << R"({"protocol":1,"id":"x","type":7})"
+     << "\n";
   in << R"({"protocol":1,"id":3,"type":"shutdown"})"
      << "\n";
   in.close();
@@ -61,13 +65,16 @@ TEST(RunnerMainTest, ServeTranscript) {
     ASSERT_TRUE(r.isOk()) << r.status().toString();
     responses.push_back(*r);
   }
-  ASSERT_EQ(responses.size(), 4u) << out;
+  ASSERT_EQ(responses.size(), 5u) << out;
   EXPECT_EQ(responses[0].runner->library, "oneDNN");
   ASSERT_TRUE(responses[1].measure);
   EXPECT_EQ(responses[1].measure->layers.size(), 6u);
   ASSERT_TRUE(responses[2].error);
   EXPECT_EQ(responses[2].error->code, "invalid_input");
-  EXPECT_EQ(responses[3].type, "shutdown");
+  ASSERT_TRUE(responses[3].error);
+  EXPECT_EQ(responses[3].error->code, "invalid_input");
+  EXPECT_NE(responses[3].error->message.find("request.id"), std::string::npos);
+  EXPECT_EQ(responses[4].type, "shutdown");
 }
 
 TEST(RunnerMainTest, BatchModeWritesOneLinePerPlan) {
