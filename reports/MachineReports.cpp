@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "reports/ReportText.h"
 #include "reports/ReportWriter.h"
 
 #include <fmt/format.h>
@@ -162,32 +163,6 @@ public:
   }
 };
 
-std::string xmlEscape(const std::string &s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&apos;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
-
 class JUnitWriter final : public ReportWriter {
 public:
   std::string name() const override { return "junit"; }
@@ -222,16 +197,16 @@ public:
     const RunRecord &r = in.run.run;
     os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
        << "<testsuites>\n<testsuite name=\""
-       << xmlEscape("goodhart." + r.model + "." + r.backend) << "\" tests=\""
+       << markupEscape("goodhart." + r.model + "." + r.backend) << "\" tests=\""
        << cases.size() << "\" failures=\"" << failures << "\">\n";
     for (const Case &c : cases) {
-      os << "  <testcase classname=\"" << xmlEscape(r.model) << "\" name=\""
-         << xmlEscape(c.name) << "\"";
+      os << "  <testcase classname=\"" << markupEscape(r.model) << "\" name=\""
+         << markupEscape(c.name) << "\"";
       if (c.failure.empty()) {
         os << "/>\n";
         continue;
       }
-      os << ">\n    <failure message=\"" << xmlEscape(c.failure)
+      os << ">\n    <failure message=\"" << markupEscape(c.failure)
          << "\"/>\n  </testcase>\n";
     }
     os << "</testsuite>\n</testsuites>\n";

@@ -6,9 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "reports/ReportText.h"
 #include "reports/ReportWriter.h"
-
-#include "generator/MutationSpec.h"
 
 #include <fmt/format.h>
 
@@ -31,20 +30,6 @@ std::string cell(const std::string &text) {
   return out;
 }
 
-std::string timeString(double ns) {
-  if (ns <= 0)
-    return "-";
-  if (ns >= 1e6)
-    return fmt::format("{:.3f} ms", ns / 1e6);
-  return fmt::format("{:.1f} us", ns / 1e3);
-}
-
-std::string ratioString(const Ratio &r) {
-  if (!r.valid)
-    return "-";
-  return fmt::format("{:.3f} [{:.3f}, {:.3f}]", r.value, r.low, r.high);
-}
-
 std::string verdictString(Verdict v, bool cliff) {
   std::string s(verdictName(v));
   return cliff ? "**cliff** (" + s + ")" : s;
@@ -61,28 +46,6 @@ std::string checkString(const CheckResult &c) {
     return "**" + std::string(checkVerdictName(c.verdict)) +
            "**: " + cell(c.reason);
   }
-}
-
-std::string join(const std::vector<std::string> &items,
-                 const std::string &separator) {
-  std::string out;
-  for (const std::string &item : items)
-    out += (out.empty() ? "" : separator) + item;
-  return out;
-}
-
-/// A goodhart-opt line that rebuilds a variant from its reference.
-std::string variantRepro(const RunRecord &run,
-                         const std::vector<std::string> &mutations) {
-  std::string passes;
-  for (const std::string &text : mutations) {
-    std::optional<MutationSpec> spec = MutationSpec::parse(text);
-    if (!spec || spec->kind != "set_channels")
-      return "";
-    passes += fmt::format(" --goodhart-set-channels='layer={} channels={}'",
-                          spec->layer, spec->value);
-  }
-  return passes.empty() ? "" : "goodhart-opt " + run.source + passes;
 }
 
 class MarkdownWriter final : public ReportWriter {

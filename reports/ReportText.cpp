@@ -1,0 +1,73 @@
+//===- ReportText.cpp - Text helpers the report writers share -------------===//
+
+#include "reports/ReportText.h"
+
+#include "generator/MutationSpec.h"
+
+#include <fmt/format.h>
+
+namespace goodhart {
+
+std::string markupEscape(const std::string &text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    case '\'':
+      out += "&apos;";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string timeString(double ns) {
+  if (ns <= 0)
+    return "-";
+  if (ns >= 1e6)
+    return fmt::format("{:.3f} ms", ns / 1e6);
+  return fmt::format("{:.1f} us", ns / 1e3);
+}
+
+std::string ratioString(const Ratio &r) {
+  if (!r.valid)
+    return "-";
+  return fmt::format("{:.3f} [{:.3f}, {:.3f}]", r.value, r.low, r.high);
+}
+
+std::string join(const std::vector<std::string> &items,
+                 const std::string &separator) {
+  std::string out;
+  for (const std::string &item : items)
+    out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+std::string variantRepro(const RunRecord &run,
+                         const std::vector<std::string> &mutations) {
+  std::string passes;
+  for (const std::string &text : mutations) {
+    std::optional<MutationSpec> spec = MutationSpec::parse(text);
+    if (!spec || spec->kind != "set_channels")
+      return "";
+    passes += fmt::format(" --goodhart-set-channels='layer={} channels={}'",
+                          spec->layer, spec->value);
+  }
+  return passes.empty() ? "" : "goodhart-opt " + run.source + passes;
+}
+
+} // namespace goodhart

@@ -1,0 +1,38 @@
+//===- ReportText.h - Text helpers the report writers share -----*- C++ -*-===//
+//
+// Formatting and escaping used by more than one writer: markup escaping for
+// HTML and XML, times, ratios with their interval, and the goodhart-opt line
+// that rebuilds a variant.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GOODHART_REPORTS_REPORTTEXT_H
+#define GOODHART_REPORTS_REPORTTEXT_H
+
+#include "oracle/RelativeThroughput.h"
+#include "oracle/RunData.h"
+
+#include <string>
+#include <vector>
+
+namespace goodhart {
+
+/// Escapes &, <, >, " and ' for HTML and XML text and attribute values.
+std::string markupEscape(const std::string &text);
+
+/// "1.234 ms" or "56.7 us"; "-" when not measured.
+std::string timeString(double ns);
+
+/// "0.500 [0.490, 0.510]"; "-" when invalid.
+std::string ratioString(const Ratio &ratio);
+
+std::string join(const std::vector<std::string> &items,
+                 const std::string &separator);
+
+/// A goodhart-opt line that rebuilds a variant from its reference; "" when
+/// a mutation has no goodhart-opt pass.
+std::string variantRepro(const RunRecord &run,
+                         const std::vector<std::string> &mutations);
+
+} // namespace goodhart
+
+#endif // GOODHART_REPORTS_REPORTTEXT_H
