@@ -14,6 +14,7 @@ const std::vector<std::unique_ptr<ReportWriter>> &reportWriters() {
     writers.push_back(createJsonWriter());
     writers.push_back(createCsvWriter());
     writers.push_back(createJUnitWriter());
+    writers.push_back(createHtmlWriter());
     return writers;
   }();
   return kWriters;

@@ -46,6 +46,7 @@ std::unique_ptr<ReportWriter> createMarkdownWriter();
 std::unique_ptr<ReportWriter> createJsonWriter();
 std::unique_ptr<ReportWriter> createCsvWriter();
 std::unique_ptr<ReportWriter> createJUnitWriter();
+std::unique_ptr<ReportWriter> createHtmlWriter();
 
 } // namespace goodhart
 

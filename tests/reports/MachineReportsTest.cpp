@@ -70,8 +70,8 @@ TEST(MachineReportsTest, JUnitFailsCliffsAndWrongResults) {
 
 TEST(MachineReportsTest, EveryWriterIsRegistered) {
   std::vector<std::string> names = reportWriterNames();
-  EXPECT_EQ(names,
-            std::vector<std::string>({"markdown", "json", "csv", "junit"}));
+  EXPECT_EQ(names, std::vector<std::string>(
+                       {"markdown", "json", "csv", "junit", "html"}));
 }
 
 } // namespace
