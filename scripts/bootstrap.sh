@@ -18,12 +18,19 @@ main | test) ;;
   ;;
 esac
 
+# The test path also installs Chromium: a test opens index.html in it.
+if [ "$what" = test ]; then
+  export GOODHART_WITH_BROWSER=1
+fi
 scripts/install-deps.sh
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j "$jobs"
 
 if [ "$what" = test ]; then
   ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 900
+  # Every parser of outside input, fuzzed with ASan and UBSan for
+  # FUZZ_SECONDS each (tests/fuzz); fails on any crash.
+  JOBS=$jobs scripts/fuzz-parsers.sh
   exit $?
 fi
 

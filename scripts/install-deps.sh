@@ -18,6 +18,8 @@ packages=(
   # Tests and benchmarks.
   googletest libgtest-dev libbenchmark-dev
 )
+# Browser check of the HTML report (tests/e2e/html-report.test); the test
+# path of scripts/bootstrap.sh sets GOODHART_WITH_BROWSER=1.
 if [ "${GOODHART_WITH_BROWSER:-0}" = 1 ]; then
   packages+=(chromium chromium-driver)
 fi

@@ -21,3 +21,12 @@ config.substitutions.append(("%fault_runner", os.path.join(
     config.goodhart_tools_dir, "goodhart-fault-runner")))
 config.substitutions.append(("%inputs",
                              os.path.join(config.suite_dir, "Inputs")))
+
+# Browser checks of index.html (tests/e2e/html-report.test) need Chromium;
+# without it they report UNSUPPORTED.
+import shutil
+
+if shutil.which("chromium", path=config.environment["PATH"]):
+    config.available_features.add("chromium")
+config.substitutions.append(("%check_html", os.path.join(
+    os.path.dirname(config.goodhart_corpus_dir), "scripts", "check-html.sh")))
