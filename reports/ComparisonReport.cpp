@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace goodhart {
 namespace {
 
@@ -137,11 +139,30 @@ void writeRunsTable(const RunComparison &c, std::ostream &os) {
   row("started", b.startedAt, k.startedAt);
 }
 
+/// The widest band any comparison was judged with.
+double widestBand(const RunComparison &c) {
+  double band = c.modelThreshold;
+  for (const VariantComparison &v : c.variants)
+    for (const LayerComparison &l : v.layers)
+      band = std::max(band, l.threshold);
+  return band;
+}
+
+/// Past this band a slowdown must lose this fraction of the throughput to
+/// be seen: the runs are too noisy for a nightly.
+constexpr double kTooNoisyBand = 0.5;
+
 void writeWarnings(const RunComparison &c, std::ostream &os) {
+  double band = widestBand(c);
   if (c.mismatches.empty() && c.onlyInBaseline.empty() &&
-      c.onlyInCandidate.empty())
+      c.onlyInCandidate.empty() && band < kTooNoisyBand)
     return;
   os << "\n## Warnings\n\n";
+  if (band >= kTooNoisyBand)
+    os << fmt::format("- the runs' noise floor widens the band to {:.3f}: "
+                      "slowdowns smaller than that cannot be seen; measure "
+                      "both runs on a quiet machine\n",
+                      band);
   for (const RunMismatch &m : c.mismatches)
     os << "- the runs differ in `" << m.field << "`: " << m.baseline
        << " (baseline) vs " << m.candidate << " (candidate)\n";
@@ -371,7 +392,8 @@ Status writeComparisonJson(const ComparisonInput &in, std::ostream &os) {
               {"oracle",
                {{"same_threshold", in.options.sameThreshold},
                 {"cliff_threshold", in.options.cliffThreshold},
-                {"model_threshold", c.modelThreshold}}},
+                {"model_threshold", c.modelThreshold},
+                {"widest_threshold", widestBand(c)}}},
               {"summary",
                {{"variants", c.variants.size()},
                 {"regressions", c.regressions()},
