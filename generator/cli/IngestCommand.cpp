@@ -48,34 +48,25 @@ int runIngest(const Args &args) {
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     const std::string where = path + ":" + std::to_string(number);
-    nlohmann::json json = nlohmann::json::parse(line, nullptr, false);
-    if (json.is_discarded() || !json.is_object() || !json.contains("plan")) {
-      printError("ingest", where + ": not a batch result line (JSON with "
-                                   "'plan')");
+    StatusOr<BatchResultLine> parsed = parseBatchResultLine(line, where);
+    if (!parsed) {
+      printError("ingest", parsed.status().message());
       return kExitFailure;
     }
-    StatusOr<Plan> plan = planFromJson(json["plan"], where + " plan");
-    if (!plan) {
-      printError("ingest", plan.status().message());
-      return kExitFailure;
-    }
-    StatusOr<Response> response = responseFromJson(json);
-    if (!response) {
-      printError("ingest", where + ": " + response.status().message());
-      return kExitFailure;
-    }
-    IngestedRun &ingested = runs[plan->model + "\n" + plan->source];
+    const Response &response = parsed->response;
+    const Plan &plan = parsed->plan;
+    IngestedRun &ingested = runs[plan.model + "\n" + plan.source];
     RunRecord &run = ingested.run;
     if (run.model.empty()) {
-      run.model = plan->model;
-      run.source = plan->source;
+      run.model = plan.model;
+      run.source = plan.source;
       run.goodhartVersion = GOODHART_VERSION;
       run.commandLine = commandLineString("ingest", args);
-      run.strategy = plan->metadata.value("strategy", "");
-      run.seed = plan->metadata.value("seed", uint64_t(0));
-      run.options = json.value("options", nlohmann::json::object());
-      if (response->runner) {
-        const RunnerInfo &info = *response->runner;
+      run.strategy = parsed->strategy;
+      run.seed = parsed->seed;
+      run.options = parsed->options;
+      if (response.runner) {
+        const RunnerInfo &info = *response.runner;
         run.backend = info.name;
         run.library = info.library;
         run.libraryVersion = info.libraryVersion;
@@ -86,24 +77,21 @@ int runIngest(const Args &args) {
       }
     }
     VariantRecord v;
-    v.key =
-        plan->variant.empty() ? json.value("plan_file", where) : plan->variant;
-    v.isReference = plan->variant == "reference";
-    v.sourcePath = json.value("plan_file", "");
-    if (plan->metadata.contains("mutations") &&
-        plan->metadata["mutations"].is_array())
-      for (const auto &m : plan->metadata["mutations"])
-        if (m.is_string())
-          v.mutations.push_back(m.get<std::string>());
-    v.plan = std::move(plan).value();
-    if (response->error) {
+    v.key = plan.variant.empty()
+                ? (parsed->planFile.empty() ? where : parsed->planFile)
+                : plan.variant;
+    v.isReference = plan.variant == "reference";
+    v.sourcePath = parsed->planFile;
+    v.mutations = parsed->mutations;
+    v.plan = std::move(parsed->plan);
+    if (response.error) {
       ingested.findings.push_back(
           {0, v.key, "error", std::nullopt,
-           response->error->code + ": " + response->error->message,
+           response.error->code + ": " + response.error->message,
            "plan: " + v.sourcePath, ""});
-    } else if (response->measure) {
-      v.layers = response->measure->layers;
-      v.model = response->measure->model;
+    } else if (response.measure) {
+      v.layers = response.measure->layers;
+      v.model = response.measure->model;
     }
     ingested.variants.push_back(std::move(v));
   }

@@ -392,4 +392,37 @@ StatusOr<Response> responseFromJson(const json &j) {
   return r;
 }
 
+StatusOr<BatchResultLine> parseBatchResultLine(const std::string &line,
+                                               const std::string &where) {
+  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("plan"))
+    return invalidInput(where + ": not a batch result line (JSON with 'plan')");
+  BatchResultLine result;
+  StatusOr<Plan> plan = planFromJson(j["plan"], where + " plan");
+  if (!plan)
+    return plan.status();
+  result.plan = std::move(plan).value();
+  StatusOr<Response> response = responseFromJson(j);
+  if (!response)
+    return response.status().withContext(where);
+  result.response = std::move(response).value();
+  GOODHART_RETURN_IF_ERROR(
+      readOptional(j, "plan_file", where, result.planFile));
+  if (j.contains("options"))
+    result.options = j["options"];
+  const json &metadata = result.plan.metadata;
+  if (metadata.is_object()) {
+    const std::string mw = where + " plan.metadata";
+    GOODHART_RETURN_IF_ERROR(
+        readOptional(metadata, "strategy", mw, result.strategy));
+    GOODHART_RETURN_IF_ERROR(readOptional(metadata, "seed", mw, result.seed));
+    auto mutations = metadata.find("mutations");
+    if (mutations != metadata.end() && mutations->is_array())
+      for (const json &m : *mutations)
+        if (m.is_string())
+          result.mutations.push_back(m.get<std::string>());
+  }
+  return result;
+}
+
 } // namespace goodhart

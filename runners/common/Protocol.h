@@ -155,6 +155,24 @@ struct Response {
 nlohmann::json responseToJson(const Response &response);
 StatusOr<Response> responseFromJson(const nlohmann::json &json);
 
+/// One line of a batch results file (`RUNNER --plan ... --out FILE`): a
+/// measure response plus the plan it measured, the plan file as given and
+/// the options, and the provenance `goodhart ingest` takes from the plan's
+/// metadata (strategy, seed, mutations).
+struct BatchResultLine {
+  Response response;
+  Plan plan;
+  std::string planFile;
+  nlohmann::json options = nlohmann::json::object();
+  std::string strategy;
+  uint64_t seed = 0;
+  std::vector<std::string> mutations;
+};
+
+/// Parses one line; `where` ("results.jsonl:3") prefixes error messages.
+StatusOr<BatchResultLine> parseBatchResultLine(const std::string &line,
+                                               const std::string &where);
+
 } // namespace goodhart
 
 #endif // GOODHART_RUNNERS_COMMON_PROTOCOL_H

@@ -139,5 +139,53 @@ TEST(ProtocolTest, OptionIntegersOutOfRangeNameTheField) {
   EXPECT_EQ(max->seed, 18446744073709551615ULL);
 }
 
+TEST(ProtocolTest, BatchResultLinesCarryPlanResponseAndProvenance) {
+  Plan plan = testing::smallPlan();
+  plan.metadata = {{"strategy", "random"},
+                   {"seed", 7},
+                   {"mutations", {"set_channels(conv, 12)", 3}}};
+  Response response;
+  response.id = 1;
+  response.type = "measure";
+  response.measure = MeasureResponse();
+  nlohmann::json line = responseToJson(response);
+  line["plan"] = planToJson(plan);
+  line["plan_file"] = "plans/v001.plan.json";
+  line["options"] = {{"mode", "model"}};
+  StatusOr<BatchResultLine> parsed =
+      parseBatchResultLine(line.dump(), "r.jsonl:4");
+  ASSERT_TRUE(parsed.isOk()) << parsed.status().message();
+  EXPECT_EQ(parsed->plan.model, "tiny");
+  EXPECT_EQ(parsed->planFile, "plans/v001.plan.json");
+  EXPECT_EQ(parsed->options["mode"], "model");
+  EXPECT_EQ(parsed->strategy, "random");
+  EXPECT_EQ(parsed->seed, 7u);
+  EXPECT_EQ(parsed->mutations,
+            std::vector<std::string>{"set_channels(conv, 12)"});
+  EXPECT_TRUE(parsed->response.measure);
+
+  // Fields of the wrong type are errors that name the line and field (they
+  // were json::value() calls in goodhart ingest that threw).
+  nlohmann::json bad = line;
+  bad["plan_file"] = 1;
+  StatusOr<BatchResultLine> badFile =
+      parseBatchResultLine(bad.dump(), "r.jsonl:4");
+  ASSERT_FALSE(badFile.isOk());
+  EXPECT_EQ(badFile.status().message().rfind("r.jsonl:4.plan_file", 0), 0u)
+      << badFile.status().message();
+  bad = line;
+  bad["plan"]["metadata"]["seed"] = "seven";
+  StatusOr<BatchResultLine> badSeed =
+      parseBatchResultLine(bad.dump(), "r.jsonl:4");
+  ASSERT_FALSE(badSeed.isOk());
+  EXPECT_NE(badSeed.status().message().find("metadata.seed"),
+            std::string::npos);
+  StatusOr<BatchResultLine> notALine =
+      parseBatchResultLine(R"({"warmup_ms": 1})", "o.json:1");
+  ASSERT_FALSE(notALine.isOk());
+  EXPECT_EQ(notALine.status().message(),
+            "o.json:1: not a batch result line (JSON with 'plan')");
+}
+
 } // namespace
 } // namespace goodhart
