@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Fuzzes every parser of outside input (tests/fuzz): builds the libFuzzer
+# targets with clang-22, ASan and UBSan in their own build directory, replays
+# the kept crash reproducers (tests/fuzz/regressions/<target>/), then runs
+# each target for FUZZ_SECONDS on a copy of its seed corpus
+# (tests/fuzz/corpus/<target>/; JSON targets use tests/fuzz/json.dict).
+# Fails on any crash, sanitizer report, leak or timeout; the input that found
+# it is left in $FUZZ_BUILD_DIR/artifacts.
+#   FUZZ_BUILD_DIR  build directory (default build-fuzz)
+#   FUZZ_SECONDS    seconds per target (default 60; 0 only replays)
+#   FUZZ_TARGETS    targets to run (default: all)
+#   JOBS            build jobs (default: all cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${FUZZ_BUILD_DIR:-build-fuzz}
+seconds=${FUZZ_SECONDS:-60}
+jobs=${JOBS:-$(nproc)}
+all_targets="ModelLoaderFuzzer PlanFuzzer RequestFuzzer ResponseFuzzer IngestFuzzer OptionsFuzzer"
+targets=${FUZZ_TARGETS:-$all_targets}
+
+sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fsanitize=fuzzer-no-link -fno-omit-frame-pointer"
+CC=clang-22 CXX=clang++-22 cmake -S . -B "$build" -G Ninja \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS="$sanitize" -DCMAKE_CXX_FLAGS="$sanitize" \
+  -DGOODHART_BUILD_FUZZERS=ON -DGOODHART_BUILD_TESTS=OFF \
+  -DGOODHART_WITH_ONEDNN=OFF -DGOODHART_WITH_CUDNN=OFF >/dev/null
+# shellcheck disable=SC2086
+cmake --build "$build" -j "$jobs" --target $targets
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+artifacts="$build/artifacts"
+mkdir -p "$artifacts"
+failed=()
+for target in $targets; do
+  binary="$build/bin/$target"
+  regressions="tests/fuzz/regressions/$target"
+  if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
+    echo "== $target: replaying $(ls "$regressions" | wc -l) regression inputs"
+    if ! "$binary" -runs=1 "$regressions"/* >"$artifacts/$target.replay.log" 2>&1; then
+      tail -n 40 "$artifacts/$target.replay.log"
+      failed+=("$target (regression)")
+      continue
+    fi
+  fi
+  [ "$seconds" -gt 0 ] || continue
+  corpus="$build/corpus/$target"
+  rm -rf "$corpus"
+  mkdir -p "$corpus"
+  cp tests/fuzz/corpus/"$target"/* "$corpus"/
+  echo "== $target: fuzzing for ${seconds}s"
+  log="$artifacts/$target.log"
+  dict=()
+  [ "$target" = ModelLoaderFuzzer ] || dict=(-dict=tests/fuzz/json.dict)
+  if "$binary" "$corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=25 \
+    -rss_limit_mb=4096 -print_final_stats=1 \
+    -artifact_prefix="$artifacts/$target-" >"$log" 2>&1; then
+    grep -E '^stat::number_of_executed_units|^Done' "$log" | tr '\n' ' '
+    echo
+  else
+    tail -n 60 "$log"
+    failed+=("$target")
+  fi
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz-parsers: FAILED: ${failed[*]} (inputs and logs in $artifacts)" >&2
+  exit 1
+fi
+echo "fuzz-parsers: all targets clean"
