@@ -82,10 +82,25 @@ DiagnosticPrinter::~DiagnosticPrinter() {
 mlir::OwningOpRef<mlir::ModuleOp> parseModelFile(mlir::MLIRContext &context,
                                                  llvm::StringRef path) {
   mlir::ParserConfig config(&context, /*verifyAfterParse=*/true);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(path, config);
-  if (!module)
+  // The MLIR 22 parser can fail without a diagnostic (an attribute name
+  // that starts with a digit, `{9stride = ...}`): note whether it reported
+  // an error, passing every diagnostic on to the caller's handler.
+  bool reported = false;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  {
+    mlir::ScopedDiagnosticHandler noteErrors(
+        &context, [&](mlir::Diagnostic &diag) {
+          reported |= diag.getSeverity() == mlir::DiagnosticSeverity::Error;
+          return mlir::failure();
+        });
+    module = mlir::parseSourceFile<mlir::ModuleOp>(path, config);
+  }
+  if (!module) {
+    if (!reported)
+      mlir::emitError(mlir::UnknownLoc::get(&context))
+          << "not a valid MLIR file (the parser stopped without saying where)";
     return nullptr;
+  }
   if (mlir::failed(mlir::verify(*module)))
     return nullptr;
   return module;

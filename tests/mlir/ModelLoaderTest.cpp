@@ -34,6 +34,18 @@ TEST(ModelLoaderTest, NotMlir) {
   expectMentions(load(path), {"not_mlir.mlir", "error"});
 }
 
+TEST(ModelLoaderTest, SilentParserFailureStillNamesTheFile) {
+  // Found by tests/fuzz/ModelLoaderFuzzer: the MLIR parser fails on an
+  // attribute name starting with a digit without any diagnostic, so goodhart
+  // exited 1 without a word.
+  std::string path = writeTemp("digit_attr.mlir", R"mlir(
+func.func @m(%x: tensor<1x6x6x4xf32>) -> tensor<1x3x3x4xf32> {
+  %p = tosa.max_pool2d %x {kernel = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>,9stride = array<i64: 2, 2>} : (tensor<1x6x6x4xf32>) -> tensor<1x3x3x4xf32>
+  return %p : tensor<1x3x3x4xf32>
+})mlir");
+  expectMentions(load(path), {"digit_attr.mlir", "error"});
+}
+
 TEST(ModelLoaderTest, MissingFile) {
   expectMentions(load("/nonexistent/model.mlir"), {"/nonexistent/model.mlir"});
 }
