@@ -31,15 +31,38 @@ int64_t weightFanIn(const Plan &plan, int64_t tensorId) {
   return 1;
 }
 
+bool needsPositiveData(const Plan &plan, int64_t tensorId) {
+  for (const Layer &layer : plan.layers) {
+    if (layer.inputs.empty() || layer.inputs[0] != tensorId)
+      continue;
+    std::string op = layer.attrs.value("op", "");
+    if ((layer.kind == LayerKind::kEltwise &&
+         (op == "log" || op == "rsqrt" || op == "reciprocal")) ||
+        (layer.kind == LayerKind::kBinary && op == "pow"))
+      return true;
+  }
+  return false;
+}
+
 std::vector<float> seededTensorData(const Plan &plan, int64_t tensorId,
                                     uint64_t seed) {
   const TensorDesc &t = plan.tensor(tensorId);
+  if (t.value)
+    return std::vector<float>(static_cast<size_t>(t.numElements()),
+                              static_cast<float>(*t.value));
   double scale = 1.0;
   if (t.role == TensorRole::kWeight)
     scale = 1.0 / std::sqrt(static_cast<double>(weightFanIn(plan, tensorId)));
+  // Logarithms, roots, reciprocals and powers read values in [0.5, 1.5).
+  double offset = 0;
+  if (t.role != TensorRole::kWeight && needsPositiveData(plan, tensorId)) {
+    scale = 0.5;
+    offset = 1.0;
+  }
   std::vector<float> data(static_cast<size_t>(t.numElements()));
   for (size_t i = 0; i < data.size(); ++i)
     data[i] = static_cast<float>(
+        offset +
         scale * seededUniform(seed, tensorId, static_cast<int64_t>(i)));
   return data;
 }

@@ -33,7 +33,7 @@ struct KindEntry {
   LayerKind kind;
   std::string_view name;
 };
-constexpr std::array<KindEntry, 12> kKinds = {{
+constexpr std::array<KindEntry, 13> kKinds = {{
     {LayerKind::kConv2d, "conv2d"},
     {LayerKind::kMatMul, "matmul"},
     {LayerKind::kPool2d, "pool2d"},
@@ -46,6 +46,7 @@ constexpr std::array<KindEntry, 12> kKinds = {{
     {LayerKind::kSoftmax, "softmax"},
     {LayerKind::kCast, "cast"},
     {LayerKind::kSlice, "slice"},
+    {LayerKind::kNorm, "norm"},
 }};
 
 struct RoleEntry {
@@ -127,6 +128,8 @@ KindRule ruleFor(LayerKind kind) {
     return {1, 1, {"axis"}};
   case LayerKind::kSlice:
     return {1, 1, {"start"}};
+  case LayerKind::kNorm:
+    return {1, 3, {"op", "epsilon"}};
   }
   return {0, 0, {}};
 }
@@ -283,7 +286,7 @@ int64_t Plan::totalParams() const {
   // Distinct weight tensors: a weight read by two layers counts once.
   int64_t sum = 0;
   for (const TensorDesc &t : tensors)
-    if (t.role == TensorRole::kWeight)
+    if (t.isParameter())
       sum += t.numElements();
   return sum;
 }
@@ -438,6 +441,9 @@ nlohmann::json planToJson(const Plan &plan) {
                        {"shape", t.shape},
                        {"dtype", dtypeName(t.dtype)},
                        {"role", tensorRoleName(t.role)}});
+  for (const TensorDesc &t : plan.tensors)
+    if (t.value)
+      tensors[t.id]["value"] = *t.value;
   nlohmann::json layers = nlohmann::json::array();
   for (const Layer &l : plan.layers)
     layers.push_back({{"id", l.id},
@@ -451,6 +457,9 @@ nlohmann::json planToJson(const Plan &plan) {
                       {"params", l.params},
                       {"hash", l.hash},
                       {"location", l.location}});
+  for (size_t i = 0; i < plan.layers.size(); ++i)
+    if (!plan.layers[i].pattern.empty())
+      layers[i]["pattern"] = plan.layers[i].pattern;
   return {{"format", kPlanFormatName},     {"version", kPlanFormatVersion},
           {"model", plan.model},           {"variant", plan.variant},
           {"source", plan.source},         {"inputs", plan.inputs},
@@ -531,6 +540,11 @@ StatusOr<Plan> planFromJson(const nlohmann::json &json,
     if (!parsedRole)
       return fail(fieldError(where + ".role", "unknown role '" + *role + "'"));
     t.role = *parsedRole;
+    if (tj.contains("value")) {
+      if (!tj["value"].is_number())
+        return fail(fieldError(where + ".value", "expected a number"));
+      t.value = tj["value"].get<double>();
+    }
     plan.tensors.push_back(std::move(t));
   }
 
@@ -577,6 +591,7 @@ StatusOr<Plan> planFromJson(const nlohmann::json &json,
       l.params = lj.value("params", int64_t(0));
       l.hash = lj.value("hash", "");
       l.location = lj.value("location", "");
+      l.pattern = lj.value("pattern", "");
     } catch (const nlohmann::json::exception &e) {
       return fail(
           fieldError(where, std::string("bad accounting field: ") + e.what()));

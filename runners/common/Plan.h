@@ -50,8 +50,15 @@ struct TensorDesc {
   std::vector<int64_t> shape;
   DType dtype = DType::kF32;
   TensorRole role = TensorRole::kActivation;
+  /// Every element's value, for a constant the model states (a splat
+  /// tosa.const: a scale, an epsilon, 1/N); runners fill it instead of
+  /// seeded data. A one-element constant is not a parameter.
+  std::optional<double> value;
 
   int64_t numElements() const;
+  bool isParameter() const {
+    return role == TensorRole::kWeight && !(value && numElements() == 1);
+  }
   int64_t sizeInBytes() const { return numElements() * dtypeSize(dtype); }
 };
 
@@ -70,6 +77,7 @@ enum class LayerKind {
   kSoftmax,   // softmax along one axis
   kCast,      // element type conversion
   kSlice,     // a box of the input starting at `start`, the output's shape
+  kNorm,      // layer or RMS normalization over the last axis (+ scale, shift)
 };
 
 std::string_view layerKindName(LayerKind kind);
@@ -87,6 +95,10 @@ struct Layer {
   int64_t params = 0;   // weight elements read by this layer
   std::string hash;     // 16 hex digits: see computeLayerHash
   std::string location; // source location in the model, for messages
+  /// The composite a model wrote as several ops that this layer belongs to
+  /// when it was not fused into one layer ("attention", "rms_norm"), or "".
+  /// Not part of the hash: it names where the layer sits, not its problem.
+  std::string pattern;
 
   /// Typed attribute access; errors name the layer and the attribute.
   StatusOr<int64_t> getInt(const std::string &key) const;

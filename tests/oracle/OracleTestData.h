@@ -27,10 +27,25 @@ inline Plan twoLayerPlan(const std::string &variant, int64_t channels,
   p.model = "m";
   p.variant = variant;
   p.tensors = {
-      {0, "x", {1, 8, 8, 4}, DType::kF32, TensorRole::kInput},
-      {1, "w", {channels, 3, 3, 4}, DType::kF32, TensorRole::kWeight},
-      {2, "c", {1, 8, 8, channels}, DType::kF32, TensorRole::kActivation},
-      {3, "r", {1, 8, 8, channels}, DType::kF32, TensorRole::kActivation}};
+      {0, "x", {1, 8, 8, 4}, DType::kF32, TensorRole::kInput, std::nullopt},
+      {1,
+       "w",
+       {channels, 3, 3, 4},
+       DType::kF32,
+       TensorRole::kWeight,
+       std::nullopt},
+      {2,
+       "c",
+       {1, 8, 8, channels},
+       DType::kF32,
+       TensorRole::kActivation,
+       std::nullopt},
+      {3,
+       "r",
+       {1, 8, 8, channels},
+       DType::kF32,
+       TensorRole::kActivation,
+       std::nullopt}};
   Layer conv;
   conv.id = 0;
   conv.name = "conv";

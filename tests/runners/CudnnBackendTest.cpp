@@ -24,16 +24,19 @@ TEST(CudnnGraphTest, EngineNameKeepsIdAndKnobs) {
 }
 
 TEST(CudnnGraphTest, Nhwc4dTensorsGetNchwDimsWithNhwcStrides) {
-  TensorDesc t{0, "x", {2, 7, 5, 3}, DType::kBF16, TensorRole::kInput};
+  TensorDesc t{0,           "x", {2, 7, 5, 3}, DType::kBF16, TensorRole::kInput,
+               std::nullopt};
   GraphTensor g = graphTensor(t, 9);
   EXPECT_EQ(g.dims, std::vector<int64_t>({2, 3, 7, 5}));
   EXPECT_EQ(g.strides, std::vector<int64_t>({105, 1, 15, 3}));
   EXPECT_EQ(g.type, CUDNN_DATA_BFLOAT16);
-  TensorDesc w{1, "w", {16, 3, 3, 8}, DType::kF32, TensorRole::kWeight};
+  TensorDesc w{
+      1, "w", {16, 3, 3, 8}, DType::kF32, TensorRole::kWeight, std::nullopt};
   GraphTensor f = filterTensor(w, 2);
   EXPECT_EQ(f.dims, std::vector<int64_t>({16, 8, 3, 3}));
   EXPECT_EQ(f.strides, std::vector<int64_t>({72, 1, 24, 8}));
-  TensorDesc v{2, "v", {1, 10}, DType::kF32, TensorRole::kActivation};
+  TensorDesc v{2,           "v", {1, 10}, DType::kF32, TensorRole::kActivation,
+               std::nullopt};
   EXPECT_EQ(graphTensor(v, 3).dims, std::vector<int64_t>({1, 1, 1, 10}));
 }
 

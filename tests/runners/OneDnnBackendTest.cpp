@@ -161,7 +161,8 @@ TEST(BenchdnnReproTest, ConvolutionLine) {
 }
 
 TEST(OneDnnPrimitivesTest, Nhwc4dMapsToLogicalNchw) {
-  TensorDesc t{0, "x", {1, 7, 5, 3}, DType::kBF16, TensorRole::kInput};
+  TensorDesc t{0,           "x", {1, 7, 5, 3}, DType::kBF16, TensorRole::kInput,
+               std::nullopt};
   EXPECT_EQ(logicalDims(t), dnnl::memory::dims({1, 3, 7, 5}));
   EXPECT_EQ(plainDesc(t).get_size(), size_t(1 * 7 * 5 * 3 * 2));
   EXPECT_FALSE(toDnnlType(DType::kBool));

@@ -9,8 +9,12 @@ namespace goodhart::testing {
 
 inline TensorDesc tensor(int64_t id, std::vector<int64_t> shape,
                          TensorRole role, const std::string &name = "") {
-  return {id, name.empty() ? "t" + std::to_string(id) : name, std::move(shape),
-          DType::kF32, role};
+  return {id,
+          name.empty() ? "t" + std::to_string(id) : name,
+          std::move(shape),
+          DType::kF32,
+          role,
+          std::nullopt};
 }
 
 /// conv 3x3 (8 -> 16 channels, pad 1) -> relu -> maxpool 2x2 -> add of the
