@@ -33,6 +33,10 @@ llvm::ArrayRef<int64_t> shapeOf(mlir::Value value) {
 
 /// Whether `value` is a parameter: a marked argument or constant data.
 bool isWeight(mlir::Value value) {
+  // A one-element constant is a scalar operand (a scale, an epsilon, 1/N)
+  // broadcast by the op, not a parameter.
+  if (auto c = value.getDefiningOp<mlir::tosa::ConstOp>())
+    return numElements(value) != 1;
   if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(value)) {
     auto func =
         llvm::dyn_cast<mlir::func::FuncOp>(arg.getOwner()->getParentOp());

@@ -8,10 +8,12 @@
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <limits>
+#include <map>
 
 namespace goodhart {
 namespace {
@@ -142,6 +144,16 @@ public:
     mlir::FailureOr<int64_t> id = add(value, name, role, user, shapeOverride);
     if (mlir::succeeded(id) && role == TensorRole::kInput)
       plan.inputs.push_back(*id);
+    if (auto c = value.getDefiningOp<mlir::tosa::ConstOp>(); c && succeeded(id))
+      if (auto dense = llvm::dyn_cast<mlir::DenseElementsAttr>(c.getValues());
+          dense && dense.isSplat()) {
+        if (llvm::isa<mlir::FloatType>(dense.getElementType()))
+          plan.tensors[*id].value =
+              dense.getSplatValue<llvm::APFloat>().convertToDouble();
+        else if (llvm::isa<mlir::IntegerType>(dense.getElementType()))
+          plan.tensors[*id].value = static_cast<double>(
+              dense.getSplatValue<llvm::APInt>().getSExtValue());
+      }
     return id;
   }
 
@@ -283,11 +295,34 @@ mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,
   plan.source = options.source;
   TensorTable tensors(plan, func);
   llvm::DenseMap<mlir::Operation *, std::string> names = assignLayerNames(func);
+  llvm::StringSet<> usedNames;
+  for (auto &entry : names)
+    usedNames.insert(entry.second);
+  std::vector<CompositeMatch> composites = findComposites(func);
+  llvm::DenseMap<mlir::Operation *, const CompositeMatch *> fusedInto;
+  llvm::DenseMap<mlir::Operation *, std::string> tags;
+  for (const CompositeMatch &m : composites) {
+    bool fuse = m.fusible && options.fuse.count(m.pattern);
+    for (mlir::Operation *op : m.ops) {
+      if (fuse)
+        fusedInto[op] = &m;
+      else if (!tags.count(op) || m.pattern == "attention")
+        tags[op] = m.pattern;
+    }
+    if (fuse) // a fused layer inside an attention is tagged as its ops were
+      for (mlir::Operation *op : m.ops)
+        if (tags.count(op))
+          tags[m.root] = tags.lookup(op);
+  }
+  std::map<std::string, int> fusedCount;
 
   for (mlir::Operation &op : func.getBody().getOps()) {
     if (llvm::isa<mlir::tosa::ConstOp, mlir::tosa::ConstShapeOp,
                   mlir::func::ReturnOp>(op))
       continue;
+    const CompositeMatch *fused = fusedInto.lookup(&op);
+    if (fused && fused->root != &op)
+      continue; // lowered with the composite's root
     std::optional<OpLowering> lowering = classifyOp(&op);
     if (!lowering)
       return op.emitOpError() << "is not supported by goodhart's plan lowering";
@@ -297,10 +332,26 @@ mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,
     layer.kind = lowering->kind;
     layer.attrs = std::move(lowering->attrs);
     layer.location = locationString(op.getLoc());
+    layer.pattern = tags.lookup(&op);
+    llvm::SmallVector<mlir::Value, 4> dataOperands;
+    for (unsigned index : lowering->dataOperands)
+      dataOperands.push_back(op.getOperand(index));
+    if (fused) {
+      layer.kind = fused->kind;
+      layer.attrs = fused->attrs;
+      dataOperands.assign(fused->inputs.begin(), fused->inputs.end());
+      if (nameFromLocation(op.getLoc()).empty()) {
+        std::string base =
+            fused->pattern + "_" + std::to_string(fusedCount[fused->pattern]++);
+        layer.name = base;
+        for (int suffix = 2; usedNames.contains(layer.name); ++suffix)
+          layer.name = base + "_" + std::to_string(suffix);
+        usedNames.insert(layer.name);
+      }
+    }
     if (layer.location.empty())
       layer.location = layer.name;
-    for (auto [position, index] : llvm::enumerate(lowering->dataOperands)) {
-      mlir::Value operand = op.getOperand(index);
+    for (auto [position, operand] : llvm::enumerate(dataOperands)) {
       std::optional<std::vector<int64_t>> shape;
       // Depthwise weights [KH, KW, C, M] are stated in the plan's
       // canonical conv2d form [C*M, KH, KW, 1].
@@ -327,6 +378,19 @@ mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,
       return mlir::failure();
     layer.outputs.push_back(*out);
     OpCost cost = computeOpCost(&op);
+    if (fused) {
+      // The composite's arithmetic, and the traffic of one fused primitive.
+      cost = OpCost{};
+      for (mlir::Operation *member : llvm::SmallPtrSet<mlir::Operation *, 16>(
+               fused->ops.begin(), fused->ops.end()))
+        cost.flops += computeOpCost(member).flops;
+      cost.bytes = plan.tensor(layer.outputs.front()).sizeInBytes();
+      for (int64_t id : layer.inputs) {
+        cost.bytes += plan.tensor(id).sizeInBytes();
+        if (plan.tensor(id).isParameter())
+          cost.params += plan.tensor(id).numElements();
+      }
+    }
     layer.flops = cost.flops;
     layer.bytes = cost.bytes;
     layer.params = cost.params;

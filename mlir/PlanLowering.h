@@ -1,15 +1,16 @@
-//===- PlanLowering.h - Lower a TOSA function to an execution plan -*- C++
-//-*-===//
+//===- PlanLowering.h - Lower a TOSA function to a plan ---------*- C++ -*-===//
 //
 // Walks the entry function in order and emits one plan layer per compute op
-// (runners/common/Plan.h, docs/RUNNER-PROTOCOL.md). Constants that only feed
-// zero points, shifts or shapes disappear; constants used as data become
+// (runners/common/Plan.h, docs/RUNNER-PROTOCOL.md), or one fused layer per
+// recognized composite (softmax, layer norm, GELU, ...). Constants that only
+// feed zero points, shifts or shapes disappear; constants used as data become
 // weight tensors. Unsupported ops are reported with emitError on the op.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_MLIR_PLANLOWERING_H
 #define GOODHART_MLIR_PLANLOWERING_H
 
+#include "mlir/CompositePatterns.h"
 #include "runners/common/Plan.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -27,6 +28,9 @@ struct LoweringOptions {
   std::string model; // plan.model; empty: the function's name
   std::string variant = "reference";
   std::string source; // plan.source, usually the file name
+  /// Composite patterns (CompositePatterns.h) lowered to one fused layer;
+  /// the others recognized are lowered op by op and tagged with `pattern`.
+  std::set<std::string> fuse = defaultFusedPatterns();
 };
 
 /// How one compute op lowers: its layer kind, which operands carry data (zero
