@@ -130,6 +130,21 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
        << ":" << dimsX(out);
     return os.str();
   }
+  case LayerKind::kSoftmax:
+    os << "--softmax --dir=FWD_I --sdt=" << dt(tensor(0))
+       << " --ddt=" << dt(out)
+       << " --alg=SOFTMAX --axis=" << layer.attrs.value("axis", 0) << " "
+       << dimsX(tensor(0));
+    return os.str();
+  case LayerKind::kNorm: {
+    if (layer.attrs.value("op", "") != "layer_norm")
+      return "";
+    std::string flags = std::string(layer.inputs.size() > 1 ? "C" : "") +
+                        (layer.inputs.size() > 2 ? "H" : "");
+    os << "--lnorm --dir=FWD_I --dt=" << dt(tensor(0))
+       << (flags.empty() ? "" : " --flags=" + flags) << " " << dimsX(tensor(0));
+    return os.str();
+  }
   default:
     return "";
   }

@@ -53,14 +53,22 @@ std::string cpuAffinity() {
 /// f32, then reordered (layout and type) into `desc`.
 dnnl::memory seededMemory(const dnnl::engine &engine, dnnl::stream &stream,
                           const Plan &plan, int64_t id,
-                          const dnnl::memory::desc &desc, uint64_t seed) {
+                          const dnnl::memory::desc &desc, uint64_t seed,
+                          bool planOrder = false) {
   const TensorDesc &t = plan.tensor(id);
   std::vector<float> values = seededTensorData(plan, id, seed);
   TensorDesc f32 = t;
   f32.dtype = DType::kF32;
   dnnl::memory::desc plain = plainDesc(f32);
-  if (plain.get_size() != values.size() * sizeof(float) ||
-      desc.dims() != plain.dims()) {
+  dnnl::memory::dims planDims(t.shape.begin(), t.shape.end());
+  if (planOrder && desc.dims() == planDims) {
+    // Described in the plan's own dim order (transpose, norm): row-major.
+    dnnl::memory::dims strides(planDims.size(), 1);
+    for (int64_t i = static_cast<int64_t>(planDims.size()) - 2; i >= 0; --i)
+      strides[i] = strides[i + 1] * planDims[i + 1];
+    plain = dnnl::memory::desc(planDims, dnnl::memory::data_type::f32, strides);
+  } else if (plain.get_size() != values.size() * sizeof(float) ||
+             desc.dims() != plain.dims()) {
     // Grouped weights or a bias broadcast: same element count, other dims.
     plain = dnnl::memory::desc(
         desc.dims(), dnnl::memory::data_type::f32,
@@ -73,6 +81,12 @@ dnnl::memory seededMemory(const dnnl::engine &engine, dnnl::stream &stream,
   dnnl::reorder(source, target).execute(stream, source, target);
   stream.wait();
   return target;
+}
+
+/// Layers whose primitive describes tensors in the plan's dim order rather
+/// than oneDNN's logical NCHW order (see OneDnnPrimitives.cpp).
+bool describedInPlanOrder(const Layer &layer) {
+  return layer.kind == LayerKind::kTranspose || layer.kind == LayerKind::kNorm;
 }
 
 Measurement skipped(const std::string &reason) {
@@ -129,9 +143,9 @@ RunnerInfo OneDnnBackend::info() const {
   info.device = cpuModelName();
   info.isa = effectiveIsaName();
   info.threads = omp_get_max_threads();
-  info.kinds = {"conv2d",    "matmul",  "pool2d", "eltwise",
-                "binary",    "reshape", "reduce", "softmax",
-                "transpose", "cast",    "concat"};
+  info.kinds = {"conv2d",  "matmul", "pool2d",  "eltwise",   "binary",
+                "reshape", "reduce", "softmax", "transpose", "cast",
+                "concat",  "slice",  "norm"};
   info.dtypes = {"f32", "bf16", "f16", "i32", "i8"};
   info.extra["library_hash"] = v->hash ? v->hash : "";
   info.extra["cpu_runtime"] = "OpenMP";
@@ -147,7 +161,14 @@ CheckResult OneDnnBackend::checkOutput(const Plan &plan, const Layer &layer,
   out.dtype = DType::kF32;
   std::vector<float> actual(static_cast<size_t>(out.numElements()));
   dnnl::memory plain(plainDesc(out), engine, actual.data());
-  dnnl::reorder(dst, plain).execute(stream, dst, plain);
+  dnnl::memory source = dst;
+  if (describedInPlanOrder(layer))
+    // A transpose's destination is described in source order with strides
+    // that lay it out as the plan's row-major output (a norm's in the plan's
+    // own order): read it as the plan's plain output.
+    source = dnnl::memory(plainDesc(plan.tensor(layer.outputs[0])), engine,
+                          dst.get_data_handle());
+  dnnl::reorder(source, plain).execute(stream, source, plain);
   stream.wait();
   std::unordered_map<int64_t, std::vector<float>> inputs;
   return checkLayerOutput(
@@ -195,8 +216,9 @@ LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
         args[arg.dnnlArg] =
             dnnl::memory(arg.desc, engine, owners.back().get_data_handle());
       } else {
-        args[arg.dnnlArg] = seededMemory(engine, stream, plan, arg.tensorId,
-                                         arg.desc, options.seed);
+        args[arg.dnnlArg] =
+            seededMemory(engine, stream, plan, arg.tensorId, arg.desc,
+                         options.seed, describedInPlanOrder(layer));
       }
     }
     result.measurement = measureWallClock(

@@ -195,16 +195,21 @@ StatusOr<BuiltLayer> buildBinary(const dnnl::engine &engine, const Plan &plan,
   auto it = kAlgs.find(op);
   if (it == kAlgs.end())
     return skip(layer, "oneDNN 2.6 has no binary algorithm for '" + op + "'");
-  const TensorDesc &a = plan.tensor(layer.inputs[0]);
-  const TensorDesc &b = plan.tensor(layer.inputs[1]);
+  int64_t first = layer.inputs[0], second = layer.inputs[1];
   const TensorDesc &c = plan.tensor(layer.outputs[0]);
+  // oneDNN broadcasts only its second source; a commutative op whose first
+  // operand is the broadcast one (weight * x) runs with them swapped.
+  if (plan.tensor(first).shape != c.shape && op != "sub" && op != "div")
+    std::swap(first, second);
+  const TensorDesc &a = plan.tensor(first);
+  const TensorDesc &b = plan.tensor(second);
   if (a.shape != c.shape)
     return skip(layer, "oneDNN broadcasts only the second operand");
   dnnl::binary::desc desc(it->second, plainDesc(a), plainDesc(b), plainDesc(c));
   dnnl::binary::primitive_desc pd(desc, engine);
   return finish<decltype(pd), dnnl::binary>(
-      pd, {{DNNL_ARG_SRC_0, layer.inputs[0], pd.src_desc(0)},
-           {DNNL_ARG_SRC_1, layer.inputs[1], pd.src_desc(1)},
+      pd, {{DNNL_ARG_SRC_0, first, pd.src_desc(0)},
+           {DNNL_ARG_SRC_1, second, pd.src_desc(1)},
            {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
 }
 
@@ -241,6 +246,45 @@ StatusOr<BuiltLayer> buildSoftmax(const dnnl::engine &engine, const Plan &plan,
   return finish<decltype(pd), dnnl::softmax_forward>(
       pd, {{DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
            {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
+}
+
+/// Layer normalization over the last axis, with the plan's optional scale
+/// and shift. oneDNN 2.6 has no RMS normalization (it came in v3.x): a
+/// fused rms_norm is a skip, and the default lowering leaves it unfused.
+StatusOr<BuiltLayer> buildNorm(const dnnl::engine &engine, const Plan &plan,
+                               const Layer &layer) {
+  auto eps = layer.getFloat("epsilon");
+  auto op = layer.getString("op");
+  if (!eps || !op)
+    return !eps ? eps.status() : op.status();
+  if (*op != "layer_norm")
+    return skip(layer, "oneDNN 2.6 has no primitive for norm op '" + *op +
+                           "' (RMS normalization arrived in oneDNN 3)");
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  // Row-major in the plan's own dims: the last dim is the normalized one.
+  memory::dims dims(src.shape.begin(), src.shape.end());
+  memory::dims strides(dims.size(), 1);
+  for (int64_t i = static_cast<int64_t>(dims.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * dims[i + 1];
+  memory::desc data(dims, *toDnnlType(src.dtype), strides);
+  auto flags = dnnl::normalization_flags::none;
+  if (layer.inputs.size() > 1)
+    flags |= dnnl::normalization_flags::use_scale;
+  if (layer.inputs.size() > 2)
+    flags |= dnnl::normalization_flags::use_shift;
+  dnnl::layer_normalization_forward::desc desc(
+      prop_kind::forward_inference, data, static_cast<float>(*eps), flags);
+  dnnl::layer_normalization_forward::primitive_desc pd(desc, engine);
+  // Scale and shift are f32 vectors of the normalized dim in oneDNN 2.6.
+  memory::desc channel({dims.back()}, memory::data_type::f32, tag::a);
+  std::vector<BuiltLayer::Arg> args = {{DNNL_ARG_SRC, layer.inputs[0], data}};
+  if (layer.inputs.size() > 1)
+    args.push_back({DNNL_ARG_SCALE, layer.inputs[1], channel});
+  if (layer.inputs.size() > 2)
+    args.push_back({DNNL_ARG_SHIFT, layer.inputs[2], channel});
+  args.push_back({DNNL_ARG_DST, layer.outputs[0], data});
+  return finish<decltype(pd), dnnl::layer_normalization_forward>(
+      pd, std::move(args));
 }
 
 /// Transpose and cast are reorders: a transpose writes the source's logical
@@ -381,6 +425,8 @@ StatusOr<BuiltLayer> buildLayer(const dnnl::engine &engine, const Plan &plan,
       return buildReduce(engine, plan, layer);
     case LayerKind::kSoftmax:
       return buildSoftmax(engine, plan, layer);
+    case LayerKind::kNorm:
+      return buildNorm(engine, plan, layer);
     case LayerKind::kTranspose:
     case LayerKind::kCast:
       return buildReorder(engine, plan, layer);

@@ -1,6 +1,7 @@
 //===- Reference.cpp - float64 reference values of plan layers ------------===//
 
 #include "runners/reference/Reference.h"
+#include "runners/reference/ReferenceDetail.h"
 
 #include "runners/common/DataFill.h"
 
@@ -10,23 +11,8 @@
 namespace goodhart {
 namespace {
 
-/// Row-major multi-index of `index` in `shape`.
-std::vector<int64_t> unravel(int64_t index, const std::vector<int64_t> &shape) {
-  std::vector<int64_t> idx(shape.size());
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
-    idx[d] = index % shape[d];
-    index /= shape[d];
-  }
-  return idx;
-}
-
-int64_t ravel(const std::vector<int64_t> &idx,
-              const std::vector<int64_t> &shape) {
-  int64_t index = 0;
-  for (size_t d = 0; d < shape.size(); ++d)
-    index = index * shape[d] + idx[d];
-  return index;
-}
+using reference::ravel;
+using reference::unravel;
 
 /// Element of `t` at `idx` of the output, numpy-broadcast (size-1 dims).
 double broadcastAt(const TensorDesc &t, const std::vector<float> &values,
@@ -250,6 +236,14 @@ StatusOr<ReferenceValue> referenceAt(const Plan &plan, const Layer &layer,
     double v = inputs(src.id)[ravel(i, src.shape)];
     return ReferenceValue{v, std::abs(v)};
   }
+  case LayerKind::kReduce:
+    return reference::reduceAt(plan, layer, inputs, o);
+  case LayerKind::kSoftmax:
+    return reference::softmaxAt(plan, layer, inputs, o);
+  case LayerKind::kNorm:
+    return reference::normAt(plan, layer, inputs, o);
+  case LayerKind::kConcat:
+    return reference::concatAt(plan, layer, inputs, o);
   default:
     return unsupported("no float64 reference for " +
                        std::string(layerKindName(layer.kind)) + " layers yet");

@@ -134,18 +134,110 @@ TEST(ReferenceTest, ToleranceFollowsTheElementType) {
   EXPECT_GT(tolerance(DType::kBF16, r), 100 * std::ldexp(1.0, -8));
 }
 
-TEST(ReferenceTest, KindsWithoutReferenceAreSkips) {
+TEST(ReferenceTest, OpsWithoutReferenceAreSkips) {
   Plan p = testing::smallPlan();
-  p.layers[1].kind = LayerKind::kSoftmax;
-  p.layers[1].attrs = {{"axis", 3}};
+  p.layers[1].kind = LayerKind::kEltwise;
+  p.layers[1].attrs = {{"op", "hardswish_v9"}};
   std::map<int64_t, std::vector<float>> data;
   TensorValues in = [&](int64_t id) -> const std::vector<float> & {
     return data[id];
   };
+  data[p.layers[1].inputs[0]] = std::vector<float>(1024, 1.0f);
   CheckResult c =
       checkLayerOutput(p, p.layers[1], in, std::vector<float>(1024, 1.0f), 1);
   EXPECT_EQ(c.verdict, CheckVerdict::kSkipped);
-  EXPECT_NE(c.reason.find("softmax"), std::string::npos);
+  EXPECT_NE(c.reason.find("hardswish_v9"), std::string::npos);
+}
+
+/// One layer of `kind` reading [2, 4] (plus `extra` tensors), writing
+/// `outShape`.
+Plan rowPlan(LayerKind kind, nlohmann::json attrs,
+             std::vector<std::vector<int64_t>> extra = {},
+             std::vector<int64_t> outShape = {2, 4}) {
+  Plan p;
+  p.tensors = {testing::tensor(0, {2, 4}, TensorRole::kInput)};
+  Layer l;
+  l.id = 0;
+  l.name = "row";
+  l.kind = kind;
+  l.attrs = std::move(attrs);
+  l.inputs = {0};
+  for (auto &shape : extra) {
+    auto id = static_cast<int64_t>(p.tensors.size());
+    p.tensors.push_back(testing::tensor(id, shape, TensorRole::kWeight));
+    l.inputs.push_back(id);
+  }
+  auto out = static_cast<int64_t>(p.tensors.size());
+  p.tensors.push_back(testing::tensor(out, outShape, TensorRole::kActivation));
+  l.outputs = {out};
+  p.layers = {l};
+  p.inputs = {0};
+  p.outputs = {out};
+  return p;
+}
+
+TEST(ReferenceTest, SoftmaxRowsSumToOne) {
+  Plan p = rowPlan(LayerKind::kSoftmax, {{"axis", 1}});
+  Values v;
+  v.byId[0] = {1, 2, 3, 4, -1, 0, 1, 100};
+  double sum = 0;
+  for (int i = 0; i < 4; ++i)
+    sum += referenceAt(p, p.layers[0], v.fn(), i)->value;
+  EXPECT_NEAR(sum, 1.0, 1e-12);
+  // exp(1) / (exp(1) + ... + exp(4)); the max shift keeps 100 finite.
+  double expected = std::exp(1.0) / (std::exp(1.0) + std::exp(2.0) +
+                                     std::exp(3.0) + std::exp(4.0));
+  EXPECT_NEAR(referenceAt(p, p.layers[0], v.fn(), 0)->value, expected, 1e-12);
+  EXPECT_NEAR(referenceAt(p, p.layers[0], v.fn(), 7)->value, 1.0, 1e-12);
+}
+
+TEST(ReferenceTest, LayerNormWithScaleAndShift) {
+  Plan p = rowPlan(LayerKind::kNorm, {{"op", "layer_norm"}, {"epsilon", 0.0}},
+                   {{1, 4}, {1, 4}});
+  Values v;
+  v.byId[0] = {1, 2, 3, 4, 0, 0, 0, 8};
+  v.byId[1] = {1, 1, 2, 1};
+  v.byId[2] = {0, 0, 0, 10};
+  // Row 0: mean 2.5, variance 1.25.
+  double inv = 1 / std::sqrt(1.25);
+  EXPECT_NEAR(referenceAt(p, p.layers[0], v.fn(), 0)->value, -1.5 * inv, 1e-12);
+  EXPECT_NEAR(referenceAt(p, p.layers[0], v.fn(), 2)->value, 2 * 0.5 * inv,
+              1e-12);
+  EXPECT_NEAR(referenceAt(p, p.layers[0], v.fn(), 3)->value, 1.5 * inv + 10,
+              1e-12);
+  // Row 1: mean 2, variance (3 * 4 + 36) / 4 = 12.
+  EXPECT_NEAR(referenceAt(p, p.layers[0], v.fn(), 7)->value,
+              6 / std::sqrt(12.0) + 10, 1e-12);
+}
+
+TEST(ReferenceTest, RmsNormDividesByTheRootMeanSquare) {
+  Plan p = rowPlan(LayerKind::kNorm, {{"op", "rms_norm"}, {"epsilon", 1.0}},
+                   {{1, 1, 4}});
+  Values v;
+  v.byId[0] = {1, 1, 1, 1, 2, 2, 2, 2};
+  v.byId[1] = {3, 3, 3, 3};
+  // Row 1: mean square 4, plus epsilon 1: 2 / sqrt(5) * 3.
+  EXPECT_NEAR(referenceAt(p, p.layers[0], v.fn(), 5)->value, 6 / std::sqrt(5.0),
+              1e-12);
+}
+
+TEST(ReferenceTest, ReduceAndConcat) {
+  Plan sum =
+      rowPlan(LayerKind::kReduce, {{"op", "sum"}, {"axis", 1}}, {}, {2, 1});
+  Values v;
+  v.byId[0] = {1, 2, 3, 4, 5, 6, 7, 8};
+  EXPECT_DOUBLE_EQ(referenceAt(sum, sum.layers[0], v.fn(), 1)->value, 26);
+  Plan max =
+      rowPlan(LayerKind::kReduce, {{"op", "max"}, {"axis", 0}}, {}, {1, 4});
+  EXPECT_DOUBLE_EQ(referenceAt(max, max.layers[0], v.fn(), 2)->value, 7);
+  Plan cat = rowPlan(LayerKind::kConcat, {{"axis", 1}}, {{2, 2}}, {2, 6});
+  v.byId[1] = {-1, -2, -3, -4};
+  EXPECT_DOUBLE_EQ(referenceAt(cat, cat.layers[0], v.fn(), 3)->value, 4);
+  EXPECT_DOUBLE_EQ(referenceAt(cat, cat.layers[0], v.fn(), 4)->value, -1);
+  EXPECT_DOUBLE_EQ(referenceAt(cat, cat.layers[0], v.fn(), 11)->value, -4);
+  Plan bad =
+      rowPlan(LayerKind::kReduce, {{"op", "sum"}, {"axis", 5}}, {}, {2, 1});
+  EXPECT_FALSE(referenceAt(bad, bad.layers[0], v.fn(), 0).isOk());
 }
 
 } // namespace
