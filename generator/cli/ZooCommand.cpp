@@ -21,6 +21,8 @@ int runZoo(const Args &args) {
       "batch", po::value<int64_t>()->default_value(1),
       "batch size")("resolution", po::value<int64_t>()->default_value(224),
                     "input height and width (image models)")(
+      "seq", po::value<int64_t>()->default_value(0),
+      "sequence length (transformer models; 0: the model's default)")(
       "dtype", po::value<std::string>()->default_value("f32"),
       "element type: f32, bf16, f16")(
       "out", po::value<std::string>()->default_value("-"),
@@ -29,7 +31,8 @@ int runZoo(const Args &args) {
   positional.add("action", 1).add("name", 1);
   po::variables_map vm;
   if (auto code = parseCommandLine(
-          "zoo", "list | export NAME [--batch N] [--resolution R] [--out F]",
+          "zoo",
+          "list | export NAME [--batch N] [--resolution R] [--seq S] [--out F]",
           options, positional, args, vm))
     return *code;
   const std::string action = vm["action"].as<std::string>();
@@ -55,10 +58,11 @@ int runZoo(const Args &args) {
   zoo.batch = vm["batch"].as<int64_t>();
   zoo.resolution = vm["resolution"].as<int64_t>();
   zoo.dtype = vm["dtype"].as<std::string>();
-  if (zoo.batch < 1 || zoo.resolution < 32 ||
+  zoo.seq = vm["seq"].as<int64_t>();
+  if (zoo.batch < 1 || zoo.resolution < 32 || zoo.seq < 0 ||
       (zoo.dtype != "f32" && zoo.dtype != "bf16" && zoo.dtype != "f16")) {
-    printError("zoo", "need --batch >= 1, --resolution >= 32 and --dtype "
-                      "f32, bf16 or f16");
+    printError("zoo", "need --batch >= 1, --resolution >= 32, --seq >= 0 and "
+                      "--dtype f32, bf16 or f16");
     return kExitUsage;
   }
   mlir::DialectRegistry registry;

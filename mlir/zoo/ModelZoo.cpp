@@ -38,6 +38,36 @@ const std::vector<ZooModel> &zooModels() {
         "exporter conventions: strided windows trim bottom/right padding "
         "(TOSA 1.0 requires the padded extent to divide by the stride)"},
        buildMobileNetV2},
+      {"bert_large",
+       "BERT-large encoder, the MLPerf language model (SQuAD, sequence 384)",
+       {"source: Hugging Face BertModel, bert-large-uncased configuration "
+        "(Devlin et al. 2019) as MLPerf Inference's SQuAD v1.1 task runs it",
+        "configuration: 24 post-norm encoder layers, hidden 1024, 16 heads "
+        "of 64, FFN 4096, GELU (erf), layer norm epsilon 1e-12; embeddings "
+        "and the SQuAD head excluded; no attention mask (all tokens valid)",
+        "published: 335 M parameters for the whole model; the encoder's 24 "
+        "layers hold 24 x 12,596,224 = 302,309,376 (4 x (1024^2 + 1024) "
+        "attention, 1024 x 4096 + 4096 + 4096 x 1024 + 1024 FFN, 2 x 2048 "
+        "layer norm)",
+        "exporter conventions: softmax, layer norm and GELU decomposed into "
+        "TOSA elementwise and reduce ops as torch-mlir writes them; linear "
+        "layers are [1, tokens, in] x [1, in, out] matmuls plus a bias add"},
+       buildBertLarge,
+       kBertLarge.seq},
+      {"llama2_7b_layer",
+       "One Llama-2-7B decoder layer, prefill",
+       {"source: Hugging Face LlamaDecoderLayer, meta-llama/Llama-2-7b-hf "
+        "configuration (Touvron et al. 2023)",
+        "configuration: hidden 4096, 32 heads of 128, FFN 11008 with SwiGLU, "
+        "RMS norm epsilon 1e-5, no biases; rotary tables and the causal mask "
+        "are inputs, as the model passes them to each layer",
+        "published: 6.74 B parameters in 32 layers; one layer holds "
+        "4 x 4096^2 + 3 x 4096 x 11008 + 2 x 4096 = 202,383,360",
+        "exporter conventions: RMS norm, softmax and SiLU decomposed into "
+        "TOSA elementwise and reduce ops; rotate_half as two slices, a "
+        "negate and a concat"},
+       buildLlama2DecoderLayer,
+       kLlama2_7B.seq},
   };
   return kModels;
 }
@@ -65,14 +95,25 @@ std::string exportZooModel(mlir::ModuleOp module, const ZooModel &model,
   llvm::raw_string_ostream os(text);
   os << "// goodhart reference model: " << model.name << " (" << model.summary
      << ")\n";
-  os << "// configuration: batch " << options.batch << ", resolution "
-     << options.resolution << ", " << options.dtype
-     << ", NHWC activations, TOSA 1.0\n";
+  if (model.defaultSeq) {
+    int64_t seq = options.seq ? options.seq : model.defaultSeq;
+    os << "// configuration: batch " << options.batch << ", sequence " << seq
+       << ", " << options.dtype << ", [1, batch x sequence, hidden] "
+       << "activations, TOSA 1.0\n";
+  } else {
+    os << "// configuration: batch " << options.batch << ", resolution "
+       << options.resolution << ", " << options.dtype
+       << ", NHWC activations, TOSA 1.0\n";
+  }
   for (const std::string &line : model.provenance)
     os << "// " << line << "\n";
   os << "// regenerate: goodhart zoo export " << model.name << " --batch "
-     << options.batch << " --resolution " << options.resolution << " --dtype "
-     << options.dtype << "\n";
+     << options.batch;
+  if (model.defaultSeq)
+    os << " --seq " << (options.seq ? options.seq : model.defaultSeq);
+  else
+    os << " --resolution " << options.resolution;
+  os << " --dtype " << options.dtype << "\n";
   os << "// weights are function arguments marked {" << kWeightArgAttr.str()
      << "}: runners fill them with seeded values scaled by fan-in\n";
   module->print(os, mlir::OpPrintingFlags().enableDebugInfo(

@@ -191,8 +191,9 @@ mlir::LogicalResult TosaModelBuilder::finish(mlir::Value result) {
   mlir::func::ReturnOp::create(builder, builder.getUnknownLoc(), result);
   func.setFunctionType(
       builder.getFunctionType(body->getArgumentTypes(), {result.getType()}));
-  for (unsigned i = 1; i < body->getNumArguments(); ++i)
-    func.setArgAttr(i, kWeightArgAttr, builder.getUnitAttr());
+  for (unsigned i = 0; i < body->getNumArguments(); ++i)
+    if (!llvm::is_contained(inputArgs, i))
+      func.setArgAttr(i, kWeightArgAttr, builder.getUnitAttr());
   return mlir::verify(func->getParentOp());
 }
 

@@ -15,6 +15,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include "llvm/ADT/SmallVector.h"
+
 #include <array>
 #include <string>
 
@@ -48,11 +50,59 @@ public:
   mlir::Value classifier(mlir::Value x, int64_t classes,
                          const std::string &name);
 
+  // Transformer layers (TransformerLayers.cpp), written the way torch-mlir
+  // decomposes them, since TOSA has no softmax, norm or GELU op. Activations
+  // are [1, tokens, features]; linear weights are [1, in, out].
+
+  /// A function input besides the first (attention mask, rotary tables).
+  mlir::Value addInput(llvm::ArrayRef<int64_t> shape);
+  /// x W (+ b): the exporter's linear layer.
+  mlir::Value linear(mlir::Value x, int64_t out, bool bias,
+                     const std::string &name);
+  mlir::Value matmul(mlir::Value a, mlir::Value b, const std::string &name);
+  mlir::Value mul(mlir::Value a, mlir::Value b, const std::string &name);
+  mlir::Value sub(mlir::Value a, mlir::Value b, const std::string &name);
+  mlir::Value reshape(mlir::Value x, llvm::ArrayRef<int64_t> shape,
+                      const std::string &name);
+  mlir::Value transpose(mlir::Value x, llvm::ArrayRef<int32_t> perm,
+                        const std::string &name);
+  /// A splat constant of `rank` ones-shaped dims, for broadcasting.
+  mlir::Value scalar(double value, int64_t rank, const std::string &name);
+  /// Sum along `axis` times 1/extent.
+  mlir::Value mean(mlir::Value x, int64_t axis, const std::string &name);
+  /// Softmax along the last axis: exp(x - max) * reciprocal(sum).
+  mlir::Value softmax(mlir::Value x, const std::string &name);
+  /// (x - mean) * rsqrt(var + eps) * gamma + beta over the last axis.
+  mlir::Value layerNorm(mlir::Value x, double eps, const std::string &name);
+  /// x * rsqrt(mean(x^2) + eps) * gamma over the last axis.
+  mlir::Value rmsNorm(mlir::Value x, double eps, const std::string &name);
+  /// 0.5 * x * (1 + erf(x / sqrt(2))).
+  mlir::Value geluErf(mlir::Value x, const std::string &name);
+  /// x * sigmoid(x).
+  mlir::Value silu(mlir::Value x, const std::string &name);
+  /// Rotary position embedding of [B, heads, S, D] with cos/sin [1,1,S,D]:
+  /// x * cos + concat(-x2, x1) * sin.
+  mlir::Value rotary(mlir::Value x, mlir::Value cos, mlir::Value sin,
+                     const std::string &name);
+
+  /// [1, B*S, heads*D] -> [B, heads, S, D].
+  mlir::Value splitHeads(mlir::Value x, int64_t batch, int64_t heads,
+                         const std::string &name);
+  /// softmax(Q K^T / sqrt(D) [+ mask]) V for [B, heads, S, D] operands, as
+  /// batched [B*heads, ...] matmuls; returns [1, B*S, heads*D]. `mask`
+  /// (may be null) is [1, S, S], added to the scores.
+  mlir::Value attention(mlir::Value q, mlir::Value k, mlir::Value v,
+                        mlir::Value mask, const std::string &name);
+
   /// Returns `result` and fixes the function type. Verifies the module.
   mlir::LogicalResult finish(mlir::Value result);
 
 private:
   mlir::Value weight(llvm::ArrayRef<int64_t> shape);
+  /// The rank-1 zero shift of tosa.mul.
+  mlir::Value mulShift();
+  mlir::Value reduce(mlir::Value x, int64_t axis, bool max,
+                     const std::string &name);
   mlir::TypeAttr accumulatorType();
   mlir::Location named(const std::string &name);
   mlir::RankedTensorType tensor(llvm::ArrayRef<int64_t> shape);
@@ -81,6 +131,7 @@ private:
   mlir::Type elementType;
   mlir::Value inputValue, zeroPoint;
   int weights = 0;
+  llvm::SmallVector<unsigned> inputArgs = {0};
 };
 
 } // namespace goodhart

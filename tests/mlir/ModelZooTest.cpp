@@ -166,5 +166,97 @@ TEST(ModelZooTest, EveryResNet50ConvolutionIsAMutationSite) {
   EXPECT_TRUE(mlir::succeeded(mlir::verify(*r.module)));
 }
 
+/// Layers of `kind` in `plan` (and with `op`, when given).
+int countLayers(const Plan &plan, LayerKind kind, const std::string &op = "") {
+  int n = 0;
+  for (const Layer &l : plan.layers)
+    n += l.kind == kind && (op.empty() || l.attrs.value("op", "") == op);
+  return n;
+}
+
+TEST(ModelZooTest, BertLargeEncoderMatchesItsConfiguration) {
+  ZooOptions options;
+  options.seq = 64; // parameters do not depend on it; keeps the test small
+  Built b = build("bert_large", options);
+  const int64_t h = 1024, ffn = 4096;
+  // Per layer: Q, K, V and the attention output (weight + bias each), the
+  // two FFN linears, and the two layer norms' gamma and beta.
+  const int64_t perLayer =
+      4 * (h * h + h) + (h * ffn + ffn) + (ffn * h + h) + 2 * (2 * h);
+  EXPECT_EQ(perLayer, 12596224);
+  EXPECT_EQ(b.plan.totalParams(), 24 * perLayer);
+  EXPECT_EQ(b.plan.totalParams(), 302309376);
+  // Composites fuse: one softmax, two layer norms and one GELU per layer.
+  EXPECT_EQ(countLayers(b.plan, LayerKind::kSoftmax), 24);
+  EXPECT_EQ(countLayers(b.plan, LayerKind::kNorm, "layer_norm"), 48);
+  EXPECT_EQ(countLayers(b.plan, LayerKind::kEltwise, "gelu_erf"), 24);
+  EXPECT_EQ(countLayers(b.plan, LayerKind::kReduce), 0);
+  // 6 matmuls per layer: 4 projections, 2 FFN; 2 batched attention ones.
+  EXPECT_EQ(countLayers(b.plan, LayerKind::kMatMul), 24 * 8);
+  // The attention around each softmax is recognized and tagged.
+  int attention = 0;
+  for (const Layer &l : b.plan.layers)
+    attention += l.pattern == "attention";
+  EXPECT_EQ(attention, 24 * 4) << "scores, scale, softmax, context";
+  // Linear MACs: 24 x T x (4 h^2 + 2 h ffn); attention: 24 x 2 x T^2 x h.
+  const int64_t t = 64;
+  int64_t macs = 24 * (t * (4 * h * h + 2 * h * ffn) + 2 * t * t * h);
+  int64_t matmulFlops = 0;
+  for (const Layer &l : b.plan.layers)
+    if (l.kind == LayerKind::kMatMul)
+      matmulFlops += l.flops;
+  EXPECT_EQ(matmulFlops, 2 * macs);
+  EXPECT_EQ(b.plan.tensor(b.plan.outputs[0]).shape,
+            std::vector<int64_t>({1, t, h}));
+}
+
+TEST(ModelZooTest, Llama2LayerMatchesItsConfiguration) {
+  ZooOptions options;
+  options.seq = 32;
+  options.batch = 2;
+  Built b = build("llama2_7b_layer", options);
+  const int64_t h = 4096, ffn = 11008;
+  // q, k, v, o (no biases), gate/up/down, two RMS norm weights.
+  EXPECT_EQ(b.plan.totalParams(), 4 * h * h + 3 * h * ffn + 2 * h);
+  EXPECT_EQ(b.plan.totalParams(), 202383360);
+  // Inputs: hidden states, rotary cos and sin, the causal mask.
+  ASSERT_EQ(b.plan.inputs.size(), 4u);
+  EXPECT_EQ(b.plan.tensor(b.plan.inputs[0]).shape,
+            std::vector<int64_t>({1, 64, h}));
+  EXPECT_EQ(b.plan.tensor(b.plan.inputs[1]).shape,
+            std::vector<int64_t>({1, 1, 32, 128}));
+  EXPECT_EQ(b.plan.tensor(b.plan.inputs[3]).shape,
+            std::vector<int64_t>({1, 32, 32}));
+  // SiLU and softmax fuse; RMS norm has no oneDNN 2.6 primitive, so it
+  // stays elementwise, each op tagged.
+  EXPECT_EQ(countLayers(b.plan, LayerKind::kEltwise, "silu"), 1);
+  EXPECT_EQ(countLayers(b.plan, LayerKind::kSoftmax), 1);
+  EXPECT_EQ(countLayers(b.plan, LayerKind::kNorm), 0);
+  int rms = 0;
+  for (const Layer &l : b.plan.layers)
+    rms += l.pattern == "rms_norm";
+  EXPECT_EQ(rms, 2 * 7) << "square, sum, 1/N, eps, rsqrt, normalize, scale";
+  // Fused when asked: two norm layers with their weights.
+  LoweringOptions fuseAll;
+  fuseAll.fuse.insert("rms_norm");
+  mlir::FailureOr<Plan> fused = lowerToPlan(b.entry, fuseAll);
+  ASSERT_TRUE(mlir::succeeded(fused));
+  EXPECT_EQ(countLayers(*fused, LayerKind::kNorm, "rms_norm"), 2);
+  EXPECT_EQ(fused->totalParams(), b.plan.totalParams());
+  EXPECT_EQ(fused->totalFlops(), b.plan.totalFlops());
+}
+
+TEST(ModelZooTest, TransformerExportsStateTheirSequence) {
+  Built b = build("bert_large");
+  const ZooModel *model = findZooModel("bert_large");
+  ASSERT_TRUE(model);
+  ZooOptions options;
+  std::string text = exportZooModel(*b.module, *model, options);
+  EXPECT_NE(text.find("sequence 384"), std::string::npos);
+  EXPECT_NE(text.find("--seq 384"), std::string::npos);
+  EXPECT_EQ(b.plan.tensor(b.plan.inputs[0]).shape,
+            std::vector<int64_t>({1, 384, 1024}));
+}
+
 } // namespace
 } // namespace goodhart
