@@ -41,7 +41,8 @@ nlohmann::json inspectJson(const Plan &plan) {
                       {"params", l.params},
                       {"intensity", intensity(l.flops, l.bytes)},
                       {"hash", l.hash},
-                      {"location", l.location}});
+                      {"location", l.location},
+                      {"pattern", l.pattern}});
   }
   return {{"model", plan.model},
           {"source", plan.source},
@@ -57,14 +58,16 @@ nlohmann::json inspectJson(const Plan &plan) {
 
 void printTable(const Plan &plan, std::ostream &os) {
   os << fmt::format("model {} ({})\n", plan.model, plan.source);
-  os << fmt::format("{:>3}  {:<22} {:<10} {:<22} {:>14} {:>12} {:>11} {:>7}\n",
-                    "id", "layer", "kind", "output", "FLOPs", "bytes", "params",
-                    "FLOP/B");
+  os << fmt::format(
+      "{:>3}  {:<22} {:<10} {:<22} {:>14} {:>12} {:>11} {:>7}  {}\n", "id",
+      "layer", "kind", "output", "FLOPs", "bytes", "params", "FLOP/B",
+      "pattern");
   for (const Layer &l : plan.layers)
     os << fmt::format(
-        "{:>3}  {:<22} {:<10} {:<22} {:>14L} {:>12L} {:>11L} {:>7.2f}\n", l.id,
-        l.name, layerKindName(l.kind), shapeString(plan.tensor(l.outputs[0])),
-        l.flops, l.bytes, l.params, intensity(l.flops, l.bytes));
+        "{:>3}  {:<22} {:<10} {:<22} {:>14L} {:>12L} {:>11L} {:>7.2f}  {}\n",
+        l.id, l.name, layerKindName(l.kind),
+        shapeString(plan.tensor(l.outputs[0])), l.flops, l.bytes, l.params,
+        intensity(l.flops, l.bytes), l.pattern);
   os << fmt::format(
       "total: {} layers, {:L} FLOPs ({:.3f} GMACs), {:L} bytes, {:L} "
       "parameters ({:.3f} M), {:.2f} FLOP/B\n",
@@ -79,13 +82,16 @@ int runInspect(const Args &args) {
   po::options_description options("inspect options");
   options.add_options()("model", po::value<std::string>()->required(),
                         "TOSA model (.mlir)")("json", po::bool_switch(),
-                                              "print JSON instead of a table");
+                                              "print JSON instead of a table")(
+      "plan", po::value<std::string>(),
+      "also write the model's execution plan to this file (for goodhart run "
+      "or a runner)");
   addLoadOptions(options);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
-  if (auto code = parseCommandLine("inspect", "MODEL [--json]", options,
-                                   positional, args, vm))
+  if (auto code = parseCommandLine("inspect", "MODEL [--json] [--plan FILE]",
+                                   options, positional, args, vm))
     return *code;
 
   const std::string path = vm["model"].as<std::string>();
@@ -96,6 +102,12 @@ int runInspect(const Args &args) {
   mlir::FailureOr<Plan> plan = lowerToPlan(model->entry, lowering);
   if (mlir::failed(plan))
     return kExitFailure;
+  if (vm.count("plan"))
+    if (Status status = writePlanFile(*plan, vm["plan"].as<std::string>());
+        !status.isOk()) {
+      printError("inspect", status.message());
+      return kExitFailure;
+    }
   if (vm["json"].as<bool>())
     std::cout << inspectJson(*plan).dump(2) << "\n";
   else
