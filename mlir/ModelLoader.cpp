@@ -163,9 +163,14 @@ checkType(mlir::Type type, const LoadOptions &options,
     return emit() << "has element type " << element
                   << ", goodhart handles integer and float tensors";
   int64_t bits = element.getIntOrFloatBitWidth();
-  int64_t bytes = tensor.getNumElements() * std::max<int64_t>(1, bits / 8);
-  if (bytes > options.maxTensorBytes)
-    return emit() << "has a tensor " << type << " of " << bytes
+  // Checked: getNumElements() wraps and the product could overflow int64.
+  int64_t bytes = std::max<int64_t>(1, bits / 8);
+  bool overflow = false;
+  for (int64_t dim : tensor.getShape())
+    overflow |= __builtin_mul_overflow(bytes, dim, &bytes);
+  if (overflow || bytes > options.maxTensorBytes)
+    return emit() << "has a tensor " << type << " of "
+                  << (overflow ? "over 2^63" : std::to_string(bytes))
                   << " bytes, over the limit of " << options.maxTensorBytes
                   << " bytes (--max-tensor-bytes)";
   return mlir::success();

@@ -88,6 +88,19 @@ TEST(ModelLoaderTest, TensorOverTheMemoryBound) {
   EXPECT_TRUE(load(path).ok);
 }
 
+TEST(ModelLoaderTest, TensorSizeOverflowingInt64) {
+  // Found by tests/fuzz/ModelLoaderFuzzer: the size check multiplied the
+  // element count by the element size in int64 and overflowed (undefined
+  // behaviour), and getNumElements() itself wraps.
+  for (const char *shape : {"2305843009213693952", "1x3037000500x3037000500"}) {
+    std::string type = std::string("tensor<") + shape + "xf32>";
+    std::string path =
+        writeTemp("huge.mlir", "func.func @m(%x: " + type + ") -> " + type +
+                                   " {\n" + "  return %x : " + type + "\n}\n");
+    expectMentions(load(path), {"huge.mlir", "over the limit"});
+  }
+}
+
 TEST(ModelLoaderTest, EntryChoice) {
   std::string twoFuncs = R"mlir(
 func.func @a(%x: tensor<4xf32>) -> tensor<4xf32> {

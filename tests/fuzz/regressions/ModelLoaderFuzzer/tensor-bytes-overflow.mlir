@@ -1,0 +1,4 @@
+func.func @m(%x: tensor<2305843009213693952xf32>) -> tensor<2305843009213693952xf32> {
+  %y = tosa.sigmoid %x : (tensor<2305843009213693952xf32>) -> tensor<2305843009213693952xf32>
+  return %y : tensor<2305843009213693952xf32>
+}

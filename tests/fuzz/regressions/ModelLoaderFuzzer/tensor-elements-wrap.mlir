@@ -1,0 +1,3 @@
+func.func @m(%x: tensor<1x3037000500x3037000500xf32>) -> tensor<1x3037000500x3037000500xf32> {
+  return %x : tensor<1x3037000500x3037000500xf32>
+}
