@@ -85,6 +85,9 @@ std::optional<LoadedModel> loadModelForCli(const std::string &path,
   registerGoodhartDialects(registry);
   model.context = std::make_unique<mlir::MLIRContext>(registry);
   model.context->loadAllAvailableDialects();
+  // Messages name the file, the op and its location; a dump of the whole
+  // module after each would bury them.
+  model.context->printOpOnDiagnostic(false);
   model.path = path;
   DiagnosticPrinter printer(*model.context, path, llvm::errs());
   mlir::FailureOr<mlir::func::FuncOp> entry =
