@@ -4,7 +4,10 @@
 
 #include "generator/cli/Backends.h"
 #include "generator/cli/GoodhartVersion.h"
+#include "generator/cli/Progress.h"
 #include "runners/common/RunnerProcess.h"
+
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -229,14 +232,16 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
   }
 
   size_t index = 0;
+  Progress progress(std::cerr, inputs.size(), done.size(),
+                    Progress::stderrIsTerminal());
   for (const PlanInput &input : inputs) {
     ++index;
     if (done.count(input.key))
       continue;
-    std::cerr << "[" << index << "/" << inputs.size() << "] " << input.key;
+    std::string what = input.key;
     for (const std::string &m : input.mutations)
-      std::cerr << " " << m;
-    std::cerr << " ..." << std::flush;
+      what += " " + m;
+    progress.begin(index, what, Progress::Clock::now());
     VariantRecord record;
     record.key = input.key;
     record.isReference = input.isReference;
@@ -249,14 +254,16 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
       record.layers = response->layers;
       record.model = response->model;
       if (record.model && record.model->measurement.status == ResultStatus::kOk)
-        std::cerr << " model " << record.model->measurement.stats.medianNs / 1e6
-                  << " ms\n";
+        progress.end(
+            fmt::format("model {:.3f} ms",
+                        record.model->measurement.stats.medianNs / 1e6),
+            Progress::Clock::now());
       else
-        std::cerr << " done\n";
+        progress.end("done", Progress::Clock::now());
       GOODHART_RETURN_IF_ERROR(
           recordLayerFindings(db, *runId, input.key, record.layers));
     } else {
-      std::cerr << " failed\n";
+      progress.end("failed", Progress::Clock::now());
       std::cerr << "goodhart: " << response.status().message() << "\n";
       GOODHART_RETURN_IF_ERROR(db.addFinding(
           *runId,
