@@ -88,7 +88,7 @@ LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
   lv.refNs = refResult->measurement.stats.medianNs;
   lv.varNs = varResult->measurement.stats.medianNs;
   lv.rel = relativeThroughput(refLayer.flops, refResult->measurement,
-                              layer.flops, varResult->measurement);
+                              layer.flops, varResult->measurement, options);
   // Judged once the run's noise floor is known (judgeRun).
   return lv;
 }
@@ -138,7 +138,8 @@ std::string_view verdictName(Verdict verdict) {
 }
 
 Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
-                         int64_t flopsVar, const Measurement &var) {
+                         int64_t flopsVar, const Measurement &var,
+                         const OracleOptions &options) {
   Ratio r;
   const SampleStats &a = ref.stats, &b = var.stats;
   if (flopsRef <= 0 || flopsVar <= 0 || a.medianNs <= 0 || b.medianNs <= 0)
@@ -152,6 +153,12 @@ Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
   double bLow = b.ciLowNs > 0 ? b.ciLowNs : b.medianNs;
   double bHigh = b.ciHighNs > 0 ? b.ciHighNs : b.medianNs;
   r.low = work * aLow / bHigh;
+  BootstrapInterval boot =
+      bootstrapMedianRatio(ref.samplesNs, var.samplesNs, options.bootstrap);
+  if (boot.valid) {
+    // rel = work * t_ref / t_var: the reference's times over the variant's.
+    return Ratio{true, work * boot.value, work * boot.low, work * boot.high};
+  }
   r.high = work * aHigh / bLow;
   return r;
 }
@@ -209,7 +216,7 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
       vv.refNs = ref->model->measurement.stats.medianNs;
       vv.varNs = var.model->measurement.stats.medianNs;
       vv.rel = relativeThroughput(refFlops, ref->model->measurement, varFlops,
-                                  var.model->measurement);
+                                  var.model->measurement, options);
       vv.verdict = judge(vv.rel, options);
       vv.cliff = isCliff(vv.rel, options);
     }

@@ -4,15 +4,18 @@
 // For every variant and every layer: throughput per FLOP relative to the
 // reference, rel = (F_var / t_var) / (F_ref / t_ref). Above 1 the variant
 // does more useful work per second than the benchmarked model, below 1 less.
-// Its interval comes from the two medians' confidence intervals; the verdict
-// says whether the difference is real (slower, faster), absent (same) or
-// not decidable from these samples (noisy). A cliff is a variant or layer
+// Its interval is a seeded percentile bootstrap of the ratio of the two
+// sample sets' medians (oracle/Bootstrap.h) when both sides kept enough
+// samples, else it comes from the two medians' confidence intervals; the
+// verdict says whether the difference is real (slower, faster), absent (same)
+// or not decidable from these samples (noisy). A cliff is a variant or layer
 // whose whole interval lies below the cliff threshold.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_ORACLE_RELATIVETHROUGHPUT_H
 #define GOODHART_ORACLE_RELATIVETHROUGHPUT_H
 
+#include "oracle/Bootstrap.h"
 #include "oracle/RunData.h"
 
 #include <map>
@@ -28,6 +31,10 @@ struct OracleOptions {
   /// Widen the same/slower/faster band of changed layers to the run-to-run
   /// noise that layers the mutation did not change show (see noiseFloor).
   bool calibrateNoise = true;
+  /// Resamples, coverage and seed of the bootstrap intervals; with fewer
+  /// than bootstrap.minSamples samples on a side the intervals come from
+  /// the medians' order-statistic intervals instead.
+  BootstrapOptions bootstrap;
 };
 
 /// kUnchanged: the layer solves the reference's problem; its ratio measures
@@ -40,9 +47,12 @@ struct Ratio {
   double value = 0, low = 0, high = 0;
 };
 
-/// rel and its interval from two measurements of `flopsRef`/`flopsVar`.
+/// rel and its interval from two measurements of `flopsRef`/`flopsVar`:
+/// bootstrapped from the samples when both have options.bootstrap.minSamples,
+/// else bounded by the medians' order-statistic intervals.
 Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
-                         int64_t flopsVar, const Measurement &var);
+                         int64_t flopsVar, const Measurement &var,
+                         const OracleOptions &options = {});
 /// slower/faster when the whole interval is beyond 1 -+ `threshold`, same
 /// when it lies within, noisy otherwise (or when it is too wide).
 Verdict judge(const Ratio &ratio, double threshold,

@@ -133,8 +133,8 @@ LayerComparison compareLayer(const VariantRecord &bv, const Layer &bl,
     return lc;
   lc.baselineNs = br->measurement.stats.medianNs;
   lc.candidateNs = cr->measurement.stats.medianNs;
-  lc.speedup =
-      relativeThroughput(bl.flops, br->measurement, cl.flops, cr->measurement);
+  lc.speedup = relativeThroughput(bl.flops, br->measurement, cl.flops,
+                                  cr->measurement, o);
   lc.change = judgeChange(lc.speedup, threshold, o);
   return lc;
 }
@@ -209,7 +209,7 @@ VariantComparison compareVariant(const VariantRecord &bv,
     vc.candidateNs = cv.model->measurement.stats.medianNs;
     vc.speedup =
         relativeThroughput(bv.plan.totalFlops(), bv.model->measurement,
-                           cv.plan.totalFlops(), cv.model->measurement);
+                           cv.plan.totalFlops(), cv.model->measurement, o);
     vc.change = judgeChange(vc.speedup, modelBand, o);
   }
   for (auto [bl, cl] : pairLayers(bv.plan, cv.plan, vc.unmatchedLayers)) {

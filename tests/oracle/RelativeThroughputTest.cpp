@@ -3,6 +3,7 @@
 #include "oracle/RelativeThroughput.h"
 
 #include "OracleTestData.h"
+#include "runners/common/Stats.h"
 
 #include <gtest/gtest.h>
 
@@ -29,6 +30,39 @@ TEST(RelativeThroughputTest, IntervalFromBothMedians) {
   EXPECT_DOUBLE_EQ(r.value, 1.0);
   EXPECT_DOUBLE_EQ(r.low, 90.0 / 105.0);
   EXPECT_DOUBLE_EQ(r.high, 110.0 / 95.0);
+}
+
+/// `n` samples spread evenly over center * [1 - spread, 1 + spread].
+Measurement sampled(double center, size_t n, double spread) {
+  Measurement m;
+  for (size_t i = 0; i < n; ++i)
+    m.samplesNs.push_back(
+        center * (1 - spread + 2 * spread * double(i) / double(n - 1)));
+  m.stats = computeStats(m.samplesNs);
+  return m;
+}
+
+TEST(RelativeThroughputTest, BootstrapsWhenBothSidesHaveSamples) {
+  // Same work, variant twice as slow: rel 0.5 from the samples' medians.
+  Measurement ref = sampled(100, 41, 0.1), var = sampled(200, 41, 0.1);
+  OracleOptions o;
+  Ratio r = relativeThroughput(10, ref, 10, var, o);
+  ASSERT_TRUE(r.valid);
+  EXPECT_DOUBLE_EQ(r.value, 0.5);
+  BootstrapInterval boot =
+      bootstrapMedianRatio(ref.samplesNs, var.samplesNs, o.bootstrap);
+  EXPECT_DOUBLE_EQ(r.low, boot.low);
+  EXPECT_DOUBLE_EQ(r.high, boot.high);
+  EXPECT_LT(r.low, 0.5);
+  EXPECT_GT(r.high, 0.5);
+  // The bootstrap interval is tighter than the bound from both medians'
+  // order-statistic intervals.
+  EXPECT_GT(r.low, 0.5 * ref.stats.ciLowNs / 100 * 200 / var.stats.ciHighNs);
+  // Four samples on one side: the order-statistic path.
+  Measurement few = sampled(200, 4, 0.1);
+  Ratio fallback = relativeThroughput(10, ref, 10, few, o);
+  EXPECT_DOUBLE_EQ(fallback.low, ref.stats.ciLowNs / few.stats.ciHighNs);
+  EXPECT_DOUBLE_EQ(fallback.high, ref.stats.ciHighNs / few.stats.ciLowNs);
 }
 
 TEST(RelativeThroughputTest, Verdicts) {
