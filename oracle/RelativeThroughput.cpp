@@ -145,6 +145,12 @@ Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
   if (flopsRef <= 0 || flopsVar <= 0 || a.medianNs <= 0 || b.medianNs <= 0)
     return r;
   double work = static_cast<double>(flopsVar) / static_cast<double>(flopsRef);
+  BootstrapInterval boot =
+      bootstrapMedianRatio(ref.samplesNs, var.samplesNs, options.bootstrap);
+  if (boot.valid) {
+    // rel = work * t_ref / t_var: the reference's times over the variant's.
+    return Ratio{true, work * boot.value, work * boot.low, work * boot.high};
+  }
   r.valid = true;
   r.value = work * a.medianNs / b.medianNs;
   // The slowest reference against the fastest variant bounds it above.
@@ -153,12 +159,6 @@ Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
   double bLow = b.ciLowNs > 0 ? b.ciLowNs : b.medianNs;
   double bHigh = b.ciHighNs > 0 ? b.ciHighNs : b.medianNs;
   r.low = work * aLow / bHigh;
-  BootstrapInterval boot =
-      bootstrapMedianRatio(ref.samplesNs, var.samplesNs, options.bootstrap);
-  if (boot.valid) {
-    // rel = work * t_ref / t_var: the reference's times over the variant's.
-    return Ratio{true, work * boot.value, work * boot.low, work * boot.high};
-  }
   r.high = work * aHigh / bLow;
   return r;
 }
