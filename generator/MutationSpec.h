@@ -5,6 +5,11 @@
 // apply it again: "set_channels(block1.conv1, 65)". Plain data, no MLIR, so
 // reports and the results database can read it.
 //
+// Some kinds take a value from a fixed table (namedValues); their `value` is
+// the index into the table and describe() prints the name:
+// "set_activation(block1.relu1, silu)", "set_dtype(*, bf16)". parse() reads
+// the name or the index.
+//
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_GENERATOR_MUTATIONSPEC_H
 #define GOODHART_GENERATOR_MUTATIONSPEC_H
@@ -12,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace goodhart {
 
@@ -20,9 +26,43 @@ struct MutationSpec {
   std::string layer; // layer name, as in the plan
   int64_t value = 0; // the new size
 
-  /// "set_channels(block1.conv1, 65)"
+  /// The names `value` indexes for `kind`, empty when its value is a
+  /// number. The order is fixed: indices are stored in results.
+  static const std::vector<std::string> &namedValues(const std::string &kind) {
+    static const std::vector<std::string> kNone;
+    static const std::vector<std::string> kActivations = {
+        "relu", "relu6", "silu", "gelu_erf", "gelu_tanh"};
+    static const std::vector<std::string> kDTypes = {"f32", "bf16", "f16"};
+    if (kind == "set_activation")
+      return kActivations;
+    if (kind == "set_dtype")
+      return kDTypes;
+    return kNone;
+  }
+
+  /// A spec whose value is `name` from namedValues(kind); nullopt when the
+  /// table has no such name.
+  static std::optional<MutationSpec> named(const std::string &kind,
+                                           const std::string &layer,
+                                           const std::string &name) {
+    const std::vector<std::string> &names = namedValues(kind);
+    for (size_t i = 0; i < names.size(); ++i)
+      if (names[i] == name)
+        return MutationSpec{kind, layer, static_cast<int64_t>(i)};
+    return std::nullopt;
+  }
+
+  /// The value as describe() prints it: a name from the table, or a number.
+  std::string valueText() const {
+    const std::vector<std::string> &names = namedValues(kind);
+    if (value >= 0 && value < static_cast<int64_t>(names.size()))
+      return names[value];
+    return std::to_string(value);
+  }
+
+  /// "set_channels(block1.conv1, 65)", "set_dtype(*, bf16)"
   std::string describe() const {
-    return kind + "(" + layer + ", " + std::to_string(value) + ")";
+    return kind + "(" + layer + ", " + valueText() + ")";
   }
 
   /// Parses describe()'s form; nullopt when malformed.
@@ -41,7 +81,14 @@ struct MutationSpec {
     spec.kind = trim(text.substr(0, open));
     spec.layer = trim(text.substr(open + 1, comma - open - 1));
     std::string value = trim(text.substr(comma + 1, close - comma - 1));
-    if (spec.kind.empty() || spec.layer.empty() || value.empty() ||
+    if (spec.kind.empty() || spec.layer.empty())
+      return std::nullopt;
+    if (!namedValues(spec.kind).empty() &&
+        value.find_first_not_of("0123456789") != std::string::npos) {
+      std::optional<MutationSpec> byName = named(spec.kind, spec.layer, value);
+      return byName;
+    }
+    if (value.empty() ||
         value.find_first_not_of("0123456789") != std::string::npos ||
         value.size() > 18)
       return std::nullopt;

@@ -12,6 +12,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -78,16 +79,37 @@ std::string percent(double tolerance) {
   return std::to_string(static_cast<int>(std::lround(tolerance * 100))) + "%";
 }
 
+/// How many layers of each kind `plan` has, casts left out. Kinds are
+/// compared as counts, not in order: identity variants reorder independent
+/// layers. Casts are left out because set_dtype on one layer adds them at
+/// its boundaries. Activation swaps keep the kind: every activation
+/// (ReLU clamp, SiLU, GELU) is one kEltwise layer once composites are fused.
+std::map<LayerKind, int64_t> kindCounts(const Plan &plan) {
+  std::map<LayerKind, int64_t> counts;
+  for (const Layer &layer : plan.layers)
+    if (layer.kind != LayerKind::kCast)
+      ++counts[layer.kind];
+  return counts;
+}
+
 /// Why `variant` is not equivalent to `reference`, or "" when it is.
 std::string checkEquivalence(const Plan &reference, const Variant &variant,
                              const GeneratorOptions &options) {
-  const Plan &plan = variant.plan;
-  if (plan.layers.size() != reference.layers.size())
-    return "layer count " + std::to_string(plan.layers.size()) +
-           " != " + std::to_string(reference.layers.size());
-  for (size_t i = 0; i < plan.layers.size(); ++i)
-    if (plan.layers[i].kind != reference.layers[i].kind)
-      return "layer " + std::to_string(i) + " changed kind";
+  std::map<LayerKind, int64_t> want = kindCounts(reference);
+  std::map<LayerKind, int64_t> have = kindCounts(variant.plan);
+  int64_t wantTotal = 0, haveTotal = 0;
+  for (auto [kind, n] : want)
+    wantTotal += n;
+  for (auto [kind, n] : have)
+    haveTotal += n;
+  if (haveTotal != wantTotal)
+    return "layer count " + std::to_string(haveTotal) +
+           " != " + std::to_string(wantTotal) + " (casts not counted)";
+  for (auto [kind, n] : want)
+    if (have[kind] != n)
+      return std::to_string(have[kind]) + " " +
+             std::string(layerKindName(kind)) +
+             " layers != " + std::to_string(n);
   if (std::abs(variant.flopRatio - 1) > options.flopTolerance)
     return llvm::formatv("FLOPs ratio {0:F3} is outside +-{1}",
                          variant.flopRatio, percent(options.flopTolerance))
@@ -106,9 +128,14 @@ std::string fileStem(const Variant &v) { return v.id; }
 std::vector<std::string> strategyNames() { return {"neighborhood"}; }
 
 std::string canonicalPlanHash(const Plan &plan) {
-  std::string all;
+  // Sorted: reordering independent layers (identity variants) keeps it.
+  std::vector<std::string> signatures;
   for (const Layer &layer : plan.layers)
-    all += layerSignature(plan, layer) + "\n";
+    signatures.push_back(layerSignature(plan, layer));
+  std::sort(signatures.begin(), signatures.end());
+  std::string all;
+  for (const std::string &signature : signatures)
+    all += signature + "\n";
   return fnv1a64Hex(all);
 }
 
@@ -145,6 +172,9 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
   std::vector<MutationSpec> proposals =
       proposeChannelMutations(findChannelSites(entry), rng);
 
+  std::map<std::string, std::string> refHashes;
+  for (const Layer &layer : ref.layers)
+    refHashes[layer.name] = layer.hash;
   std::map<std::string, std::string> seen{
       {gen.reference.canonicalHash, "reference"}};
   double closest = -1; // the proposal ratio nearest to the constraint
@@ -185,9 +215,11 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
       gen.rejected.emplace_back(spec.describe(), "duplicate of " + it->second);
       continue;
     }
-    for (size_t i = 0; i < variant.plan.layers.size(); ++i)
-      if (variant.plan.layers[i].hash != ref.layers[i].hash)
-        variant.changedLayers.push_back(variant.plan.layers[i].name);
+    // By name: casts may be added and independent layers reordered.
+    for (const Layer &layer : variant.plan.layers)
+      if (auto it = refHashes.find(layer.name);
+          it == refHashes.end() || it->second != layer.hash)
+        variant.changedLayers.push_back(layer.name);
     variant.plan.metadata = {{"seed", options.seed},
                              {"strategy", options.strategy},
                              {"parent", options.source}};

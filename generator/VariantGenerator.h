@@ -66,8 +66,9 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
                                       mlir::func::FuncOp entry,
                                       const GeneratorOptions &options);
 
-/// Canonical hash of a plan: layer kinds, attributes and shapes in order,
-/// independent of names.
+/// Canonical hash of a plan: layer kinds, attributes and shapes as a sorted
+/// multiset, independent of names and of the order of independent layers
+/// (an identity variant has its reference's hash).
 std::string canonicalPlanHash(const Plan &plan);
 
 /// Writes DIR/<id>.mlir, DIR/<id>.plan.json for the reference and each

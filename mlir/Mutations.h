@@ -39,6 +39,28 @@ mlir::LogicalResult setOutputChannels(mlir::func::FuncOp func,
                                       llvm::StringRef layerName,
                                       int64_t channels);
 
+/// The activations set_activation can write, in the fixed order of
+/// MutationSpec::namedValues("set_activation"): relu, relu6, silu, gelu_erf,
+/// gelu_tanh. All are one cost class (pointwise, one fused layer).
+const std::vector<std::string> &activationKinds();
+
+/// An activation that can be swapped: a ReLU or ReLU6 clamp, a sigmoid or
+/// tanh on its own, or the root of a recognized SiLU or GELU composite.
+struct ActivationSite {
+  std::string layerName;
+  std::string activation; // relu, relu6, sigmoid, tanh, silu, gelu_erf, ...
+};
+
+/// Every swappable activation of `func`, in program order.
+std::vector<ActivationSite> findActivationSites(mlir::func::FuncOp func);
+
+/// Replaces the activation named `layerName` with `activation` (one of
+/// activationKinds()), written the way exporters decompose it; the new
+/// root keeps the old root's location, so the layer keeps its name.
+mlir::LogicalResult setActivation(mlir::func::FuncOp func,
+                                  llvm::StringRef layerName,
+                                  llvm::StringRef activation);
+
 /// Re-infers the result type of every op in `func` from its operands, in
 /// order, and updates the function's result types.
 mlir::LogicalResult refineShapes(mlir::func::FuncOp func);

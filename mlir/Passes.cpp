@@ -53,6 +53,58 @@ struct SetChannelsPass
                            llvm::cl::desc("new output channel count")};
 };
 
+/// Runs `mutate` on the function that has a layer named `layer`, or emits
+/// "no layer named" on the module and fails.
+template <typename Mutate>
+mlir::LogicalResult mutateNamedLayer(mlir::ModuleOp module,
+                                     llvm::StringRef layer, Mutate mutate) {
+  for (auto func : module.getOps<mlir::func::FuncOp>()) {
+    if (func.isExternal())
+      continue;
+    for (auto &entry : assignLayerNames(func))
+      if (entry.second == layer)
+        return mutate(func);
+  }
+  return module.emitError() << "no layer named '" << layer << "'";
+}
+
+/// Swaps one activation for another of the same cost class.
+struct SetActivationPass
+    : public mlir::PassWrapper<SetActivationPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetActivationPass)
+
+  SetActivationPass() = default;
+  SetActivationPass(const SetActivationPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final {
+    return "goodhart-set-activation";
+  }
+  llvm::StringRef getDescription() const final {
+    return "Replace one activation (ReLU, ReLU6, sigmoid, tanh, SiLU, GELU) "
+           "with relu, relu6, silu, gelu_erf or gelu_tanh";
+  }
+
+  void runOnOperation() override {
+    if (layer.empty() || activation.empty()) {
+      getOperation().emitError() << "goodhart-set-activation needs "
+                                    "layer=NAME and activation=KIND";
+      return signalPassFailure();
+    }
+    if (mlir::failed(mutateNamedLayer(
+            getOperation(), layer, [&](mlir::func::FuncOp func) {
+              return setActivation(func, layer, activation);
+            })))
+      signalPassFailure();
+  }
+
+  Option<std::string> layer{*this, "layer",
+                            llvm::cl::desc("layer name (as in the plan)")};
+  Option<std::string> activation{
+      *this, "activation",
+      llvm::cl::desc("relu, relu6, silu, gelu_erf or gelu_tanh")};
+};
+
 struct RefineShapesPass
     : public mlir::PassWrapper<RefineShapesPass,
                                mlir::OperationPass<mlir::func::FuncOp>> {
@@ -73,6 +125,7 @@ struct RefineShapesPass
 void registerGoodhartPasses() {
   mlir::PassRegistration<SetChannelsPass>();
   mlir::PassRegistration<RefineShapesPass>();
+  mlir::PassRegistration<SetActivationPass>();
 }
 
 } // namespace goodhart

@@ -2,6 +2,7 @@
 //
 //   --goodhart-set-channels="layer=NAME channels=N"
 //   --goodhart-refine-shapes
+//   --goodhart-set-activation="layer=NAME activation=relu|relu6|silu|..."
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_MLIR_PASSES_H
