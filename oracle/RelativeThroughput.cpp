@@ -2,6 +2,8 @@
 
 #include "oracle/RelativeThroughput.h"
 
+#include "oracle/OverfittingIndex.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -253,6 +255,7 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
                        return a.rel.valid;
                      return a.rel.value < b.rel.value;
                    });
+  verdict.overfitting = computeOverfittingIndex(run, verdict, options);
   return verdict;
 }
 

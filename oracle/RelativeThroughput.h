@@ -95,6 +95,26 @@ struct NoiseFloor {
 
 inline constexpr int kMinNoiseLayers = 3;
 
+/// One-shot tuning (oracle/OverfittingIndex.h): the reference's whole-model
+/// throughput per FLOP over the median of its equivalent variants'.
+struct OverfittingIndex {
+  bool evaluated = false;
+  std::string reason; // why not evaluated: "not enough variants: ..."
+  int variants = 0;   // measured equivalent variants (identity excluded)
+  Ratio index;        // > 1: the reference beats its neighborhood
+  /// Fraction of the measured variants slower (per FLOP) than the reference:
+  /// 1.0 when the reference beats every one of them.
+  double percentile = 0;
+  /// Run-to-run noise the flag must clear: the spread of the identity
+  /// variants when the run has any, else the unchanged layers' floor.
+  double noiseFloor = 0;
+  std::string noiseSource; // "identity variants" or "unchanged layers"
+  int identityVariants = 0;
+  double threshold = 0; // max(sameThreshold, noiseFloor)
+  /// The whole interval lies above 1 + threshold.
+  bool oneShotTuning = false;
+};
+
 struct RunVerdict {
   bool hasReference = false;
   /// Run-to-run noise: the 95th percentile of |rel - 1| over layers whose
@@ -108,6 +128,7 @@ struct RunVerdict {
   double layerThreshold(const std::string &kind,
                         const OracleOptions &options) const;
   std::vector<VariantVerdict> variants; // worst relative throughput first
+  OverfittingIndex overfitting;
 };
 
 /// Judges every non-reference variant of `run` against its reference.
