@@ -12,6 +12,8 @@ mlir::LogicalResult applyMutation(mlir::func::FuncOp func,
     return setOutputChannels(func, spec.layer, spec.value);
   if (spec.kind == "set_activation")
     return setActivation(func, spec.layer, spec.valueText());
+  if (spec.kind == "set_dtype")
+    return setElementType(func, spec.layer, spec.valueText());
   return func.emitError() << "unknown mutation kind '" << spec.kind << "' in '"
                           << spec.describe() << "'";
 }

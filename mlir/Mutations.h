@@ -61,6 +61,17 @@ mlir::LogicalResult setActivation(mlir::func::FuncOp func,
                                   llvm::StringRef layerName,
                                   llvm::StringRef activation);
 
+/// Sets the floating-point element type to `dtype` (f32, bf16 or f16) for
+/// the whole function (`layerName` "*": arguments, constants, every result)
+/// or for one layer: its weight arguments and constants are retyped, other
+/// float operands get a tosa.cast in front, and a tosa.cast after it takes
+/// the result back to its old type. Accumulator types (acc_type) stay f32,
+/// as TOSA 1.0 requires for bf16 and allows for f16. Fails on a fused
+/// composite's member and on a layer that already has the type.
+mlir::LogicalResult setElementType(mlir::func::FuncOp func,
+                                   llvm::StringRef layerName,
+                                   llvm::StringRef dtype);
+
 /// Re-infers the result type of every op in `func` from its operands, in
 /// order, and updates the function's result types.
 mlir::LogicalResult refineShapes(mlir::func::FuncOp func);

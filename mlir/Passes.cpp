@@ -105,6 +105,46 @@ struct SetActivationPass
       llvm::cl::desc("relu, relu6, silu, gelu_erf or gelu_tanh")};
 };
 
+/// Sets the element type of the whole model or of one layer.
+struct SetDTypePass
+    : public mlir::PassWrapper<SetDTypePass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetDTypePass)
+
+  SetDTypePass() = default;
+  SetDTypePass(const SetDTypePass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-set-dtype"; }
+  llvm::StringRef getDescription() const final {
+    return "Set the element type (f32, bf16, f16) of every function "
+           "(layer=*) or of one layer, with casts at its boundaries";
+  }
+
+  void runOnOperation() override {
+    if (layer.empty() || dtype.empty()) {
+      getOperation().emitError()
+          << "goodhart-set-dtype needs layer=NAME|* and dtype=f32|bf16|f16";
+      return signalPassFailure();
+    }
+    if (layer == "*") {
+      for (auto func : getOperation().getOps<mlir::func::FuncOp>())
+        if (!func.isExternal() &&
+            mlir::failed(setElementType(func, layer, dtype)))
+          return signalPassFailure();
+      return;
+    }
+    if (mlir::failed(mutateNamedLayer(
+            getOperation(), layer, [&](mlir::func::FuncOp func) {
+              return setElementType(func, layer, dtype);
+            })))
+      signalPassFailure();
+  }
+
+  Option<std::string> layer{
+      *this, "layer", llvm::cl::desc("layer name (as in the plan), or *")};
+  Option<std::string> dtype{*this, "dtype", llvm::cl::desc("f32, bf16 or f16")};
+};
+
 struct RefineShapesPass
     : public mlir::PassWrapper<RefineShapesPass,
                                mlir::OperationPass<mlir::func::FuncOp>> {
@@ -126,6 +166,7 @@ void registerGoodhartPasses() {
   mlir::PassRegistration<SetChannelsPass>();
   mlir::PassRegistration<RefineShapesPass>();
   mlir::PassRegistration<SetActivationPass>();
+  mlir::PassRegistration<SetDTypePass>();
 }
 
 } // namespace goodhart

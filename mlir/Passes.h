@@ -3,6 +3,7 @@
 //   --goodhart-set-channels="layer=NAME channels=N"
 //   --goodhart-refine-shapes
 //   --goodhart-set-activation="layer=NAME activation=relu|relu6|silu|..."
+//   --goodhart-set-dtype="layer=NAME|* dtype=f32|bf16|f16"
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_MLIR_PASSES_H

@@ -48,8 +48,14 @@ double attrAsDouble(mlir::Attribute attr) {
 OpLowering lowerClamp(mlir::tosa::ClampOp clamp) {
   double lo = attrAsDouble(clamp.getMinValAttr());
   double hi = attrAsDouble(clamp.getMaxValAttr());
-  // ReLU as exporters write it: clamp to [0, largest float].
-  if (lo == 0 && hi >= 3.4e38)
+  // ReLU as exporters write it: clamp to [0, the type's largest value]
+  // (3.40282347E+38 in f32, 3.38953139E+38 in bf16, 65504 in f16).
+  auto hiAttr = llvm::dyn_cast_or_null<mlir::FloatAttr>(clamp.getMaxValAttr());
+  bool largest =
+      hiAttr && hiAttr.getValue().compare(llvm::APFloat::getLargest(
+                    hiAttr.getValue().getSemantics())) !=
+                    llvm::APFloat::cmpLessThan;
+  if (lo == 0 && (hi >= 3.4e38 || largest))
     return eltwise("relu");
   OpLowering l = eltwise("clamp");
   l.attrs["alpha"] = lo;
