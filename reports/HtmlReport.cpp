@@ -121,6 +121,9 @@ void HtmlWriter::writeSummary(const ReportInput &input,
       "{:.2f}. Run-to-run noise of layers the mutations did not change: up to "
       "{:.1f}% (95th percentile of {} layers).</p>\n",
       input.options.cliffThreshold, 100 * v.noise.floor, v.noise.layers);
+  os << fmt::format("<p id=\"overfitting\"{}>{}</p>\n",
+                    v.overfitting.oneShotTuning ? " class=\"v-cliff\"" : "",
+                    esc(overfittingText(v.overfitting)));
   if (!v.variants.empty() && v.variants.front().rel.valid) {
     const VariantVerdict &worst = v.variants.front();
     os << fmt::format("<p>Worst variant: <b>{}</b> ({}) runs at {:.3f}x the "

@@ -1,6 +1,6 @@
 //===- MachineReports.cpp - findings.json, measurements.csv, junit.xml ----===//
 //
-// Reports for programs: findings.json (schema "goodhart.findings", version 1,
+// Reports for programs: findings.json (schema "goodhart.findings", version 1.1,
 // documented in docs/REPORTS.md), one CSV row per measurement, and JUnit XML
 // with a test case per variant (a cliff, a slower verdict or a wrong result
 // fails it) so CI systems show goodhart's verdicts like test results.
@@ -17,6 +17,9 @@ namespace goodhart {
 namespace {
 
 using nlohmann::json;
+
+/// Fields added within version 1 bump it: 1 adds "overfitting".
+constexpr int kFindingsMinorVersion = 1;
 
 json ratioJson(const Ratio &r) {
   if (!r.valid)
@@ -75,8 +78,21 @@ public:
           {"floor", floor.floor},
           {"layers", floor.layers},
           {"threshold", in.verdict.layerThreshold(kind, in.options)}};
+    const OverfittingIndex &ov = in.verdict.overfitting;
+    json overfitting = {
+        {"evaluated", ov.evaluated},
+        {"reason", ov.reason},
+        {"variants", ov.variants},
+        {"index", ratioJson(ov.index)},
+        {"percentile", ov.evaluated ? json(ov.percentile) : json()},
+        {"noise_floor", ov.noiseFloor},
+        {"noise_source", ov.noiseSource},
+        {"identity_variants", ov.identityVariants},
+        {"threshold", ov.threshold},
+        {"one_shot_tuning", ov.oneShotTuning}};
     json doc = {{"format", "goodhart.findings"},
                 {"version", 1},
+                {"minor_version", kFindingsMinorVersion},
                 {"run",
                  {{"id", r.id},
                   {"model", r.model},
@@ -102,6 +118,7 @@ public:
                   {"noise_floor", in.verdict.noise.floor},
                   {"noise_layers", in.verdict.noise.layers},
                   {"noise_by_kind", noise}}},
+                {"overfitting", overfitting},
                 {"variants", variants},
                 {"findings", findings}};
     os << doc.dump(1) << "\n";

@@ -110,6 +110,9 @@ void MarkdownWriter::writeSummary(const ReportInput &input,
                       100 * v.layerThreshold(kind, input.options),
                       floor.layers >= kMinNoiseLayers ? "" : " (overall)");
   os << ".\n\n";
+  os << (v.overfitting.oneShotTuning ? "**" : "")
+     << overfittingText(v.overfitting)
+     << (v.overfitting.oneShotTuning ? "**" : "") << "\n\n";
   if (!v.variants.empty() && v.variants.front().rel.valid) {
     const VariantVerdict &worst = v.variants.front();
     os << fmt::format("Worst variant: **{}** ({}) runs at {:.3f}x the "

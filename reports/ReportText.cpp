@@ -49,6 +49,24 @@ std::string ratioString(const Ratio &r) {
   return fmt::format("{:.3f} [{:.3f}, {:.3f}]", r.value, r.low, r.high);
 }
 
+std::string overfittingText(const OverfittingIndex &o) {
+  if (!o.evaluated)
+    return "Overfitting index: not evaluated (" + o.reason + ").";
+  std::string text = fmt::format(
+      "Overfitting index: {} (the reference's throughput per FLOP over the "
+      "median of its {} equivalent variants'); the reference is faster than "
+      "{:.0f}% of them.",
+      ratioString(o.index), o.variants, 100 * o.percentile);
+  std::string floor = fmt::format(
+      "+-{:.1f}% ({} noise {:.1f}%{})", 100 * o.threshold, o.noiseSource,
+      100 * o.noiseFloor,
+      o.identityVariants ? fmt::format(", {} runs", o.identityVariants) : "");
+  if (o.oneShotTuning)
+    return text + " One-shot tuning: the whole interval lies above 1 " + floor +
+           ": the benchmarked model runs faster than its " + "neighborhood.";
+  return text + " Not flagged: the interval does not clear 1 " + floor + ".";
+}
+
 std::string join(const std::vector<std::string> &items,
                  const std::string &separator) {
   std::string out;

@@ -28,6 +28,11 @@ std::string ratioString(const Ratio &ratio);
 std::string join(const std::vector<std::string> &items,
                  const std::string &separator);
 
+/// The overfitting index as a plain-text paragraph (escape it for markup):
+/// the index and its interval, the reference's percentile, the floor and
+/// whether one-shot tuning is flagged, or why it was not evaluated.
+std::string overfittingText(const OverfittingIndex &index);
+
 /// A goodhart-opt line that rebuilds a variant from its reference; "" when
 /// a mutation has no goodhart-opt pass.
 std::string variantRepro(const RunRecord &run,

@@ -68,6 +68,20 @@ TEST(HtmlReportTest, ChartHasOnePointPerVariantAndMarksTheReference) {
   EXPECT_FALSE(has(html, "src="));
 }
 
+TEST(HtmlReportTest, SummaryShowsTheOverfittingIndex) {
+  std::string html = render(testing::overfittedRun());
+  std::string summary = between(html, "<section id=\"summary\">", "</section>");
+  std::string line = between(summary, "<p id=\"overfitting\"", "</p>");
+  EXPECT_TRUE(has(line, "class=\"v-cliff\"")) << line;
+  EXPECT_TRUE(has(line, "Overfitting index: 1.397 [")) << line;
+  EXPECT_TRUE(has(line, "One-shot tuning")) << line;
+  EXPECT_TRUE(has(line, "reference&apos;s throughput")) << "escaped: " << line;
+  std::string few =
+      between(render(testing::sampleRun()), "<p id=\"overfitting\"", "</p>");
+  EXPECT_TRUE(has(few, "not evaluated (not enough variants")) << few;
+  EXPECT_FALSE(has(few, "v-cliff"));
+}
+
 TEST(HtmlReportTest, AttributesTheWorstVariantAndReproducesIt) {
   std::string html = render(testing::sampleRun());
   std::string attribution =

@@ -74,5 +74,27 @@ TEST(MachineReportsTest, EveryWriterIsRegistered) {
                        {"markdown", "json", "csv", "junit", "html"}));
 }
 
+TEST(MachineReportsTest, FindingsJsonCarriesTheOverfittingIndex) {
+  nlohmann::json doc = nlohmann::json::parse(
+      render(createJsonWriter(), testing::overfittedRun()));
+  EXPECT_EQ(doc["version"], 1);
+  EXPECT_EQ(doc["minor_version"], 1);
+  const nlohmann::json &o = doc["overfitting"];
+  EXPECT_EQ(o["evaluated"], true);
+  EXPECT_EQ(o["variants"], 4);
+  EXPECT_GT(o["index"]["low"].get<double>(), 1.3);
+  EXPECT_GE(o["percentile"].get<double>(), 0.75);
+  EXPECT_EQ(o["one_shot_tuning"], true);
+  EXPECT_EQ(o["noise_source"], "unchanged layers");
+
+  nlohmann::json few = nlohmann::json::parse(
+      render(createJsonWriter(), testing::sampleRun()))["overfitting"];
+  EXPECT_EQ(few["evaluated"], false);
+  EXPECT_TRUE(few["index"].is_null());
+  EXPECT_TRUE(few["percentile"].is_null());
+  EXPECT_EQ(few["reason"],
+            "not enough variants: 2 measured as a whole model, 3 needed");
+}
+
 } // namespace
 } // namespace goodhart

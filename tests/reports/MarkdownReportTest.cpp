@@ -23,6 +23,21 @@ bool has(const std::string &text, const std::string &needle) {
   return text.find(needle) != std::string::npos;
 }
 
+TEST(MarkdownReportTest, OverfittingIndexNearTheTop) {
+  std::string md = render(testing::overfittedRun());
+  size_t at = md.find("**Overfitting index: 1.397 [");
+  ASSERT_NE(at, std::string::npos) << md;
+  EXPECT_LT(at, md.find("Worst variant"));
+  EXPECT_TRUE(has(md, "median of its 4 equivalent variants")) << md;
+  EXPECT_TRUE(has(md, "One-shot tuning: the whole interval lies above 1 "
+                      "+-5.0% (unchanged layers noise"))
+      << md;
+  std::string few = render(testing::sampleRun());
+  EXPECT_TRUE(has(few, "Overfitting index: not evaluated (not enough "
+                       "variants: 2 measured as a whole model, 3 needed)."))
+      << few;
+}
+
 TEST(MarkdownReportTest, SummaryTablesAndReproducers) {
   std::string md = render(testing::sampleRun());
   EXPECT_TRUE(has(md, "# goodhart report: m on oneDNN 2.6.3")) << md;
