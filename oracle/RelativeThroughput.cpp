@@ -107,6 +107,14 @@ NoiseFloor percentile95(std::vector<double> deviations) {
   return n;
 }
 
+bool isReusedLayer(const RunData &run, const std::string &key,
+                   int64_t layerId) {
+  for (const VariantRecord &v : run.variants)
+    if (v.key == key)
+      return v.isReused(layerId);
+  return false;
+}
+
 } // namespace
 
 double RunVerdict::layerThreshold(const std::string &kind,
@@ -228,9 +236,12 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
   // spread is the run-to-run noise a changed layer's difference must clear.
   std::vector<double> all;
   std::map<std::string, std::vector<double>> byKind;
+  // A reused layer (per-layer memoization) is the reference's measurement
+  // copied, not a second one: it says nothing about run-to-run noise.
   for (const VariantVerdict &vv : verdict.variants)
     for (const LayerVerdict &lv : vv.layers)
-      if (!lv.changed && lv.rel.valid) {
+      if (!lv.changed && lv.rel.valid &&
+          !isReusedLayer(run, vv.key, lv.layerId)) {
         all.push_back(std::abs(lv.rel.value - 1));
         byKind[lv.kind].push_back(all.back());
       }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <map>
 
 namespace goodhart {
 namespace {
@@ -49,6 +50,15 @@ CREATE TABLE findings (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   variant_key TEXT, kind TEXT NOT NULL, layer_id INTEGER, message TEXT,
   repro TEXT, created_at TEXT);
+)sql",
+    // 2: per-layer memoization. memo_key: what the layer was measured under
+    // (see generator/cli/Memoization.h); reused: 1 when the row copies the
+    // measurement in row reused_from instead of being measured.
+    R"sql(
+ALTER TABLE layer_measurements ADD COLUMN memo_key TEXT;
+ALTER TABLE layer_measurements ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE layer_measurements ADD COLUMN reused_from INTEGER;
+CREATE INDEX layer_measurements_by_memo ON layer_measurements (hash, memo_key);
 )sql",
 };
 constexpr int kNumMigrations = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -145,6 +155,26 @@ CheckVerdict parseVerdict(const std::string &s) {
     if (checkVerdictName(v) == s)
       return v;
   return CheckVerdict::kSkipped;
+}
+
+/// The columns layer_id, hash, impl, repro, check_json, then a measurement
+/// (readMeasurement), from column 0.
+LayerResult readLayerResult(const Statement &s) {
+  LayerResult l;
+  l.id = s.integer(0);
+  l.hash = s.text(1);
+  l.impl = s.text(2);
+  l.repro = s.text(3);
+  json check = json::parse(s.text(4), nullptr, false);
+  if (check.is_object()) {
+    l.check.verdict = parseVerdict(check.value("verdict", ""));
+    l.check.points = check.value("points", int64_t(0));
+    l.check.maxAbsErr = check.value("max_abs_err", 0.0);
+    l.check.maxRelErr = check.value("max_rel_err", 0.0);
+    l.check.reason = check.value("reason", "");
+  }
+  l.measurement = readMeasurement(s, 5);
+  return l;
 }
 
 } // namespace
@@ -290,12 +320,14 @@ StatusOr<int64_t> ResultsDb::addVariant(int64_t runId, const VariantRecord &v) {
   if (!insert.done())
     return rollback(error("cannot store variant '" + v.key + "'"));
   int64_t variantId = sqlite3_last_insert_rowid(db_);
+  std::map<int64_t, int64_t> rowOfLayer; // layer id -> layer_measurements.id
   for (const LayerResult &l : v.layers) {
     Statement s(db_, R"sql(INSERT INTO layer_measurements (variant_id,
         layer_id, layer_name, kind, hash, flops, impl, repro, check_json,
         status, reason, median_ns, min_ns, mean_ns, rsd, ci_low_ns,
-        ci_high_ns, count, stop_reason, samples_json)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?))sql");
+        ci_high_ns, count, stop_reason, samples_json, memo_key, reused,
+        reused_from)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?))sql");
     const Layer *layer = l.id >= 0 && l.id < (int64_t)v.plan.layers.size()
                              ? &v.plan.layers[l.id]
                              : nullptr;
@@ -315,9 +347,29 @@ StatusOr<int64_t> ResultsDb::addVariant(int64_t runId, const VariantRecord &v) {
                       {"reason", l.check.reason}}
                      .dump());
     bindMeasurement(s, 10, l.measurement);
+    if (v.memoKey.empty())
+      s.bindNull(21);
+    else
+      s.bind(21, v.memoKey);
+    auto reuse = v.reused.find(l.id);
+    s.bind(22, static_cast<int64_t>(reuse != v.reused.end()));
+    if (reuse == v.reused.end()) {
+      s.bindNull(23);
+    } else if (reuse->second.measurementId > 0) {
+      s.bind(23, reuse->second.measurementId);
+    } else {
+      auto source = rowOfLayer.find(reuse->second.sameVariantLayer);
+      if (source == rowOfLayer.end())
+        return rollback(invalidInput(
+            "variant '" + v.key + "': layer " + std::to_string(l.id) +
+            " reuses layer " + std::to_string(reuse->second.sameVariantLayer) +
+            ", which is not stored before it"));
+      s.bind(23, source->second);
+    }
     s.step();
     if (!s.done())
       return rollback(error("cannot store layer " + std::to_string(l.id)));
+    rowOfLayer[l.id] = sqlite3_last_insert_rowid(db_);
   }
   if (v.model) {
     Statement s(db_, R"sql(INSERT INTO model_measurements (variant_id,
@@ -377,6 +429,26 @@ StatusOr<std::vector<std::string>> ResultsDb::variantKeys(int64_t runId) {
   while (s.step())
     keys.push_back(s.text(0));
   return keys;
+}
+
+StatusOr<std::optional<MemoHit>>
+ResultsDb::findMemoizedLayer(const std::string &hash,
+                             const std::string &memoKey) {
+  Statement s(db_, R"sql(SELECT layer_id, hash, impl, repro, check_json,
+      status, reason, median_ns, min_ns, mean_ns, rsd, ci_low_ns,
+      ci_high_ns, count, stop_reason, samples_json, id
+      FROM layer_measurements
+      WHERE hash = ? AND memo_key = ? AND reused = 0 AND status != 'error'
+        AND COALESCE(json_extract(check_json, '$.verdict'), '')
+            NOT IN ('mismatch', 'mistrusted')
+      ORDER BY id DESC LIMIT 1)sql");
+  s.bind(1, hash).bind(2, memoKey);
+  if (!s.step()) {
+    if (!s.done())
+      return error("cannot look up memoized layer " + hash);
+    return std::optional<MemoHit>();
+  }
+  return std::optional<MemoHit>(MemoHit{s.integer(16), readLayerResult(s)});
 }
 
 StatusOr<std::optional<int64_t>>
@@ -440,24 +512,16 @@ StatusOr<RunData> ResultsDb::loadRun(int64_t runId) {
     v.sourcePath = vs.text(5);
     Statement ls(db_, R"sql(SELECT layer_id, hash, impl, repro, check_json,
         status, reason, median_ns, min_ns, mean_ns, rsd, ci_low_ns,
-        ci_high_ns, count, stop_reason, samples_json
+        ci_high_ns, count, stop_reason, samples_json, memo_key, reused,
+        reused_from
         FROM layer_measurements WHERE variant_id = ? ORDER BY layer_id)sql");
     ls.bind(1, v.id);
     while (ls.step()) {
-      LayerResult l;
-      l.id = ls.integer(0);
-      l.hash = ls.text(1);
-      l.impl = ls.text(2);
-      l.repro = ls.text(3);
-      json check = json::parse(ls.text(4), nullptr, false);
-      if (check.is_object()) {
-        l.check.verdict = parseVerdict(check.value("verdict", ""));
-        l.check.points = check.value("points", int64_t(0));
-        l.check.maxAbsErr = check.value("max_abs_err", 0.0);
-        l.check.maxRelErr = check.value("max_rel_err", 0.0);
-        l.check.reason = check.value("reason", "");
-      }
-      l.measurement = readMeasurement(ls, 5);
+      LayerResult l = readLayerResult(ls);
+      if (!ls.isNull(16))
+        v.memoKey = ls.text(16);
+      if (ls.integer(17) != 0)
+        v.reused[l.id] = LayerReuse{ls.integer(18), -1};
       v.layers.push_back(std::move(l));
     }
     Statement ms(db_, R"sql(SELECT status, reason, median_ns, min_ns,

@@ -15,6 +15,7 @@
 #include "runners/common/Status.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,14 @@ struct sqlite3;
 
 namespace goodhart {
 
-inline constexpr int kResultsSchemaVersion = 1;
+inline constexpr int kResultsSchemaVersion = 2;
+
+/// A stored layer result that can stand for a new measurement of the same
+/// problem (per-layer memoization).
+struct MemoHit {
+  int64_t measurementId = 0; // layer_measurements.id
+  LayerResult result;
+};
 
 struct RunSummary {
   int64_t id = 0;
@@ -51,6 +59,11 @@ public:
   StatusOr<RunData> loadRun(int64_t runId);
   /// Keys of the variants a run already stored (to resume it).
   StatusOr<std::vector<std::string>> variantKeys(int64_t runId);
+  /// The newest layer result measured (not itself reused) for the problem
+  /// `hash` under `memoKey`, if any. Errors and wrong or untrustworthy
+  /// outputs are never reused: they are measured again.
+  StatusOr<std::optional<MemoHit>>
+  findMemoizedLayer(const std::string &hash, const std::string &memoKey);
   /// The newest unfinished run with this command line, if any.
   StatusOr<std::optional<int64_t>>
   findResumableRun(const std::string &commandLine);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,16 @@ struct RunRecord {
   std::string commandLine;
 };
 
+/// Per-layer memoization: a layer result copied from an earlier
+/// measurement of the same problem under the same memo key instead of
+/// being measured again.
+struct LayerReuse {
+  /// layer_measurements.id of the row that was measured; 0 when the source
+  /// is `sameVariantLayer`, a layer of this variant stored with it.
+  int64_t measurementId = 0;
+  int64_t sameVariantLayer = -1;
+};
+
 struct VariantRecord {
   int64_t id = 0;
   std::string key; // "reference", "v001", ...
@@ -36,6 +47,12 @@ struct VariantRecord {
   std::string sourcePath;
   std::vector<LayerResult> layers;
   std::optional<ModelResult> model;
+  /// The memo key the layers were measured under ("" for none: not
+  /// reusable), and the layers (by id) that were reused, not measured.
+  std::string memoKey;
+  std::map<int64_t, LayerReuse> reused;
+
+  bool isReused(int64_t layerId) const { return reused.count(layerId) != 0; }
 };
 
 struct FindingRecord {

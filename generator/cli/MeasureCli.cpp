@@ -4,6 +4,7 @@
 
 #include "generator/cli/Backends.h"
 #include "generator/cli/GoodhartVersion.h"
+#include "generator/cli/Memoization.h"
 #include "generator/cli/Progress.h"
 #include "runners/common/RunnerProcess.h"
 
@@ -42,7 +43,10 @@ void addMeasureOptions(po::options_description &options) {
       "cold-cache", po::bool_switch(),
       "flush the last-level cache before each sample")(
       "timeout-s", po::value<int64_t>()->default_value(600),
-      "kill the runner when one plan takes longer");
+      "kill the runner when one plan takes longer")(
+      "no-memo", po::bool_switch(),
+      "measure every layer of every plan, even one the database already "
+      "holds a result for");
 }
 
 MeasureCliOptions readMeasureOptions(const po::variables_map &vm) {
@@ -62,6 +66,7 @@ MeasureCliOptions readMeasureOptions(const po::variables_map &vm) {
   o.measure.targetRsd = vm["target-rsd"].as<double>();
   o.measure.coldCache = vm["cold-cache"].as<bool>();
   o.timeoutS = vm["timeout-s"].as<int64_t>();
+  o.memo = !vm["no-memo"].as<bool>();
   if (mode != "layers" && mode != "model" && mode != "both")
     throw po::error("--mode must be layers, model or both");
   return o;
@@ -207,6 +212,7 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
   run.host = hostName();
   run.runner = info.toJson();
   run.options = options.measure.toJson();
+  const std::string layerMemoKey = memoKey(info, options.measure);
 
   std::set<std::string> done;
   std::optional<int64_t> runId;
@@ -248,8 +254,11 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
     record.plan = input.plan;
     record.mutations = input.mutations;
     record.sourcePath = input.planPath;
+    record.memoKey = layerMemoKey;
     StatusOr<MeasureResponse> response =
-        process.measure(input.plan, options.measure);
+        options.memo ? measureMemoized(process, db, input.plan, options.measure,
+                                       layerMemoKey, record)
+                     : process.measure(input.plan, options.measure);
     if (response) {
       record.layers = response->layers;
       record.model = response->model;
@@ -262,6 +271,11 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
         progress.end("done", Progress::Clock::now());
       GOODHART_RETURN_IF_ERROR(
           recordLayerFindings(db, *runId, input.key, record.layers));
+      if (options.memo && options.measure.mode != MeasureMode::kModel)
+        std::cerr << "goodhart: " << input.key << ": runner measured "
+                  << record.layers.size() - record.reused.size() << " of "
+                  << record.layers.size() << " layers, " << record.reused.size()
+                  << " reused\n";
     } else {
       progress.end("failed", Progress::Clock::now());
       std::cerr << "goodhart: " << response.status().message() << "\n";

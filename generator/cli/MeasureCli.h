@@ -25,6 +25,8 @@ struct MeasureCliOptions {
   std::string db = "goodhart.db";
   MeasureOptions measure;
   int64_t timeoutS = 600; // per plan
+  /// Per-layer memoization (generator/cli/Memoization.h); --no-memo: off.
+  bool memo = true;
 };
 
 void addMeasureOptions(po::options_description &options);
