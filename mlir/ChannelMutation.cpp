@@ -1,14 +1,18 @@
-//===- ChannelMutation.cpp - Change a convolution's output channels -------===//
+//===- ChannelMutation.cpp - Change a layer's output channels -------------===//
 //
-// Sets the output channel count of one convolution and of everything tied to
-// it (DimensionAnalysis): weight and bias arguments, consumer convolutions'
-// input channels, the other operand of a residual add, the reshape before a
-// classifier. Arguments get new types; reshape shapes and constant weights
-// are rebuilt; every result type is then re-inferred and verified.
+// Sets the output channel count of one convolution, or the output features
+// of one linear layer (a matmul with a weight operand: a transformer's FFN
+// width), and of everything tied to it (DimensionAnalysis): weight and bias
+// arguments, consumers' input channels, the other operand of a residual add,
+// the reshape before a classifier. Arguments get new types; reshape shapes
+// and constant weights are rebuilt; every result type is then re-inferred
+// and verified. A change that would split a dimension (a head split) or
+// reach the model's outputs is refused.
 //
 //===----------------------------------------------------------------------===//
 
 #include "mlir/DimensionAnalysis.h"
+#include "mlir/ModelLoader.h"
 #include "mlir/Mutations.h"
 #include "mlir/PlanLowering.h"
 
@@ -25,8 +29,31 @@
 namespace goodhart {
 namespace {
 
+/// A weight: an argument marked as one, or constant data.
+bool isWeightValue(mlir::Value v) {
+  if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(v)) {
+    auto func =
+        llvm::dyn_cast<mlir::func::FuncOp>(arg.getOwner()->getParentOp());
+    return func && func.getArgAttr(arg.getArgNumber(), kWeightArgAttr);
+  }
+  return v.getDefiningOp<mlir::tosa::ConstOp>() != nullptr;
+}
+
 bool isChannelSite(mlir::Operation *op) {
-  return llvm::isa<mlir::tosa::Conv2DOp, mlir::tosa::DepthwiseConv2DOp>(op);
+  if (llvm::isa<mlir::tosa::Conv2DOp, mlir::tosa::DepthwiseConv2DOp>(op))
+    return true;
+  // A linear layer: activations times a [1, in, out] weight.
+  auto matmul = llvm::dyn_cast<mlir::tosa::MatMulOp>(op);
+  return matmul && isWeightValue(matmul.getB()) &&
+         llvm::cast<mlir::RankedTensorType>(matmul.getB().getType())
+                 .getDimSize(0) == 1;
+}
+
+/// The dimension a site's mutation resizes: channels (NHWC) or features.
+unsigned channelDim(mlir::Operation *site) {
+  return llvm::cast<mlir::RankedTensorType>(site->getResult(0).getType())
+             .getRank() -
+         1;
 }
 
 using DimSizes = std::map<unsigned, int64_t>;
@@ -123,6 +150,78 @@ regroupedTarget(mlir::tosa::ReshapeOp reshape, unsigned inDim,
   return std::nullopt;
 }
 
+/// What a resize changes, planned before any type is touched (the analysis
+/// reads the original shapes).
+struct ResizePlan {
+  std::map<unsigned, DimSizes> argSizes;
+  llvm::MapVector<mlir::Operation *, DimSizes> constSizes, shapeSizes;
+};
+
+/// Plans setting `site`'s output channels to `size`. A class is resized at
+/// its roots (arguments, constants, reshape shapes); a reshape that flattens
+/// a changed dimension carries the change into the class of the dimension
+/// it flattens into. Fails (emitting only when `emit`) when a reshape splits
+/// a changed dimension or the change reaches the function's results.
+mlir::FailureOr<ResizePlan> planResize(const DimensionAnalysis &analysis,
+                                       mlir::Operation *site,
+                                       llvm::StringRef layerName, int64_t size,
+                                       bool emit) {
+  ResizePlan plan;
+  llvm::SmallVector<std::pair<DimRef, int64_t>> work = {
+      {{site->getResult(0), channelDim(site)}, size}};
+  llvm::SmallVector<DimRef> done;
+  auto isDone = [&](const DimRef &ref) {
+    return llvm::any_of(done,
+                        [&](const DimRef &d) { return analysis.tied(d, ref); });
+  };
+  while (!work.empty()) {
+    auto [start, newSize] = work.pop_back_val();
+    if (isDone(start))
+      continue;
+    done.push_back(start);
+    for (const DimRef &ref : analysis.classOf(start)) {
+      if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(ref.value))
+        plan.argSizes[arg.getArgNumber()][ref.dim] = newSize;
+      else if (auto c = ref.value.getDefiningOp<mlir::tosa::ConstOp>())
+        plan.constSizes[c][ref.dim] = newSize;
+      else if (auto r = ref.value.getDefiningOp<mlir::tosa::ReshapeOp>())
+        plan.shapeSizes[r][ref.dim] = newSize;
+      else if (auto sl = ref.value.getDefiningOp<mlir::tosa::SliceOp>())
+        plan.shapeSizes[sl][ref.dim] = newSize;
+      for (mlir::Operation *user : ref.value.getUsers()) {
+        if (llvm::isa<mlir::func::ReturnOp>(user)) {
+          if (emit)
+            site->emitOpError() << "is layer '" << layerName
+                                << "': changing its output channels would "
+                                   "change the model's outputs";
+          return mlir::failure();
+        }
+        auto reshape = llvm::dyn_cast<mlir::tosa::ReshapeOp>(user);
+        if (!reshape || reshape.getInput1() != ref.value)
+          continue;
+        unsigned rank =
+            llvm::cast<mlir::RankedTensorType>(reshape.getType()).getRank();
+        bool tiedThrough = false;
+        for (unsigned d = 0; d < rank; ++d)
+          tiedThrough |= analysis.tied(ref, {reshape.getResult(), d});
+        if (tiedThrough)
+          continue;
+        auto target = regroupedTarget(reshape, ref.dim, newSize);
+        if (!target) {
+          if (emit)
+            reshape.emitOpError()
+                << "splits the dimension that setting '" << layerName
+                << "' changes; only reshapes that keep or flatten it are "
+                   "supported";
+          return mlir::failure();
+        }
+        work.push_back({{reshape.getResult(), target->first}, target->second});
+      }
+    }
+  }
+  return plan;
+}
+
 mlir::Operation *findLayer(mlir::func::FuncOp func, llvm::StringRef name) {
   for (auto &[op, layerName] : assignLayerNames(func))
     if (layerName == name)
@@ -145,10 +244,14 @@ std::vector<ChannelSite> findChannelSites(mlir::func::FuncOp func) {
       continue; // multiplier > 1: channels are C*M, not one class
     ChannelSite site;
     site.layerName = names.lookup(&op);
+    unsigned dim = channelDim(&op);
     site.channels =
         llvm::cast<mlir::RankedTensorType>(op.getResult(0).getType())
-            .getDimSize(3);
-    for (const DimRef &ref : analysis.classOf({op.getResult(0), 3}))
+            .getDimSize(dim);
+    if (mlir::failed(planResize(analysis, &op, site.layerName, site.channels,
+                                /*emit=*/false)))
+      continue; // a head split or the model's outputs: not mutable alone
+    for (const DimRef &ref : analysis.classOf({op.getResult(0), dim}))
       if (mlir::Operation *def = ref.value.getDefiningOp())
         if (names.count(def))
           site.tiedLayers.push_back(names.lookup(def));
@@ -166,8 +269,8 @@ mlir::LogicalResult setOutputChannels(mlir::func::FuncOp func,
                             << func.getSymName() << "'";
   if (!isChannelSite(site))
     return site->emitOpError() << "is layer '" << layerName
-                               << "', not a convolution: its channels "
-                                  "cannot be set";
+                               << "', neither a convolution nor a linear "
+                                  "layer: its channels cannot be set";
   if (channels <= 0)
     return site->emitOpError()
            << "cannot have " << channels << " output channels";
@@ -178,55 +281,12 @@ mlir::LogicalResult setOutputChannels(mlir::func::FuncOp func,
            << "is a depthwise convolution with channel multiplier > 1; "
               "setting its output channels is not supported";
 
-  // Plan every change before touching a type: the analysis reads the
-  // original shapes. A class is resized at its roots (arguments, constants,
-  // reshape shapes); a reshape that flattens a changed dimension carries the
-  // change into the class of the dimension it flattens into.
   DimensionAnalysis analysis(func);
-  std::map<unsigned, DimSizes> argSizes;
-  llvm::MapVector<mlir::Operation *, DimSizes> constSizes, shapeSizes;
-  llvm::SmallVector<std::pair<DimRef, int64_t>> work = {
-      {{site->getResult(0), 3}, channels}};
-  llvm::SmallVector<DimRef> done;
-  auto isDone = [&](const DimRef &ref) {
-    return llvm::any_of(done,
-                        [&](const DimRef &d) { return analysis.tied(d, ref); });
-  };
-  while (!work.empty()) {
-    auto [start, size] = work.pop_back_val();
-    if (isDone(start))
-      continue;
-    done.push_back(start);
-    for (const DimRef &ref : analysis.classOf(start)) {
-      if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(ref.value))
-        argSizes[arg.getArgNumber()][ref.dim] = size;
-      else if (auto c = ref.value.getDefiningOp<mlir::tosa::ConstOp>())
-        constSizes[c][ref.dim] = size;
-      else if (auto r = ref.value.getDefiningOp<mlir::tosa::ReshapeOp>())
-        shapeSizes[r][ref.dim] = size;
-      else if (auto sl = ref.value.getDefiningOp<mlir::tosa::SliceOp>())
-        shapeSizes[sl][ref.dim] = size;
-      for (mlir::Operation *user : ref.value.getUsers()) {
-        auto reshape = llvm::dyn_cast<mlir::tosa::ReshapeOp>(user);
-        if (!reshape || reshape.getInput1() != ref.value)
-          continue;
-        unsigned rank =
-            llvm::cast<mlir::RankedTensorType>(reshape.getType()).getRank();
-        bool tiedThrough = false;
-        for (unsigned d = 0; d < rank; ++d)
-          tiedThrough |= analysis.tied(ref, {reshape.getResult(), d});
-        if (tiedThrough)
-          continue;
-        auto target = regroupedTarget(reshape, ref.dim, size);
-        if (!target)
-          return reshape.emitOpError()
-                 << "splits the dimension that setting '" << layerName
-                 << "' changes; only reshapes that keep or flatten it are "
-                    "supported";
-        work.push_back({{reshape.getResult(), target->first}, target->second});
-      }
-    }
-  }
+  mlir::FailureOr<ResizePlan> plan =
+      planResize(analysis, site, layerName, channels, /*emit=*/true);
+  if (mlir::failed(plan))
+    return mlir::failure();
+  auto &[argSizes, constSizes, shapeSizes] = *plan;
   for (auto &[index, sizes] : argSizes) {
     mlir::BlockArgument arg = func.getArgument(index);
     arg.setType(withDims(arg.getType(), sizes));

@@ -3,7 +3,7 @@
 // RUN: not goodhart-opt %s --goodhart-set-channels="layer=conv" 2>&1 | FileCheck %s --check-prefix=NOCOUNT
 
 // UNKNOWN: error: no layer named 'nope'
-// NOTCONV: error: {{.*}}'tosa.sigmoid' op is layer 'act', not a convolution
+// NOTCONV: error: {{.*}}'tosa.sigmoid' op is layer 'act', neither a convolution nor a linear layer
 // NOCOUNT: error: goodhart-set-channels needs layer=NAME and channels=N > 0
 
 func.func @m(%x: tensor<1x4x4x8xf32>, %w: tensor<8x1x1x8xf32>, %b: tensor<8xf32>) -> tensor<1x4x4x8xf32> {

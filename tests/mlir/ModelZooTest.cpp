@@ -246,6 +246,36 @@ TEST(ModelZooTest, Llama2LayerMatchesItsConfiguration) {
   EXPECT_EQ(fused->totalFlops(), b.plan.totalFlops());
 }
 
+TEST(ModelZooTest, TransformerFfnWidthsAreTheMutationSites) {
+  ZooOptions options;
+  options.seq = 16;
+  Built b = build("bert_large", options);
+  // Q, K, V split into heads and the hidden size reaches the output: only
+  // each layer's FFN width can change alone.
+  std::vector<ChannelSite> sites = findChannelSites(b.entry);
+  ASSERT_EQ(sites.size(), 24u);
+  for (const ChannelSite &s : sites) {
+    EXPECT_NE(s.layerName.find("intermediate.dense.matmul"), std::string::npos)
+        << s.layerName;
+    EXPECT_EQ(s.channels, 4096);
+  }
+  ASSERT_TRUE(mlir::succeeded(setOutputChannels(
+      b.entry, "encoder.layer.5.intermediate.dense.matmul", 4000)));
+  mlir::FailureOr<Plan> plan = lowerToPlan(b.entry, {});
+  ASSERT_TRUE(mlir::succeeded(plan));
+  for (const Layer &l : plan->layers)
+    if (l.name == "encoder.layer.5.intermediate.gelu")
+      EXPECT_EQ(plan->tensor(l.outputs[0]).shape,
+                std::vector<int64_t>({1, 16, 4000}));
+  // 96 fewer features: W1 columns, b1 entries and W2 rows.
+  EXPECT_EQ(plan->totalParams(), 302309376 - 2 * 96 * 1024 - 96);
+
+  Built l = build("llama2_7b_layer", options);
+  std::vector<ChannelSite> llama = findChannelSites(l.entry);
+  ASSERT_EQ(llama.size(), 2u) << "gate_proj and up_proj, tied by SwiGLU";
+  EXPECT_EQ(llama[0].channels, 11008);
+}
+
 TEST(ModelZooTest, TransformerExportsStateTheirSequence) {
   Built b = build("bert_large");
   const ZooModel *model = findZooModel("bert_large");
