@@ -2,8 +2,8 @@
 //
 // The generator must never matter next to measurement. One iteration makes
 // one verified variant of a reference model: clone the module, apply one
-// channel mutation (cycling through the neighborhood proposals), re-infer
-// shapes, verify, and lower to a plan. items_per_second is variants/s.
+// channel (or FFN width) mutation (cycling through the neighborhood proposals),
+// re-infer shapes, verify, and lower to a plan. items_per_second is variants/s.
 //
 //   build/bin/goodhart-bench-generation --benchmark_min_time=2
 //
@@ -63,6 +63,11 @@ BENCHMARK_CAPTURE(generateVariants, resnet50, "resnet50.mlir")
 BENCHMARK_CAPTURE(generateVariants, mobilenet_v2, "mobilenet_v2.mlir")
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(generateVariants, smallcnn, "smallcnn.mlir")
+    ->Unit(benchmark::kMillisecond);
+// FFN-width variants of the 24-layer encoder (816 plan layers).
+BENCHMARK_CAPTURE(generateVariants, bert_large, "bert_large.mlir")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(generateVariants, llama2_7b_layer, "llama2_7b_layer.mlir")
     ->Unit(benchmark::kMillisecond);
 
 } // namespace
