@@ -129,18 +129,21 @@ std::string_view checkVerdictName(CheckVerdict verdict) {
 }
 
 json MeasureOptions::toJson() const {
-  return {{"mode", modeName(mode)},
-          {"layers", layers},
-          {"seed", seed},
-          {"warmup_ms", warmupMs},
-          {"min_samples", minSamples},
-          {"max_samples", maxSamples},
-          {"min_time_ms", minTimeMs},
-          {"max_time_ms", maxTimeMs},
-          {"target_rsd", targetRsd},
-          {"cold_cache", coldCache},
-          {"check", check},
-          {"threads", threads}};
+  json j = {{"mode", modeName(mode)},
+            {"layers", layers},
+            {"seed", seed},
+            {"warmup_ms", warmupMs},
+            {"min_samples", minSamples},
+            {"max_samples", maxSamples},
+            {"min_time_ms", minTimeMs},
+            {"max_time_ms", maxTimeMs},
+            {"target_rsd", targetRsd},
+            {"cold_cache", coldCache},
+            {"check", check},
+            {"threads", threads}};
+  if (!measurePeak)
+    j["measure_peak"] = false;
+  return j;
 }
 
 StatusOr<MeasureOptions> MeasureOptions::fromJson(const json &j) {
@@ -171,6 +174,8 @@ StatusOr<MeasureOptions> MeasureOptions::fromJson(const json &j) {
   GOODHART_RETURN_IF_ERROR(readOptional(j, "cold_cache", where, o.coldCache));
   GOODHART_RETURN_IF_ERROR(readOptional(j, "check", where, o.check));
   GOODHART_RETURN_IF_ERROR(readOptional(j, "threads", where, o.threads));
+  GOODHART_RETURN_IF_ERROR(
+      readOptional(j, "measure_peak", where, o.measurePeak));
   if (o.minSamples < 1 || o.maxSamples < o.minSamples)
     return fieldError(where, "need 1 <= min_samples <= max_samples");
   if (o.maxTimeMs <= 0 || o.minTimeMs < 0 || o.warmupMs < 0)

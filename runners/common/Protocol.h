@@ -48,6 +48,11 @@ struct MeasureOptions {
   bool coldCache = false;
   bool check = true;
   int threads = 0;
+  /// Measure the backend's peak GFLOP/s once per runner process and report
+  /// it in the runner info (extra "peak_gflops"); off to keep tests fast.
+  /// toJson writes it only when false: the default's canonical form (and so
+  /// memoization keys and stored options) stays what it was before it.
+  bool measurePeak = true;
 
   /// Canonical JSON, also used as part of the memoization key.
   nlohmann::json toJson() const;

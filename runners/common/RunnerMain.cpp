@@ -19,7 +19,6 @@ namespace goodhart {
 MeasureResponse measurePlan(Backend &backend, const Plan &plan,
                             const MeasureOptions &options) {
   MeasureResponse response;
-  response.runner = backend.info();
   if (options.mode != MeasureMode::kModel) {
     for (const Layer &layer : plan.layers) {
       if (!options.layers.empty() &&
@@ -34,6 +33,8 @@ MeasureResponse measurePlan(Backend &backend, const Plan &plan,
   }
   if (options.mode != MeasureMode::kLayers)
     response.model = backend.measureModel(plan, options);
+  // After measuring: what the backend learnt doing so (its peak) is in it.
+  response.runner = backend.info();
   return response;
 }
 
@@ -155,6 +156,7 @@ int serve(const BackendFactory &factory, int protocolFd) {
       try {
         response.measure =
             measurePlan(*backend, *request->plan, request->options);
+        response.runner = response.measure->runner;
       } catch (const std::exception &e) {
         response = errorResponse(request->id, request->type, "internal",
                                  std::string("backend threw: ") + e.what());
@@ -210,8 +212,8 @@ int batch(const BackendFactory &factory, const std::vector<std::string> &plans,
     Response response;
     response.id = static_cast<int64_t>(i + 1);
     response.type = "measure";
-    response.runner = backend->info();
     response.measure = measurePlan(*backend, loaded[i], options);
+    response.runner = response.measure->runner;
     nlohmann::json line = responseToJson(response);
     line["plan_file"] = plans[i];
     line["options"] = options.toJson();

@@ -4,6 +4,7 @@
 
 #include "runners/common/DataFill.h"
 #include "runners/common/Harness.h"
+#include "runners/onednn/OneDnnPeak.h"
 #include "runners/onednn/OneDnnPrimitives.h"
 #include "runners/reference/Reference.h"
 
@@ -150,7 +151,14 @@ RunnerInfo OneDnnBackend::info() const {
   info.extra["library_hash"] = v->hash ? v->hash : "";
   info.extra["cpu_runtime"] = "OpenMP";
   info.extra["affinity"] = cpuAffinity();
+  if (!peakGflops.is_null())
+    info.extra["peak_gflops"] = peakGflops;
   return info;
+}
+
+void OneDnnBackend::ensurePeak(const MeasureOptions &options) {
+  if (options.measurePeak && peakGflops.is_null())
+    peakGflops = measurePeaks(engine, stream, effectiveIsaName());
 }
 
 CheckResult OneDnnBackend::checkOutput(const Plan &plan, const Layer &layer,
@@ -193,6 +201,7 @@ LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
   result.check.reason = "check disabled (options.check)";
   if (options.threads > 0)
     omp_set_num_threads(options.threads);
+  ensurePeak(options);
   StatusOr<BuiltLayer> built = buildLayer(engine, plan, layer, Layout::kAny);
   if (!built) {
     result.measurement = skipped(built.status().message());
@@ -242,6 +251,7 @@ ModelResult OneDnnBackend::measureModel(const Plan &plan,
   ModelResult result;
   if (options.threads > 0)
     omp_set_num_threads(options.threads);
+  ensurePeak(options);
   try {
     // One buffer per tensor in its plain (row-major) layout; a reshape's
     // output shares its input's buffer.

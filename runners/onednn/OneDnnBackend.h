@@ -23,9 +23,13 @@ private:
   /// Compares sampled points of `dst` with the float64 reference.
   CheckResult checkOutput(const Plan &plan, const Layer &layer,
                           dnnl::memory &dst, const MeasureOptions &options);
+  /// Measures the peak GFLOP/s (OneDnnPeak.h) on the first measurement
+  /// that asks for it (options.measurePeak); info() reports it after.
+  void ensurePeak(const MeasureOptions &options);
 
   dnnl::engine engine;
   dnnl::stream stream;
+  nlohmann::json peakGflops; // null until measured
 };
 
 /// "avx512_core_bf16" for the ISA oneDNN dispatches to on this CPU.

@@ -26,6 +26,21 @@ TEST(ProtocolTest, MeasureRequestRoundTrips) {
   EXPECT_EQ(back->plan->layers.size(), 6u);
 }
 
+TEST(ProtocolTest, MeasurePeakIsOnByDefaultAndOnlyWrittenWhenOff) {
+  MeasureOptions defaults;
+  EXPECT_TRUE(defaults.measurePeak);
+  EXPECT_FALSE(defaults.toJson().contains("measure_peak"))
+      << "the default's canonical form is unchanged";
+  auto off = MeasureOptions::fromJson({{"measure_peak", false}});
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->measurePeak);
+  EXPECT_EQ(off->toJson()["measure_peak"], false);
+  auto back = MeasureOptions::fromJson(off->toJson());
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->measurePeak);
+  EXPECT_FALSE(MeasureOptions::fromJson({{"measure_peak", "no"}}));
+}
+
 TEST(ProtocolTest, BadRequestsNameTheField) {
   nlohmann::json j = requestToJson({1, "measure", testing::smallPlan(), {}});
   j["options"]["target_rsd"] = "tight";

@@ -81,6 +81,7 @@ inline MeasureOptions deterministicOptions(int64_t samples = 3) {
   o.maxTimeMs = 600000;
   o.targetRsd = 1e9;
   o.minSamples = samples;
+  o.measurePeak = false;
   return o;
 }
 
