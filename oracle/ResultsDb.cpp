@@ -298,6 +298,15 @@ Status ResultsDb::finishRun(int64_t runId, const std::string &status) {
   return s.done() ? Status::ok() : error("cannot finish run");
 }
 
+Status ResultsDb::updateRunRunner(int64_t runId, const nlohmann::json &runner) {
+  Statement s(db_, "UPDATE runs SET runner_json = ? WHERE id = ?");
+  s.bind(1, runner.dump()).bind(2, runId);
+  s.step();
+  return s.done() ? Status::ok()
+                  : error("cannot store the runner info of run " +
+                          std::to_string(runId));
+}
+
 StatusOr<int64_t> ResultsDb::addVariant(int64_t runId, const VariantRecord &v) {
   GOODHART_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
   auto rollback = [&](const Status &s) {

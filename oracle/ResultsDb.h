@@ -50,6 +50,9 @@ public:
 
   StatusOr<int64_t> beginRun(const RunRecord &run);
   Status finishRun(int64_t runId, const std::string &status);
+  /// Replaces the run's runner info (runs.runner_json): a runner reports
+  /// facts it measured after `hello`, such as its peak GFLOP/s.
+  Status updateRunRunner(int64_t runId, const nlohmann::json &runner);
   /// Stores the variant and its results in one transaction.
   StatusOr<int64_t> addVariant(int64_t runId, const VariantRecord &variant);
   Status addFinding(int64_t runId, const FindingRecord &finding);

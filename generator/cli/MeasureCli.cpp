@@ -262,6 +262,13 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
     if (response) {
       record.layers = response->layers;
       record.model = response->model;
+      // The runner measures its peak GFLOP/s with the first plan: keep it
+      // with the run's other runner facts.
+      if (response->runner.extra.contains("peak_gflops") &&
+          !run.runner.contains("peak_gflops")) {
+        run.runner = response->runner.toJson();
+        GOODHART_RETURN_IF_ERROR(db.updateRunRunner(*runId, run.runner));
+      }
       if (record.model && record.model->measurement.status == ResultStatus::kOk)
         progress.end(
             fmt::format("model {:.3f} ms",

@@ -156,5 +156,22 @@ TEST(ResultsDbTest, UnknownRunIsAnError) {
   EXPECT_FALSE((*db)->latestRunId().isOk());
 }
 
+TEST(ResultsDbTest, StoresRunnerFactsLearntAfterHello) {
+  std::string path = freshPath("runner.db");
+  auto db = ResultsDb::open(path);
+  ASSERT_TRUE(db.isOk());
+  RunRecord run = testing::sampleRun().run;
+  run.runner = {{"name", "onednn"}, {"isa", "avx512_core"}};
+  auto id = (*db)->beginRun(run);
+  ASSERT_TRUE(id.isOk());
+  nlohmann::json later = run.runner;
+  later["peak_gflops"] = {{"f32", 812.5}, {"bf16", 1650.0}};
+  ASSERT_TRUE((*db)->updateRunRunner(*id, later).isOk());
+  auto loaded = (*db)->loadRun(*id);
+  ASSERT_TRUE(loaded.isOk());
+  EXPECT_EQ(loaded->run.runner["peak_gflops"]["f32"], 812.5);
+  EXPECT_EQ(loaded->run.runner["isa"], "avx512_core");
+}
+
 } // namespace
 } // namespace goodhart
