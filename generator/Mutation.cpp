@@ -2,6 +2,7 @@
 
 #include "generator/Mutation.h"
 
+#include "generator/Rng.h"
 #include "mlir/Mutations.h"
 
 namespace goodhart {
@@ -14,6 +15,14 @@ mlir::LogicalResult applyMutation(mlir::func::FuncOp func,
     return setActivation(func, spec.layer, spec.valueText());
   if (spec.kind == "set_dtype")
     return setElementType(func, spec.layer, spec.valueText());
+  if (spec.kind == "identity") {
+    if (spec.layer != "*")
+      return func.emitError()
+             << "identity applies to the whole model: "
+             << "write identity(*, SEED), not '" << spec.describe() << "'";
+    Rng rng(static_cast<uint64_t>(spec.value));
+    return makeIdentityVariant(func, rng);
+  }
   return func.emitError() << "unknown mutation kind '" << spec.kind << "' in '"
                           << spec.describe() << "'";
 }

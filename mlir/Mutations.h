@@ -20,6 +20,8 @@
 
 namespace goodhart {
 
+class Rng;
+
 /// A mutable compute op: its name (name location or kind_index, the same
 /// name the plan lowering gives its layer) and its output channel count.
 struct ChannelSite {
@@ -71,6 +73,14 @@ mlir::LogicalResult setActivation(mlir::func::FuncOp func,
 mlir::LogicalResult setElementType(mlir::func::FuncOp func,
                                    llvm::StringRef layerName,
                                    llvm::StringRef dtype);
+
+/// Makes an identity variant of `func`, the control group of a campaign:
+/// renames the function (a name drawn from `rng`), gives every layer op a
+/// name location with its current layer name (so names survive the
+/// reordering), and reorders independent ops in a random topological order
+/// drawn from `rng`. Types, shapes and the plan's layers (up to order) do
+/// not change.
+mlir::LogicalResult makeIdentityVariant(mlir::func::FuncOp func, Rng &rng);
 
 /// Re-infers the result type of every op in `func` from its operands, in
 /// order, and updates the function's result types.

@@ -2,6 +2,7 @@
 
 #include "mlir/Passes.h"
 
+#include "generator/Rng.h"
 #include "mlir/Mutations.h"
 #include "mlir/PlanLowering.h"
 
@@ -145,6 +146,35 @@ struct SetDTypePass
   Option<std::string> dtype{*this, "dtype", llvm::cl::desc("f32, bf16 or f16")};
 };
 
+/// Makes an identity variant of every function: renamed, independent ops
+/// reordered by a seeded draw.
+struct IdentityPass
+    : public mlir::PassWrapper<IdentityPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(IdentityPass)
+
+  IdentityPass() = default;
+  IdentityPass(const IdentityPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-identity"; }
+  llvm::StringRef getDescription() const final {
+    return "Rename each function and reorder its independent ops (seeded): "
+           "the same model, spelled differently";
+  }
+
+  void runOnOperation() override {
+    Rng rng(seed);
+    llvm::SmallVector<mlir::func::FuncOp> funcs(
+        getOperation().getOps<mlir::func::FuncOp>());
+    for (mlir::func::FuncOp func : funcs)
+      if (!func.isExternal() && mlir::failed(makeIdentityVariant(func, rng)))
+        return signalPassFailure();
+  }
+
+  Option<uint64_t> seed{*this, "seed", llvm::cl::desc("seed of the reorder"),
+                        llvm::cl::init(1)};
+};
+
 struct RefineShapesPass
     : public mlir::PassWrapper<RefineShapesPass,
                                mlir::OperationPass<mlir::func::FuncOp>> {
@@ -167,6 +197,7 @@ void registerGoodhartPasses() {
   mlir::PassRegistration<RefineShapesPass>();
   mlir::PassRegistration<SetActivationPass>();
   mlir::PassRegistration<SetDTypePass>();
+  mlir::PassRegistration<IdentityPass>();
 }
 
 } // namespace goodhart

@@ -4,6 +4,7 @@
 //   --goodhart-refine-shapes
 //   --goodhart-set-activation="layer=NAME activation=relu|relu6|silu|..."
 //   --goodhart-set-dtype="layer=NAME|* dtype=f32|bf16|f16"
+//   --goodhart-identity="seed=K"
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_MLIR_PASSES_H

@@ -1,0 +1,64 @@
+//===- IdentityMutationTest.cpp - Renamed, reordered, the same model ------===//
+
+#include "generator/Rng.h"
+#include "mlir/Mutations.h"
+#include "mlir/PlanLowering.h"
+
+#include "MlirTestSupport.h"
+
+#include <map>
+
+namespace goodhart {
+namespace {
+
+const std::string kBert =
+    std::string(GOODHART_SOURCE_DIR) + "/corpus/bert_large.mlir";
+
+std::map<std::string, std::string> hashesByName(const Plan &plan) {
+  std::map<std::string, std::string> out;
+  for (const Layer &layer : plan.layers)
+    out[layer.name] = layer.hash;
+  return out;
+}
+
+std::vector<std::string> opOrder(mlir::func::FuncOp func) {
+  std::vector<std::string> order;
+  for (mlir::Operation &op : func.getBody().getOps())
+    order.push_back(op.getName().getStringRef().str());
+  return order;
+}
+
+TEST(IdentityMutationTest, SameLayersUnderTheirNamesInAnotherOrder) {
+  for (const std::string &path : {testing::kSmallCnn, kBert}) {
+    testing::Loaded m = testing::load(path);
+    ASSERT_TRUE(m.ok) << m.diagnostics;
+    mlir::FailureOr<Plan> before = lowerToPlan(m.entry, {"model"});
+    ASSERT_TRUE(mlir::succeeded(before));
+    std::string oldName = m.entry.getSymName().str();
+    std::vector<std::string> oldOrder = opOrder(m.entry);
+    Rng rng(42);
+    ASSERT_TRUE(mlir::succeeded(makeIdentityVariant(m.entry, rng))) << path;
+    EXPECT_NE(m.entry.getSymName().str(), oldName);
+    EXPECT_EQ(m.entry.getSymName().size(), 13u);
+    EXPECT_NE(opOrder(m.entry), oldOrder) << path;
+    mlir::FailureOr<Plan> after = lowerToPlan(m.entry, {"model"});
+    ASSERT_TRUE(mlir::succeeded(after)) << path;
+    EXPECT_EQ(after->layers.size(), before->layers.size());
+    EXPECT_EQ(hashesByName(*after), hashesByName(*before)) << path;
+    EXPECT_EQ(after->totalFlops(), before->totalFlops());
+  }
+}
+
+TEST(IdentityMutationTest, TheSeedDecides) {
+  auto orderFor = [](uint64_t seed) {
+    testing::Loaded m = testing::load(kBert);
+    Rng rng(seed);
+    EXPECT_TRUE(mlir::succeeded(makeIdentityVariant(m.entry, rng)));
+    return std::make_pair(m.entry.getSymName().str(), opOrder(m.entry));
+  };
+  EXPECT_EQ(orderFor(3), orderFor(3));
+  EXPECT_NE(orderFor(3), orderFor(4));
+}
+
+} // namespace
+} // namespace goodhart
