@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Same-layer repeatability of goodhart's measurements (issue 5, bench/):
+# the reference plan of a model (default: ResNet-50) measured twice, in two
+# separate `goodhart run` invocations into one database, layers mode,
+# memoization off; then goodhart-bench-repeatability compares the runs with
+# the nightly comparison (oracle/RunComparison): the median |log ratio| of
+# the per-layer medians over the distinct layers, and whether the oracle
+# calls any layer slower. Goal: median |log ratio| <= 2% and none slower.
+#
+#   scripts/bench-repeatability.sh [BUILD_DIR]
+#
+# BUILD_DIR (default: build) holds bin/goodhart, bin/goodhart-runner-onednn
+# and bin/goodhart-bench-repeatability. MODEL (default corpus/resnet50.mlir)
+# and WORK (default: a new temporary directory; the database is kept there)
+# may be set; RUN_OPTS adds `goodhart run` options (for example
+# "--threads 2"). Exit status: the tool's (0 goal met, 1 missed, 2 error).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-${BUILD_DIR:-build}}
+model=${MODEL:-corpus/resnet50.mlir}
+work=${WORK:-$(mktemp -d -t goodhart-repeatability.XXXXXX)}
+bin=$build/bin
+for tool in goodhart goodhart-runner-onednn goodhart-bench-repeatability; do
+  if [ ! -x "$bin/$tool" ]; then
+    echo "bench-repeatability: $bin/$tool is missing: build it first" >&2
+    exit 2
+  fi
+done
+mkdir -p "$work"
+db=$work/repeatability.db
+rm -f "$db" "$db-wal" "$db-shm"
+
+# Only the reference plan is measured: one variant is generated because
+# generate writes the reference beside its variants.
+"$bin/goodhart" generate "$model" --count 1 --out "$work/plans" >/dev/null
+plan=$work/plans/reference.plan.json
+echo "bench-repeatability: $(uptime)"
+for pass in 1 2; do
+  echo "bench-repeatability: run $pass of 2 ($plan)"
+  # shellcheck disable=SC2086 # RUN_OPTS is a list of options
+  "$bin/goodhart" run "$plan" --backend onednn --db "$db" --mode layers \
+    --no-memo ${RUN_OPTS:-} 2>"$work/run$pass.log" >/dev/null
+done
+echo "bench-repeatability: $(uptime)"
+"$bin/goodhart-bench-repeatability" --db "$db"
