@@ -18,6 +18,31 @@ std::string shapeString(const Plan &plan, const Layer &layer) {
   return s;
 }
 
+/// The dtype a layer computes in: its first input's (its output's when it
+/// has none).
+std::string layerDtype(const Plan &plan, const Layer &layer) {
+  int64_t id =
+      !layer.inputs.empty() ? layer.inputs.front() : layer.outputs.front();
+  return std::string(dtypeName(plan.tensor(id).dtype));
+}
+
+/// The dtype of the plan's layer with the most FLOPs.
+std::string planDtype(const Plan &plan) {
+  const Layer *heaviest = nullptr;
+  for (const Layer &l : plan.layers)
+    if (!heaviest || l.flops > heaviest->flops)
+      heaviest = &l;
+  return heaviest ? layerDtype(plan, *heaviest) : "";
+}
+
+PeakShare modelPeak(const VariantRecord &v,
+                    const std::map<std::string, double> &peaks) {
+  if (!v.model || v.model->measurement.status != ResultStatus::kOk)
+    return {};
+  return peakShare(v.plan.totalFlops(), v.model->measurement.stats.medianNs,
+                   planDtype(v.plan), peaks);
+}
+
 const LayerResult *resultFor(const VariantRecord &v, int64_t layerId) {
   for (const LayerResult &l : v.layers)
     if (l.id == layerId)
@@ -48,6 +73,7 @@ bool sameStructure(const Plan &a, const Plan &b) {
 
 LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
                         size_t index, bool structure,
+                        const std::map<std::string, double> &peaks,
                         const OracleOptions &options) {
   const Layer &layer = var.plan.layers[index];
   LayerVerdict lv;
@@ -89,6 +115,8 @@ LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
   }
   lv.refNs = refResult->measurement.stats.medianNs;
   lv.varNs = varResult->measurement.stats.medianNs;
+  lv.peak =
+      peakShare(layer.flops, lv.varNs, layerDtype(var.plan, layer), peaks);
   lv.rel = relativeThroughput(refLayer.flops, refResult->measurement,
                               layer.flops, varResult->measurement, options);
   // Judged once the run's noise floor is known (judgeRun).
@@ -127,6 +155,30 @@ double RunVerdict::layerThreshold(const std::string &kind,
           ? it->second
           : noise;
   return std::max(options.sameThreshold, floor.floor);
+}
+
+PeakShare peakShare(int64_t flops, double medianNs, const std::string &dtype,
+                    const std::map<std::string, double> &peaks) {
+  PeakShare p;
+  p.dtype = dtype;
+  if (flops <= 0 || medianNs <= 0)
+    return p;
+  p.gflops = static_cast<double>(flops) / medianNs; // FLOP/ns = GFLOP/s
+  auto it = peaks.find(dtype);
+  if (it != peaks.end())
+    p.fraction = p.gflops / it->second;
+  return p;
+}
+
+std::map<std::string, double> peakGflops(const nlohmann::json &runner) {
+  std::map<std::string, double> peaks;
+  if (!runner.is_object() || !runner.contains("peak_gflops") ||
+      !runner["peak_gflops"].is_object())
+    return peaks;
+  for (const auto &[dtype, value] : runner["peak_gflops"].items())
+    if (value.is_number() && value.get<double>() > 0)
+      peaks[dtype] = value.get<double>();
+  return peaks;
 }
 
 std::string_view verdictName(Verdict verdict) {
@@ -201,6 +253,8 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
   verdict.hasReference = ref != nullptr;
   if (!ref)
     return verdict;
+  verdict.peakGflops = peakGflops(run.run.runner);
+  verdict.referencePeak = modelPeak(*ref, verdict.peakGflops);
   for (const VariantRecord &var : run.variants) {
     if (var.isReference)
       continue;
@@ -214,7 +268,9 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
         refParams ? double(var.plan.totalParams()) / double(refParams) : 1;
     bool structure = sameStructure(ref->plan, var.plan);
     for (size_t i = 0; i < var.plan.layers.size(); ++i)
-      vv.layers.push_back(judgeLayer(*ref, var, i, structure, options));
+      vv.layers.push_back(
+          judgeLayer(*ref, var, i, structure, verdict.peakGflops, options));
+    vv.peak = modelPeak(var, verdict.peakGflops);
     if (!ref->model || !var.model) {
       vv.reason = "whole model not measured";
     } else if (ref->model->measurement.status != ResultStatus::kOk ||

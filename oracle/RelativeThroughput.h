@@ -60,6 +60,23 @@ Verdict judge(const Ratio &ratio, double threshold,
 Verdict judge(const Ratio &ratio, const OracleOptions &options);
 bool isCliff(const Ratio &ratio, const OracleOptions &options);
 
+/// Achieved throughput against the backend's peak on this machine, which
+/// the runner measured (runner info "peak_gflops", per dtype).
+struct PeakShare {
+  double gflops = 0;    // FLOPs / median time; 0 when not measured
+  std::string dtype;    // the dtype whose peak it is compared with
+  double fraction = -1; // gflops / peak[dtype]; < 0: no such peak
+  bool hasFraction() const { return fraction >= 0; }
+};
+
+/// `flops` run in `medianNs` against `peaks[dtype]` (GFLOP/s).
+PeakShare peakShare(int64_t flops, double medianNs, const std::string &dtype,
+                    const std::map<std::string, double> &peaks);
+
+/// The peaks in a run's runner info: {"peak_gflops": {"f32": ..}}; dtypes
+/// without a positive number are left out.
+std::map<std::string, double> peakGflops(const nlohmann::json &runner);
+
 struct LayerVerdict {
   int64_t layerId = -1;
   std::string name, kind, shape; // shape: the variant's output, "1x56x56x65"
@@ -74,6 +91,7 @@ struct LayerVerdict {
   std::string reason; // why unmeasured
   std::string repro;  // the variant layer's vendor repro line
   CheckResult check;  // the variant layer's correctness check
+  PeakShare peak;     // the variant layer's, dtype of its first input
 };
 
 struct VariantVerdict {
@@ -86,6 +104,9 @@ struct VariantVerdict {
   bool cliff = false;
   std::string reason;
   std::vector<LayerVerdict> layers;
+  /// The whole model's, against the peak of the dtype of its layer with the
+  /// most FLOPs.
+  PeakShare peak;
 };
 
 struct NoiseFloor {
@@ -129,6 +150,10 @@ struct RunVerdict {
                         const OracleOptions &options) const;
   std::vector<VariantVerdict> variants; // worst relative throughput first
   OverfittingIndex overfitting;
+  /// The backend's peak GFLOP/s per dtype (empty when the runner did not
+  /// measure it) and the reference's whole-model share of it.
+  std::map<std::string, double> peakGflops;
+  PeakShare referencePeak;
 };
 
 /// Judges every non-reference variant of `run` against its reference.

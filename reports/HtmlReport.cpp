@@ -183,13 +183,15 @@ void HtmlWriter::writeVariants(const ReportInput &input,
                                std::ostream &os) const {
   os << "<section id=\"variants\"><h2>Variants</h2>\n<table>\n<tr><th>"
         "variant</th><th>mutations</th><th>FLOPs vs reference</th><th>median "
-        "time</th><th>throughput/FLOP vs reference</th><th>verdict</th><th>"
-        "implementation switches</th></tr>\n";
+        "time</th><th>throughput/FLOP vs reference</th><th>of peak</th>"
+        "<th>verdict</th><th>implementation switches</th></tr>\n";
   if (const VariantRecord *ref = input.run.reference())
     os << "<tr><td>reference</td><td>-</td><td class=\"num\">1.000</td>"
           "<td class=\"num\">"
        << timeString(ref->model ? ref->model->measurement.stats.medianNs : 0)
-       << "</td><td class=\"num\">1</td><td>-</td><td>-</td></tr>\n";
+       << "</td><td class=\"num\">1</td><td class=\"num\">"
+       << esc(peakString(input.verdict.referencePeak))
+       << "</td><td>-</td><td>-</td></tr>\n";
   for (const VariantVerdict &vv : input.verdict.variants) {
     int switches = 0;
     for (const LayerVerdict &lv : vv.layers)
@@ -198,7 +200,8 @@ void HtmlWriter::writeVariants(const ReportInput &input,
        << esc(join(vv.mutations, "; ")) << "</code></td><td class=\"num\">"
        << fmt::format("{:.3f}", vv.flopRatio) << "</td><td class=\"num\">"
        << timeString(vv.varNs) << "</td><td class=\"num\">"
-       << ratioString(vv.rel) << "</td><td>"
+       << ratioString(vv.rel) << "</td><td class=\"num\">"
+       << esc(peakString(vv.peak)) << "</td><td>"
        << verdictBadge(vv.verdict, vv.cliff)
        << (vv.reason.empty() ? "" : " " + esc(vv.reason)) << "</td><td>"
        << switches << "</td></tr>\n";

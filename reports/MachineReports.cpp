@@ -18,8 +18,18 @@ namespace {
 
 using nlohmann::json;
 
-/// Fields added within version 1 bump it: 1 adds "overfitting".
-constexpr int kFindingsMinorVersion = 1;
+/// Fields added within version 1 bump it: 1 adds "overfitting", 2 the
+/// peak fields.
+constexpr int kFindingsMinorVersion = 2;
+
+/// GFLOP/s and the fraction of the backend's peak (null without one).
+json peakJson(const PeakShare &p) {
+  if (p.gflops <= 0)
+    return nullptr;
+  return {{"gflops", p.gflops},
+          {"dtype", p.dtype},
+          {"fraction", p.hasFraction() ? json(p.fraction) : json()}};
+}
 
 json ratioJson(const Ratio &r) {
   if (!r.valid)
@@ -48,6 +58,7 @@ public:
                           {"median_ns_reference", l.refNs},
                           {"median_ns_variant", l.varNs},
                           {"relative_throughput_per_flop", ratioJson(l.rel)},
+                          {"peak", peakJson(l.peak)},
                           {"verdict", verdictName(l.verdict)},
                           {"cliff", l.cliff},
                           {"reason", l.reason},
@@ -60,6 +71,7 @@ public:
                           {"median_ns_reference", v.refNs},
                           {"median_ns_variant", v.varNs},
                           {"relative_throughput_per_flop", ratioJson(v.rel)},
+                          {"peak", peakJson(v.peak)},
                           {"verdict", verdictName(v.verdict)},
                           {"cliff", v.cliff},
                           {"reason", v.reason},
@@ -117,7 +129,9 @@ public:
                   {"cliff_threshold", in.options.cliffThreshold},
                   {"noise_floor", in.verdict.noise.floor},
                   {"noise_layers", in.verdict.noise.layers},
-                  {"noise_by_kind", noise}}},
+                  {"noise_by_kind", noise},
+                  {"peak_gflops", in.verdict.peakGflops},
+                  {"reference_peak", peakJson(in.verdict.referencePeak)}}},
                 {"overfitting", overfitting},
                 {"variants", variants},
                 {"findings", findings}};

@@ -127,18 +127,18 @@ void MarkdownWriter::writeModelTable(const ReportInput &input,
   os << "## Whole model\n\nThroughput per FLOP relative to the reference "
         "(above 1: more useful work per second), with its 95% interval.\n\n"
         "| variant | mutations | FLOPs vs reference | median time | "
-        "throughput/FLOP vs reference | verdict |\n"
-        "|---|---|---|---|---|---|\n";
+        "throughput/FLOP vs reference | of peak | verdict |\n"
+        "|---|---|---|---|---|---|---|\n";
   const VariantRecord *ref = input.run.reference();
   if (ref)
     os << "| reference | - | 1.000 | "
        << timeString(ref->model ? ref->model->measurement.stats.medianNs : 0)
-       << " | 1 | - |\n";
+       << " | 1 | " << peakString(input.verdict.referencePeak) << " | - |\n";
   for (const VariantVerdict &vv : input.verdict.variants)
     os << "| " << cell(vv.key) << " | " << cell(join(vv.mutations, "; "))
        << " | " << fmt::format("{:.3f}", vv.flopRatio) << " | "
        << timeString(vv.varNs) << " | " << ratioString(vv.rel) << " | "
-       << verdictString(vv.verdict, vv.cliff)
+       << peakString(vv.peak) << " | " << verdictString(vv.verdict, vv.cliff)
        << (vv.reason.empty() ? "" : ": " + cell(vv.reason)) << " |\n";
   os << "\n";
 }
@@ -152,7 +152,9 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
     os << "### " << cell(vv.key) << ": " << cell(join(vv.mutations, "; "))
        << "\n\n| layer | kind | output | implementation (reference → "
           "variant) | reference | variant | throughput/FLOP vs reference | "
-          "verdict | check |\n|---|---|---|---|---|---|---|---|---|\n";
+          "of peak | verdict | check "
+          "|\n|---|---|---|---|---|---|---|---|---|---|"
+          "\n";
     for (const LayerVerdict &lv : vv.layers) {
       std::string impl = lv.implSwitch
                              ? "**" + lv.implRef + " → " + lv.implVar + "**"
@@ -160,7 +162,7 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
       os << "| " << (lv.changed ? "*" : "") << cell(lv.name) << " | " << lv.kind
          << " | " << lv.shape << " | " << cell(impl) << " | "
          << timeString(lv.refNs) << " | " << timeString(lv.varNs) << " | "
-         << ratioString(lv.rel) << " | "
+         << ratioString(lv.rel) << " | " << peakString(lv.peak) << " | "
          << (lv.verdict == Verdict::kUnmeasured && !lv.reason.empty()
                  ? "unmeasured: " + cell(lv.reason)
                  : verdictString(lv.verdict, lv.cliff))

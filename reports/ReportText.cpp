@@ -49,6 +49,15 @@ std::string ratioString(const Ratio &r) {
   return fmt::format("{:.3f} [{:.3f}, {:.3f}]", r.value, r.low, r.high);
 }
 
+std::string peakString(const PeakShare &p) {
+  if (p.gflops <= 0)
+    return "-";
+  std::string gflops = fmt::format("{:.3g} GFLOP/s", p.gflops);
+  if (!p.hasFraction())
+    return gflops;
+  return fmt::format("{:.1f}% ({})", 100 * p.fraction, gflops);
+}
+
 std::string overfittingText(const OverfittingIndex &o) {
   if (!o.evaluated)
     return "Overfitting index: not evaluated (" + o.reason + ").";

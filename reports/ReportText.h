@@ -28,6 +28,10 @@ std::string ratioString(const Ratio &ratio);
 std::string join(const std::vector<std::string> &items,
                  const std::string &separator);
 
+/// "41.2% (812 GFLOP/s)": the share of the backend's peak and the achieved
+/// GFLOP/s; only the GFLOP/s without a peak for its dtype; "-" unmeasured.
+std::string peakString(const PeakShare &peak);
+
 /// The overfitting index as a plain-text paragraph (escape it for markup):
 /// the index and its interval, the reference's percentile, the floor and
 /// whether one-shot tuning is flagged, or why it was not evaluated.

@@ -192,6 +192,34 @@ TEST(RelativeThroughputTest, NoiseFloorsArePerKind) {
   EXPECT_DOUBLE_EQ(v.layerThreshold("pool2d", o), 0.20) << "none: overall";
 }
 
+TEST(RelativeThroughputTest, FractionOfTheMeasuredPeak) {
+  RunData run = testing::sampleRun();
+  run.run.runner["peak_gflops"] = {{"f32", 1000.0}, {"bf16", -1}};
+  RunVerdict v = judgeRun(run);
+  EXPECT_EQ(v.peakGflops.size(), 1u) << "a non-positive peak is dropped";
+  const VariantVerdict &v001 = v.variants[0];
+  ASSERT_EQ(v001.key, "v001");
+  // conv: 1015625 FLOPs in 2031.25 ns = 500 GFLOP/s, half the f32 peak.
+  const LayerVerdict &conv = v001.layers[0];
+  EXPECT_EQ(conv.peak.dtype, "f32");
+  EXPECT_DOUBLE_EQ(conv.peak.gflops, 500);
+  ASSERT_TRUE(conv.peak.hasFraction());
+  EXPECT_DOUBLE_EQ(conv.peak.fraction, 0.5);
+  double fv = 1015625 + 64 * 65, fr = 1000000 + 64 * 64;
+  EXPECT_DOUBLE_EQ(v001.peak.gflops, fv / 2041.25);
+  EXPECT_DOUBLE_EQ(v001.peak.fraction, fv / 2041.25 / 1000);
+  EXPECT_DOUBLE_EQ(v.referencePeak.fraction, fr / 1010 / 1000);
+
+  // No peak in the runner info: GFLOP/s, but no fraction.
+  RunVerdict plain = judgeRun(testing::sampleRun());
+  EXPECT_TRUE(plain.peakGflops.empty());
+  EXPECT_DOUBLE_EQ(plain.variants[0].layers[0].peak.gflops, 500);
+  EXPECT_FALSE(plain.variants[0].layers[0].peak.hasFraction());
+  // A dtype without a peak has no fraction either.
+  EXPECT_FALSE(peakShare(100, 1, "f16", v.peakGflops).hasFraction());
+  EXPECT_EQ(peakGflops(nlohmann::json::object()).size(), 0u);
+}
+
 TEST(RelativeThroughputTest, NoReferenceNoVerdicts) {
   RunData run = testing::sampleRun();
   run.variants.erase(run.variants.begin());

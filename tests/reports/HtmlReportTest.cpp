@@ -68,6 +68,17 @@ TEST(HtmlReportTest, ChartHasOnePointPerVariantAndMarksTheReference) {
   EXPECT_FALSE(has(html, "src="));
 }
 
+TEST(HtmlReportTest, VariantsTableShowsTheFractionOfPeak) {
+  RunData run = testing::sampleRun();
+  run.run.runner["peak_gflops"] = {{"f32", 1000.0}};
+  std::string table =
+      between(render(run), "<section id=\"variants\">", "</section>");
+  EXPECT_TRUE(has(table, "<th>of peak</th>")) << table;
+  // v001's whole model: 1019785 FLOPs in 2041.25 ns.
+  EXPECT_TRUE(has(table, "<td class=\"num\">50.0% (500 GFLOP/s)</td>"))
+      << table;
+}
+
 TEST(HtmlReportTest, SummaryShowsTheOverfittingIndex) {
   std::string html = render(testing::overfittedRun());
   std::string summary = between(html, "<section id=\"summary\">", "</section>");

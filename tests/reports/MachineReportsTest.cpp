@@ -74,11 +74,27 @@ TEST(MachineReportsTest, EveryWriterIsRegistered) {
                        {"markdown", "json", "csv", "junit", "html"}));
 }
 
+TEST(MachineReportsTest, FindingsJsonCarriesTheFractionOfPeak) {
+  RunData run = testing::sampleRun();
+  run.run.runner["peak_gflops"] = {{"f32", 1000.0}};
+  nlohmann::json doc = nlohmann::json::parse(render(createJsonWriter(), run));
+  EXPECT_EQ(doc["oracle"]["peak_gflops"]["f32"], 1000.0);
+  EXPECT_EQ(doc["oracle"]["reference_peak"]["dtype"], "f32");
+  const nlohmann::json &conv = doc["variants"][0]["layers"][0]["peak"];
+  EXPECT_DOUBLE_EQ(conv["gflops"].get<double>(), 500);
+  EXPECT_DOUBLE_EQ(conv["fraction"].get<double>(), 0.5);
+  EXPECT_GT(doc["variants"][0]["peak"]["fraction"].get<double>(), 0);
+  nlohmann::json plain =
+      nlohmann::json::parse(render(createJsonWriter(), testing::sampleRun()));
+  EXPECT_TRUE(plain["variants"][0]["peak"]["fraction"].is_null());
+  EXPECT_TRUE(plain["oracle"]["peak_gflops"].empty());
+}
+
 TEST(MachineReportsTest, FindingsJsonCarriesTheOverfittingIndex) {
   nlohmann::json doc = nlohmann::json::parse(
       render(createJsonWriter(), testing::overfittedRun()));
   EXPECT_EQ(doc["version"], 1);
-  EXPECT_EQ(doc["minor_version"], 1);
+  EXPECT_EQ(doc["minor_version"], 2);
   const nlohmann::json &o = doc["overfitting"];
   EXPECT_EQ(o["evaluated"], true);
   EXPECT_EQ(o["variants"], 4);

@@ -38,6 +38,18 @@ TEST(MarkdownReportTest, OverfittingIndexNearTheTop) {
       << few;
 }
 
+TEST(MarkdownReportTest, FractionOfPeakNextToTheRatios) {
+  RunData run = testing::sampleRun();
+  run.run.runner["peak_gflops"] = {{"f32", 1000.0}};
+  std::string md = render(run);
+  EXPECT_TRUE(has(md, "| throughput/FLOP vs reference | of peak | verdict |"))
+      << md;
+  // v001's conv: 500 GFLOP/s, half the f32 peak.
+  EXPECT_TRUE(has(md, "| 0.500 [0.490, 0.510] | 50.0% (500 GFLOP/s) |")) << md;
+  // Without a measured peak: the GFLOP/s alone.
+  EXPECT_TRUE(has(render(testing::sampleRun()), "| 500 GFLOP/s |"));
+}
+
 TEST(MarkdownReportTest, SummaryTablesAndReproducers) {
   std::string md = render(testing::sampleRun());
   EXPECT_TRUE(has(md, "# goodhart report: m on oneDNN 2.6.3")) << md;
