@@ -10,6 +10,24 @@
 namespace goodhart {
 namespace {
 
+/// Up to this many samples, resampling and selecting the median directly is
+/// cheaper than the binomial descent.
+constexpr size_t kDirectLimit = 512;
+/// Binomials of at most this many trials are drawn as Bernoulli trials:
+/// cheaper than std::binomial_distribution's setup.
+constexpr int64_t kSmallBinomial = 32;
+
+int64_t drawBinomial(int64_t count, double share, std::mt19937_64 &rng) {
+  if (count <= kSmallBinomial) {
+    std::uniform_real_distribution<double> uniform(0, 1);
+    int64_t hits = 0;
+    for (int64_t i = 0; i < count; ++i)
+      hits += uniform(rng) < share;
+    return hits;
+  }
+  return std::binomial_distribution<int64_t>(count, share)(rng);
+}
+
 /// Index into the sorted samples of the `rank`-th smallest (0-based) of
 /// `count` draws spread uniformly over sorted positions [lo, hi).
 size_t orderStatistic(size_t lo, size_t hi, int64_t count, int64_t rank,
@@ -17,7 +35,7 @@ size_t orderStatistic(size_t lo, size_t hi, int64_t count, int64_t rank,
   while (hi - lo > 1) {
     size_t mid = lo + (hi - lo) / 2;
     double share = double(mid - lo) / double(hi - lo);
-    int64_t left = std::binomial_distribution<int64_t>(count, share)(rng);
+    int64_t left = drawBinomial(count, share, rng);
     if (rank < left) {
       hi = mid;
       count = left;
@@ -38,7 +56,7 @@ std::pair<size_t, size_t> adjacentOrderStatistics(size_t lo, size_t hi,
   while (hi - lo > 1) {
     size_t mid = lo + (hi - lo) / 2;
     double share = double(mid - lo) / double(hi - lo);
-    int64_t left = std::binomial_distribution<int64_t>(count, share)(rng);
+    int64_t left = drawBinomial(count, share, rng);
     if (rank + 1 < left) {
       hi = mid;
       count = left;
@@ -66,6 +84,16 @@ std::vector<double> bootstrapMedians(const std::vector<double> &samples,
   std::sort(sorted.begin(), sorted.end());
   const int64_t n = static_cast<int64_t>(sorted.size());
   medians.reserve(static_cast<size_t>(resamples));
+  if (sorted.size() <= kDirectLimit) {
+    std::uniform_int_distribution<size_t> pick(0, sorted.size() - 1);
+    std::vector<double> resample(sorted.size());
+    for (int b = 0; b < resamples; ++b) {
+      for (double &x : resample)
+        x = sorted[pick(rng)];
+      medians.push_back(median(resample));
+    }
+    return medians;
+  }
   for (int b = 0; b < resamples; ++b) {
     if (n % 2) {
       medians.push_back(

@@ -3,10 +3,10 @@
 //
 // A seeded percentile bootstrap for timing samples. Resampling n samples with
 // replacement and taking the median costs O(n) per resample; runners keep up
-// to 10000 samples per measurement, so the resample's median is drawn
-// directly instead, with the same distribution: a resample puts Bin(c, w)
-// of c draws into the lower part of a range of sorted samples holding a
-// fraction w of them, so halving the range, drawing that binomial and
+// to 10000 samples per measurement, so above 512 samples the resample's
+// median is drawn directly instead, with the same distribution: a resample puts
+// Bin(c, w) of c draws into the lower part of a range of sorted samples holding
+// a fraction w of them, so halving the range, drawing that binomial and
 // following the median's rank reaches the order statistic in O(log n) draws.
 // Every function takes its generator or seed; nothing is global.
 //
