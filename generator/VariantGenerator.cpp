@@ -3,6 +3,7 @@
 #include "generator/VariantGenerator.h"
 
 #include "generator/ChannelStrategy.h"
+#include "generator/Strategies.h"
 #include "mlir/Mutations.h"
 #include "mlir/PlanLowering.h"
 
@@ -125,7 +126,9 @@ std::string fileStem(const Variant &v) { return v.id; }
 
 } // namespace
 
-std::vector<std::string> strategyNames() { return {"neighborhood"}; }
+std::vector<std::string> strategyNames() {
+  return {"neighborhood", "random", "grid"};
+}
 
 std::string canonicalPlanHash(const Plan &plan) {
   // Sorted: reordering independent layers (identity variants) keeps it.
@@ -142,11 +145,13 @@ std::string canonicalPlanHash(const Plan &plan) {
 StatusOr<Generation> generateVariants(mlir::ModuleOp module,
                                       mlir::func::FuncOp entry,
                                       const GeneratorOptions &options) {
-  if (options.strategy != "neighborhood")
+  if (!llvm::is_contained(strategyNames(), options.strategy))
     return invalidInput("unknown strategy '" + options.strategy +
-                        "' (known: neighborhood)");
+                        "' (known: neighborhood, random, grid)");
   if (options.count < 0)
     return invalidInput("--count must not be negative");
+  if (options.identityCount < 0)
+    return invalidInput("--identity-variants must not be negative");
 
   Generation gen;
   gen.options = options;
@@ -169,8 +174,25 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
       header(options, gen.reference, model) + printModule(module);
 
   Rng rng(options.seed);
-  std::vector<MutationSpec> proposals =
-      proposeChannelMutations(findChannelSites(entry), rng);
+  std::vector<Proposal> proposals;
+  if (options.strategy == "neighborhood") {
+    for (const MutationSpec &spec :
+         proposeChannelMutations(findChannelSites(entry), rng))
+      proposals.push_back({spec});
+  } else if (options.strategy == "random") {
+    proposals =
+        proposeRandomMutations(entry, std::max(options.count * 20, 64), rng);
+  } else {
+    StatusOr<std::vector<Proposal>> grid = proposeGridMutations(options.grid);
+    if (!grid)
+      return grid.status();
+    proposals = std::move(grid).value();
+  }
+  // The control group comes after the strategy's variants (grid: only the
+  // identity variants the user names).
+  std::vector<Proposal> identities;
+  if (options.strategy != "grid")
+    identities = identityProposals(options.identityCount, rng);
 
   std::map<std::string, std::string> refHashes;
   for (const Layer &layer : ref.layers)
@@ -179,25 +201,31 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
       {gen.reference.canonicalHash, "reference"}};
   double closest = -1; // the proposal ratio nearest to the constraint
   const std::string entryName = entry.getSymName().str();
-  for (const MutationSpec &spec : proposals) {
-    if (static_cast<int>(gen.variants.size()) >= options.count)
-      break;
+  auto describe = [](const Proposal &p) {
+    std::string text;
+    for (const MutationSpec &m : p)
+      text += (text.empty() ? "" : "; ") + m.describe();
+    return text;
+  };
+  // Applies `proposal` to a clone; keeps it as a variant or records why not.
+  auto tryProposal = [&](const Proposal &proposal) {
     mlir::OwningOpRef<mlir::ModuleOp> clone(module.clone());
     auto func = clone->lookupSymbol<mlir::func::FuncOp>(entryName);
     Variant variant;
     variant.id = llvm::formatv("v{0:D3}", gen.variants.size() + 1).str();
-    variant.mutations = {spec};
+    variant.mutations = proposal;
     DiagnosticCollector diags(module.getContext());
-    if (mlir::failed(applyMutation(func, spec))) {
-      gen.rejected.emplace_back(spec.describe(), diags.messages);
-      continue;
-    }
+    for (const MutationSpec &spec : proposal)
+      if (mlir::failed(applyMutation(func, spec))) {
+        gen.rejected.emplace_back(describe(proposal), diags.messages);
+        return;
+      }
     lowering.variant = variant.id;
     mlir::FailureOr<Plan> plan = lowerToPlan(func, lowering);
     if (mlir::failed(plan)) {
-      gen.rejected.emplace_back(spec.describe(),
+      gen.rejected.emplace_back(describe(proposal),
                                 "does not lower: " + diags.messages);
-      continue;
+      return;
     }
     variant.plan = std::move(*plan);
     variant.flopRatio = ratio(variant.plan.totalFlops(), ref.totalFlops());
@@ -207,13 +235,24 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
       double dist = std::abs(variant.flopRatio - 1);
       if (closest < 0 || dist < std::abs(closest - 1))
         closest = variant.flopRatio;
-      gen.rejected.emplace_back(spec.describe(), why);
-      continue;
+      gen.rejected.emplace_back(describe(proposal), why);
+      return;
     }
     variant.canonicalHash = canonicalPlanHash(variant.plan);
-    if (auto it = seen.find(variant.canonicalHash); it != seen.end()) {
-      gen.rejected.emplace_back(spec.describe(), "duplicate of " + it->second);
-      continue;
+    bool identity = llvm::all_of(
+        proposal, [](const MutationSpec &m) { return m.kind == "identity"; });
+    if (identity && variant.canonicalHash != gen.reference.canonicalHash) {
+      gen.rejected.emplace_back(describe(proposal),
+                                "an identity variant changed the plan");
+      return;
+    }
+    // Identity variants are the control group: equal to the reference by
+    // construction, so the dedupe lets them through.
+    if (auto it = seen.find(variant.canonicalHash);
+        !identity && it != seen.end()) {
+      gen.rejected.emplace_back(describe(proposal),
+                                "duplicate of " + it->second);
+      return;
     }
     // By name: casts may be added and independent layers reordered.
     for (const Layer &layer : variant.plan.layers)
@@ -227,11 +266,25 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
     for (const MutationSpec &m : variant.mutations)
       variant.plan.metadata["mutations"].push_back(m.describe());
     variant.mlirText = header(options, variant, model) + printModule(*clone);
-    seen.emplace(variant.canonicalHash, variant.id);
+    if (!identity)
+      seen.emplace(variant.canonicalHash, variant.id);
     gen.variants.push_back(std::move(variant));
-  }
+  };
 
-  if (gen.variants.empty() && options.count > 0) {
+  // Grid keeps every point; the other strategies stop at --count.
+  size_t wanted = options.strategy == "grid"
+                      ? proposals.size()
+                      : static_cast<size_t>(options.count);
+  for (const Proposal &proposal : proposals) {
+    if (gen.variants.size() >= wanted)
+      break;
+    tryProposal(proposal);
+  }
+  size_t strategyVariants = gen.variants.size();
+  for (const Proposal &proposal : identities)
+    tryProposal(proposal);
+
+  if (strategyVariants == 0 && wanted > 0) {
     std::string msg = "no variant satisfies the equivalence constraints "
                       "(FLOPs within +-" +
                       percent(options.flopTolerance) +

@@ -27,8 +27,13 @@
 namespace goodhart {
 
 struct GeneratorOptions {
-  std::string strategy = "neighborhood";
-  int count = 6; // variants wanted
+  std::string strategy = "neighborhood"; // strategyNames()
+  int count = 6; // variants wanted (grid: every grid point is tried)
+  /// identity(*, SEED) variants added after the strategy's (neighborhood
+  /// and random): the control group.
+  int identityCount = 2;
+  /// Grid dimensions, "KIND:LAYER=V1,V2,..." (Strategies.h).
+  std::vector<std::string> grid;
   uint64_t seed = 1;
   double flopTolerance = 0.10;  // |flops ratio - 1| at most
   double paramTolerance = 0.10; // |params ratio - 1| at most

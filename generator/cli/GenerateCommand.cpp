@@ -16,10 +16,16 @@ namespace goodhart::cli {
 void addGeneratorOptions(po::options_description &options) {
   options.add_options()("strategy",
                         po::value<std::string>()->default_value("neighborhood"),
-                        "mutation strategy: neighborhood")(
-      "count", po::value<int>()->default_value(6),
-      "variants to generate")("seed", po::value<uint64_t>()->default_value(1),
-                              "seed of every random choice")(
+                        "mutation strategy: neighborhood, random or grid")(
+      "grid", po::value<std::vector<std::string>>()->composing(),
+      "a grid dimension KIND:LAYER=V1,V2,... (repeat for a cartesian "
+      "product; --strategy grid tries every point)")(
+      "identity-variants", po::value<int>()->default_value(2),
+      "identity variants (renamed, reordered: the control group) added by "
+      "neighborhood and random")("count", po::value<int>()->default_value(6),
+                                 "variants to generate")(
+      "seed", po::value<uint64_t>()->default_value(1),
+      "seed of every random choice")(
       "flop-tolerance", po::value<double>()->default_value(0.10),
       "largest allowed |FLOPs ratio - 1| of a variant")(
       "param-tolerance", po::value<double>()->default_value(0.10),
@@ -34,6 +40,9 @@ GeneratorOptions readGeneratorOptions(const po::variables_map &vm,
   options.seed = vm["seed"].as<uint64_t>();
   options.flopTolerance = vm["flop-tolerance"].as<double>();
   options.paramTolerance = vm["param-tolerance"].as<double>();
+  options.identityCount = vm["identity-variants"].as<int>();
+  if (vm.count("grid"))
+    options.grid = vm["grid"].as<std::vector<std::string>>();
   options.modelName = modelNameFromPath(modelPath);
   options.source = modelPath;
   return options;

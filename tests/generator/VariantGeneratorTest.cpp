@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -30,9 +31,9 @@ TEST(VariantGeneratorTest, SameSeedSameVariants) {
   auto second = generate(options, b);
   ASSERT_TRUE(first.isOk()) << first.status().toString();
   ASSERT_TRUE(second.isOk());
-  ASSERT_EQ(first->variants.size(), 5u);
+  ASSERT_EQ(first->variants.size(), 7u) << "5 and 2 identity variants";
   EXPECT_EQ(manifestToJson(*first), manifestToJson(*second));
-  for (size_t i = 0; i < 5; ++i)
+  for (size_t i = 0; i < 7; ++i)
     EXPECT_EQ(first->variants[i].mlirText, second->variants[i].mlirText);
   options.seed = 12;
   testing::Loaded c;
@@ -53,9 +54,15 @@ TEST(VariantGeneratorTest, VariantsAreEquivalentDistinctAndRecorded) {
     EXPECT_EQ(v.plan.layers.size(), ref.layers.size());
     EXPECT_LE(std::abs(v.flopRatio - 1), options.flopTolerance) << v.id;
     EXPECT_LE(std::abs(v.paramRatio - 1), options.paramTolerance) << v.id;
-    EXPECT_TRUE(hashes.insert(v.canonicalHash).second) << "duplicate " << v.id;
     ASSERT_EQ(v.mutations.size(), 1u);
-    EXPECT_FALSE(v.changedLayers.empty());
+    if (v.mutations[0].kind == "identity") {
+      EXPECT_EQ(v.canonicalHash, gen->reference.canonicalHash) << v.id;
+      EXPECT_TRUE(v.changedLayers.empty()) << v.id;
+    } else {
+      EXPECT_TRUE(hashes.insert(v.canonicalHash).second)
+          << "duplicate " << v.id;
+      EXPECT_FALSE(v.changedLayers.empty());
+    }
     EXPECT_EQ(v.plan.metadata["seed"], options.seed);
     EXPECT_EQ(v.plan.metadata["mutations"][0], v.mutations[0].describe());
     EXPECT_EQ(v.plan.variant, v.id);
@@ -106,6 +113,124 @@ TEST(VariantGeneratorTest, UnknownStrategyIsAnError) {
   ASSERT_FALSE(gen.isOk());
   EXPECT_NE(gen.status().message().find("unknown strategy 'genetic'"),
             std::string::npos);
+}
+
+std::vector<std::string> kinds(const Generation &gen) {
+  std::vector<std::string> out;
+  for (const Variant &v : gen.variants)
+    for (const MutationSpec &m : v.mutations)
+      out.push_back(m.kind);
+  return out;
+}
+
+TEST(VariantGeneratorTest, IdentityVariantsAreTheControlGroup) {
+  GeneratorOptions options;
+  options.count = 3;
+  testing::Loaded holder;
+  auto gen = generate(options, holder);
+  ASSERT_TRUE(gen.isOk()) << gen.status().toString();
+  ASSERT_EQ(gen->variants.size(), 5u);
+  std::set<std::string> refNames;
+  for (const Layer &layer : gen->reference.plan.layers)
+    refNames.insert(layer.name);
+  for (size_t i = 3; i < 5; ++i) {
+    const Variant &v = gen->variants[i];
+    ASSERT_EQ(v.mutations.size(), 1u);
+    EXPECT_EQ(v.mutations[0].kind, "identity");
+    EXPECT_EQ(v.canonicalHash, gen->reference.canonicalHash);
+    EXPECT_TRUE(v.changedLayers.empty());
+    EXPECT_EQ(v.flopRatio, 1.0);
+    EXPECT_EQ(v.mlirText.find("@smallcnn("), std::string::npos)
+        << "the function is renamed";
+    std::set<std::string> names;
+    for (const Layer &layer : v.plan.layers)
+      names.insert(layer.name);
+    EXPECT_EQ(names, refNames) << "layer names stay mappable";
+  }
+  EXPECT_NE(gen->variants[3].mlirText, gen->variants[4].mlirText);
+  options.identityCount = 0;
+  testing::Loaded again;
+  auto none = generate(options, again);
+  ASSERT_TRUE(none.isOk());
+  EXPECT_EQ(none->variants.size(), 3u);
+}
+
+TEST(VariantGeneratorTest, RandomStrategyIsSeededAndEquivalent) {
+  GeneratorOptions options;
+  options.strategy = "random";
+  options.count = 12;
+  options.seed = 5;
+  testing::Loaded a, b, c;
+  auto first = generate(options, a);
+  auto second = generate(options, b);
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  ASSERT_TRUE(second.isOk());
+  ASSERT_EQ(first->variants.size(), 14u);
+  EXPECT_EQ(manifestToJson(*first), manifestToJson(*second));
+  for (size_t i = 0; i < first->variants.size(); ++i)
+    EXPECT_EQ(first->variants[i].mlirText, second->variants[i].mlirText);
+  std::vector<std::string> seen = kinds(*first);
+  for (const char *kind :
+       {"set_channels", "set_activation", "set_dtype", "identity"})
+    EXPECT_NE(std::find(seen.begin(), seen.end(), kind), seen.end()) << kind;
+  for (const Variant &v : first->variants) {
+    EXPECT_LE(std::abs(v.flopRatio - 1), options.flopTolerance) << v.id;
+    EXPECT_LE(std::abs(v.paramRatio - 1), options.paramTolerance) << v.id;
+  }
+  options.seed = 6;
+  auto other = generate(options, c);
+  ASSERT_TRUE(other.isOk());
+  EXPECT_NE(manifestToJson(*first), manifestToJson(*other));
+}
+
+TEST(VariantGeneratorTest, GridTriesEveryPointOfTheProduct) {
+  GeneratorOptions options;
+  options.strategy = "grid";
+  options.grid = {"set_channels:block1.conv1=60,62,64,66"};
+  testing::Loaded holder;
+  auto gen = generate(options, holder);
+  ASSERT_TRUE(gen.isOk()) << gen.status().toString();
+  ASSERT_EQ(gen->variants.size(), 3u) << "64 is the reference";
+  EXPECT_EQ(gen->variants[0].mutations[0].describe(),
+            "set_channels(block1.conv1, 60)");
+  EXPECT_EQ(gen->variants[2].mutations[0].value, 66);
+  ASSERT_EQ(gen->rejected.size(), 1u);
+  EXPECT_EQ(gen->rejected[0].second, "duplicate of reference");
+
+  options.grid = {"set_channels:block1.conv1=60,62",
+                  "set_activation:block1.relu1=silu,gelu_erf"};
+  testing::Loaded a, b;
+  auto product = generate(options, a);
+  ASSERT_TRUE(product.isOk()) << product.status().toString();
+  ASSERT_EQ(product->variants.size(), 4u);
+  EXPECT_EQ(
+      product->variants[1].mutations,
+      (std::vector<MutationSpec>{
+          {"set_channels", "block1.conv1", 60},
+          *MutationSpec::named("set_activation", "block1.relu1", "gelu_erf")}));
+  auto again = generate(options, b);
+  ASSERT_TRUE(again.isOk());
+  EXPECT_EQ(manifestToJson(*product), manifestToJson(*again));
+}
+
+TEST(VariantGeneratorTest, BadGridsSayWhatIsWrong) {
+  GeneratorOptions options;
+  options.strategy = "grid";
+  testing::Loaded holder;
+  auto none = generate(options, holder);
+  ASSERT_FALSE(none.isOk());
+  EXPECT_NE(none.status().message().find("at least one --grid"),
+            std::string::npos);
+  for (const char *bad : {"set_channels=60", "set_channels:=60",
+                          "set_channels:conv1=6x", "set_dtype:*=f64"}) {
+    options.grid = {bad};
+    testing::Loaded h;
+    auto gen = generate(options, h);
+    ASSERT_FALSE(gen.isOk()) << bad;
+    EXPECT_NE(gen.status().message().find(std::string("--grid '") + bad),
+              std::string::npos)
+        << gen.status().message();
+  }
 }
 
 } // namespace
