@@ -132,11 +132,17 @@ TEST(ChannelMutationTest, ErrorsNameTheLayer) {
     DiagnosticPrinter printer(*m.context, "smallcnn.mlir", os);
     EXPECT_TRUE(mlir::failed(setOutputChannels(m.entry, "nope", 3)));
     EXPECT_TRUE(mlir::failed(setOutputChannels(m.entry, "head.fc", 3)));
+    EXPECT_TRUE(mlir::failed(setOutputChannels(m.entry, "down.maxpool", 3)));
     EXPECT_TRUE(mlir::failed(setOutputChannels(m.entry, "down.conv", 0)));
   }
   os.flush();
   EXPECT_NE(diagnostics.find("no layer named 'nope'"), std::string::npos);
-  EXPECT_NE(diagnostics.find("'head.fc', not a convolution"),
+  // The classifier is a linear layer, but its width is the model's output.
+  EXPECT_NE(diagnostics.find("'head.fc': changing its output channels would "
+                             "change the model's outputs"),
+            std::string::npos);
+  EXPECT_NE(diagnostics.find("'down.maxpool', neither a convolution nor a "
+                             "linear layer"),
             std::string::npos);
   EXPECT_NE(diagnostics.find("cannot have 0 output channels"),
             std::string::npos);
