@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -255,10 +256,18 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
     record.mutations = input.mutations;
     record.sourcePath = input.planPath;
     record.memoKey = layerMemoKey;
+    // Identity variants are the control group: their layers are measured
+    // again, never reused, so the run's noise floor has fresh evidence.
+    bool control = !input.mutations.empty() &&
+                   std::all_of(input.mutations.begin(), input.mutations.end(),
+                               [](const std::string &m) {
+                                 return m.rfind("identity(", 0) == 0;
+                               });
+    bool memo = options.memo && !control;
     StatusOr<MeasureResponse> response =
-        options.memo ? measureMemoized(process, db, input.plan, options.measure,
-                                       layerMemoKey, record)
-                     : process.measure(input.plan, options.measure);
+        memo ? measureMemoized(process, db, input.plan, options.measure,
+                               layerMemoKey, record)
+             : process.measure(input.plan, options.measure);
     if (response) {
       record.layers = response->layers;
       record.model = response->model;
@@ -278,7 +287,7 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
         progress.end("done", Progress::Clock::now());
       GOODHART_RETURN_IF_ERROR(
           recordLayerFindings(db, *runId, input.key, record.layers));
-      if (options.memo && options.measure.mode != MeasureMode::kModel)
+      if (memo && options.measure.mode != MeasureMode::kModel)
         std::cerr << "goodhart: " << input.key << ": runner measured "
                   << record.layers.size() - record.reused.size() << " of "
                   << record.layers.size() << " layers, " << record.reused.size()
