@@ -222,12 +222,15 @@ Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
   double bHigh = b.ciHighNs > 0 ? b.ciHighNs : b.medianNs;
   r.low = work * aLow / bHigh;
   r.high = work * aHigh / bLow;
+  r.bounded = a.count > 1 && b.count > 1;
   return r;
 }
 
 Verdict judge(const Ratio &r, double threshold, const OracleOptions &o) {
   if (!r.valid)
     return Verdict::kUnmeasured;
+  if (!r.bounded)
+    return Verdict::kNoisy;
   if (r.high < 1 - threshold)
     return Verdict::kSlower;
   if (r.low > 1 + threshold)
@@ -244,7 +247,7 @@ Verdict judge(const Ratio &r, const OracleOptions &o) {
 }
 
 bool isCliff(const Ratio &r, const OracleOptions &o) {
-  return r.valid && r.high < o.cliffThreshold;
+  return r.valid && r.bounded && r.high < o.cliffThreshold;
 }
 
 RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {

@@ -45,6 +45,9 @@ std::string_view verdictName(Verdict verdict);
 struct Ratio {
   bool valid = false;
   double value = 0, low = 0, high = 0;
+  /// False when a side has a single sample: [low, high] is then a point,
+  /// not an interval, and the ratio is judged noisy, never a cliff.
+  bool bounded = true;
 };
 
 /// rel and its interval from two measurements of `flopsRef`/`flopsVar`:

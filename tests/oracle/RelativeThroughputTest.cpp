@@ -32,6 +32,24 @@ TEST(RelativeThroughputTest, IntervalFromBothMedians) {
   EXPECT_DOUBLE_EQ(r.high, 110.0 / 95.0);
 }
 
+TEST(RelativeThroughputTest, OneSampleIsNoInterval) {
+  // A whole model slower than the time limit yields a single sample: its
+  // "interval" is a point, so the ratio is noisy, never a cliff.
+  Measurement once = measured(200, 0);
+  once.samplesNs = {200};
+  once.stats.count = 1;
+  Ratio r = relativeThroughput(10, measured(100, 0.01), 10, once);
+  ASSERT_TRUE(r.valid);
+  EXPECT_FALSE(r.bounded);
+  EXPECT_DOUBLE_EQ(r.value, 0.5);
+  OracleOptions options;
+  EXPECT_EQ(judge(r, options), Verdict::kNoisy);
+  EXPECT_FALSE(isCliff(r, options));
+  EXPECT_TRUE(
+      relativeThroughput(10, measured(100, 0.01), 10, measured(200, 0.01))
+          .bounded);
+}
+
 /// `n` samples spread evenly over center * [1 - spread, 1 + spread].
 Measurement sampled(double center, size_t n, double spread) {
   Measurement m;
