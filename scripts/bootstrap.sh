@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a result:
 #   scripts/bootstrap.sh main   install, build, run the main job (a campaign on
-#                               the shipped reference model, oneDNN, SQLite)
+#                               ResNet-50 v1.5, oneDNN, SQLite)
 #   scripts/bootstrap.sh test   install, build, run every test
 # BUILD_DIR (default build) and JOBS (default: all cores) may be set.
 set -euo pipefail
@@ -36,5 +36,5 @@ fi
 
 out=${GOODHART_OUT:-out}
 mkdir -p "$out"
-"$build/bin/goodhart" campaign corpus/smallcnn.mlir \
+"$build/bin/goodhart" campaign corpus/resnet50.mlir \
   --backend onednn --db "$out/goodhart.db" --out "$out/report" --seed 1
