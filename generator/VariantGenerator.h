@@ -34,6 +34,9 @@ struct GeneratorOptions {
   int identityCount = 2;
   /// Grid dimensions, "KIND:LAYER=V1,V2,..." (Strategies.h).
   std::vector<std::string> grid;
+  /// Element type the reference is retyped to before generating (f32, bf16,
+  /// f16; empty: as written): set_dtype(*, dtype) on the reference itself.
+  std::string dtype;
   uint64_t seed = 1;
   double flopTolerance = 0.10;  // |flops ratio - 1| at most
   double paramTolerance = 0.10; // |params ratio - 1| at most

@@ -29,8 +29,8 @@ int runCampaign(const Args &args) {
   po::variables_map vm;
   if (auto code = parseCommandLine(
           "campaign",
-          "MODEL [--backend onednn] [--db FILE] [--out DIR] [--count N] "
-          "[--seed K]",
+          "MODEL [--backend onednn] [--strategy S] [--budget N] [--dtype bf16] "
+          "[--db FILE] [--out DIR] [--seed K]",
           options, positional, args, vm))
     return *code;
   MeasureCliOptions measure;

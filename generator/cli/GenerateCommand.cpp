@@ -8,6 +8,8 @@
 
 #include "generator/cli/CliSupport.h"
 #include "generator/cli/GeneratorCli.h"
+#include "mlir/Mutations.h"
+#include "mlir/zoo/TosaModelBuilder.h"
 
 #include <iostream>
 
@@ -29,14 +31,23 @@ void addGeneratorOptions(po::options_description &options) {
       "flop-tolerance", po::value<double>()->default_value(0.10),
       "largest allowed |FLOPs ratio - 1| of a variant")(
       "param-tolerance", po::value<double>()->default_value(0.10),
-      "largest allowed |parameter ratio - 1| of a variant");
+      "largest allowed |parameter ratio - 1| of a variant")(
+      "budget", po::value<int>(),
+      "variants to measure besides the reference and the identity variants "
+      "(overrides --count)")(
+      "dtype", po::value<std::string>(),
+      "retype the reference (and so every variant) to f32, bf16 or f16 "
+      "before generating");
 }
 
 GeneratorOptions readGeneratorOptions(const po::variables_map &vm,
                                       const std::string &modelPath) {
   GeneratorOptions options;
   options.strategy = vm["strategy"].as<std::string>();
-  options.count = vm["count"].as<int>();
+  options.count =
+      vm.count("budget") ? vm["budget"].as<int>() : vm["count"].as<int>();
+  if (vm.count("dtype"))
+    options.dtype = vm["dtype"].as<std::string>();
   options.seed = vm["seed"].as<uint64_t>();
   options.flopTolerance = vm["flop-tolerance"].as<double>();
   options.paramTolerance = vm["param-tolerance"].as<double>();
@@ -51,6 +62,22 @@ GeneratorOptions readGeneratorOptions(const po::variables_map &vm,
 std::optional<Generation> generateForCli(const std::string &command,
                                          const LoadedModel &model,
                                          const GeneratorOptions &options) {
+  if (!options.dtype.empty()) {
+    if (options.dtype != "f32" && options.dtype != "bf16" &&
+        options.dtype != "f16") {
+      printError(command, "--dtype must be f32, bf16 or f16, not '" +
+                              options.dtype + "'");
+      return std::nullopt;
+    }
+    DiagnosticPrinter printer(*model.context, model.path, llvm::errs());
+    mlir::func::FuncOp entry = model.entry; // a handle: the op is mutable
+    bool already = true;
+    for (mlir::BlockArgument arg : entry.getArguments())
+      already &= llvm::cast<mlir::ShapedType>(arg.getType()).getElementType() ==
+                 zooElementType(model.context.get(), options.dtype);
+    if (!already && mlir::failed(setElementType(entry, "*", options.dtype)))
+      return std::nullopt;
+  }
   StatusOr<Generation> generation =
       generateVariants(*model.module, model.entry, options);
   if (!generation) {
