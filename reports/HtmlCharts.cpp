@@ -95,7 +95,9 @@ DimensionGroups groupByDimension(const RunData &run,
     std::optional<MutationSpec> spec;
     if (vv.mutations.size() == 1)
       spec = MutationSpec::parse(vv.mutations.front());
-    if (!spec) {
+    // Identity variants are the control group, not a dimension: they stay
+    // in the table.
+    if (!spec || spec->kind == "identity") {
       groups.ungrouped.push_back(vv.key);
       continue;
     }

@@ -174,7 +174,8 @@ void HtmlWriter::writeCharts(const ReportInput &input, std::ostream &os) const {
        << dimensionChartSvg(s, input.options);
   }
   if (!groups.ungrouped.empty())
-    os << "<p class=\"note\">Shown only in the table (several mutations): "
+    os << "<p class=\"note\">Shown only in the table (identity variants, "
+          "the control group, and variants with several mutations): "
        << esc(join(groups.ungrouped, ", ")) << ".</p>\n";
   os << "</section>\n";
 }

@@ -86,13 +86,32 @@ std::string join(const std::vector<std::string> &items,
 
 std::string variantRepro(const RunRecord &run,
                          const std::vector<std::string> &mutations) {
+  // One goodhart-opt pass per mutation kind (mlir/Passes.cpp).
   std::string passes;
   for (const std::string &text : mutations) {
     std::optional<MutationSpec> spec = MutationSpec::parse(text);
-    if (!spec || spec->kind != "set_channels")
+    if (!spec)
       return "";
-    passes += fmt::format(" --goodhart-set-channels='layer={} channels={}'",
-                          spec->layer, spec->value);
+    const std::vector<std::string> &names =
+        MutationSpec::namedValues(spec->kind);
+    std::string named =
+        spec->value >= 0 && spec->value < static_cast<int64_t>(names.size())
+            ? names[spec->value]
+            : "";
+    if (spec->kind == "set_channels")
+      passes += fmt::format(" --goodhart-set-channels='layer={} channels={}'",
+                            spec->layer, spec->value);
+    else if (spec->kind == "set_activation" && !named.empty())
+      passes +=
+          fmt::format(" --goodhart-set-activation='layer={} activation={}'",
+                      spec->layer, named);
+    else if (spec->kind == "set_dtype" && !named.empty())
+      passes += fmt::format(" --goodhart-set-dtype='layer={} dtype={}'",
+                            spec->layer, named);
+    else if (spec->kind == "identity")
+      passes += fmt::format(" --goodhart-identity='seed={}'", spec->value);
+    else
+      return "";
   }
   return passes.empty() ? "" : "goodhart-opt " + run.source + passes;
 }

@@ -162,7 +162,7 @@ TEST(HtmlReportTest, UnmeasuredAndMultiMutationVariants) {
   std::string svg = between(html, "<svg", "</svg>");
   EXPECT_EQ(count(svg, "<g class=\"point "), 3u) << svg;
   EXPECT_EQ(count(svg, "<g class=\"point v-unmeasured\">"), 1u);
-  EXPECT_TRUE(has(html, "Shown only in the table (several mutations): v004"));
+  EXPECT_TRUE(has(html, "and variants with several mutations): v004"));
   EXPECT_TRUE(has(html, "<tr><td>v004</td>"));
 }
 

@@ -1,5 +1,6 @@
 //===- MarkdownReportTest.cpp - report.md ---------------------------------===//
 
+#include "reports/ReportText.h"
 #include "reports/ReportWriter.h"
 
 #include "../oracle/OracleTestData.h"
@@ -91,6 +92,20 @@ TEST(MarkdownReportTest, WrongResultsShowInTheCheckColumn) {
   std::string md = render(run);
   EXPECT_TRUE(has(md, "| **mismatch**: element 3: got 1, expected 2 |")) << md;
   EXPECT_TRUE(has(md, "| passed (64 points, max rel. err 2.5e-07) |")) << md;
+}
+
+TEST(ReportTextTest, ReproducesEveryMutationKindWithGoodhartOpt) {
+  RunRecord run;
+  run.source = "m.mlir";
+  EXPECT_EQ(variantRepro(run, {"set_channels(c, 65)", "set_dtype(*, bf16)"}),
+            "goodhart-opt m.mlir --goodhart-set-channels='layer=c channels=65' "
+            "--goodhart-set-dtype='layer=* dtype=bf16'");
+  EXPECT_EQ(variantRepro(run, {"set_activation(a, silu)"}),
+            "goodhart-opt m.mlir --goodhart-set-activation='layer=a "
+            "activation=silu'");
+  EXPECT_EQ(variantRepro(run, {"identity(*, 7)"}),
+            "goodhart-opt m.mlir --goodhart-identity='seed=7'");
+  EXPECT_EQ(variantRepro(run, {"warp_speed(a, 9)"}), "");
 }
 
 TEST(MarkdownReportTest, RunWithoutReferenceSaysSo) {
