@@ -55,7 +55,12 @@ std::string peakString(const PeakShare &p) {
   std::string gflops = fmt::format("{:.3g} GFLOP/s", p.gflops);
   if (!p.hasFraction())
     return gflops;
-  return fmt::format("{:.1f}% ({})", 100 * p.fraction, gflops);
+  // Above 100%, the peak GEMM itself ran slow (a busy machine): say so
+  // rather than print an impossible share as if it meant something.
+  return fmt::format("{:.1f}% ({}){}", 100 * p.fraction, gflops,
+                     p.fraction > 1 ? ", above the measured peak: the peak "
+                                      "measurement was disturbed"
+                                    : "");
 }
 
 std::string overfittingText(const OverfittingIndex &o) {

@@ -94,6 +94,14 @@ TEST(MarkdownReportTest, WrongResultsShowInTheCheckColumn) {
   EXPECT_TRUE(has(md, "| passed (64 points, max rel. err 2.5e-07) |")) << md;
 }
 
+TEST(ReportTextTest, ASharePastThePeakSaysThePeakWasDisturbed) {
+  PeakShare half{50, "f32", 0.5};
+  EXPECT_EQ(peakString(half), "50.0% (50 GFLOP/s)");
+  PeakShare past{180, "f32", 1.8};
+  EXPECT_NE(peakString(past).find("above the measured peak"),
+            std::string::npos);
+}
+
 TEST(ReportTextTest, ReproducesEveryMutationKindWithGoodhartOpt) {
   RunRecord run;
   run.source = "m.mlir";
