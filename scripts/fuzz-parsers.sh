@@ -7,13 +7,13 @@
 # Fails on any crash, sanitizer report, leak or timeout; the input that found
 # it is left in $FUZZ_BUILD_DIR/artifacts.
 #   FUZZ_BUILD_DIR  build directory (default build-fuzz)
-#   FUZZ_SECONDS    seconds per target (default 30; 0 only replays)
+#   FUZZ_SECONDS    seconds per target (default 60; 0 only replays)
 #   FUZZ_TARGETS    targets to run (default: all)
 #   JOBS            build jobs (default: all cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-seconds=${FUZZ_SECONDS:-30}
+seconds=${FUZZ_SECONDS:-60}
 jobs=${JOBS:-$(nproc)}
 all_targets="ModelLoaderFuzzer PlanFuzzer RequestFuzzer ResponseFuzzer IngestFuzzer OptionsFuzzer"
 targets=${FUZZ_TARGETS:-$all_targets}
