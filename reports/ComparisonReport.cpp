@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "reports/ComparisonReport.h"
+#include "reports/ReportText.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -18,46 +19,6 @@ namespace goodhart {
 namespace {
 
 using nlohmann::json;
-
-/// Makes `text` safe inside a Markdown table cell.
-std::string cell(const std::string &text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n' || c == '\r')
-      out += ' ';
-    else
-      out += c;
-  }
-  return out;
-}
-
-std::string xmlEscape(const std::string &s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&apos;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string ratioText(const Ratio &r) {
   if (!r.valid)
@@ -123,7 +84,8 @@ void writeRunsTable(const RunComparison &c, std::ostream &os) {
   os << "| | baseline | candidate |\n|---|---|---|\n";
   auto row = [&](const std::string &name, const std::string &b,
                  const std::string &k) {
-    os << "| " << name << " | " << cell(b) << " | " << cell(k) << " |\n";
+    os << "| " << name << " | " << markdownCell(b) << " | " << markdownCell(k)
+       << " |\n";
   };
   const RunRecord &b = c.baseline, &k = c.candidate;
   row("run", std::to_string(b.id), std::to_string(k.id));
@@ -200,12 +162,14 @@ void writeVariants(const RunComparison &c, std::ostream &os) {
         "band | change | cliff | layers slower / faster |\n"
         "|---|---|---|---|---|---|---|---|---|\n";
   for (const VariantComparison &v : c.variants)
-    os << "| " << cell(v.key) << " | " << cell(joined(v.mutations, "; "))
-       << " | " << timeText(v.baselineNs) << " | " << timeText(v.candidateNs)
-       << " | " << ratioText(v.speedup) << " | "
-       << fmt::format("{:.3f}", v.threshold) << " | "
-       << (v.change == Change::kUnmeasured ? "unmeasured: " + cell(v.reason)
-                                           : changeText(v.change))
+    os << "| " << markdownCell(v.key) << " | "
+       << markdownCell(joined(v.mutations, "; ")) << " | "
+       << timeText(v.baselineNs) << " | " << timeText(v.candidateNs) << " | "
+       << ratioText(v.speedup) << " | " << fmt::format("{:.3f}", v.threshold)
+       << " | "
+       << (v.change == Change::kUnmeasured
+               ? "unmeasured: " + markdownCell(v.reason)
+               : changeText(v.change))
        << " | " << cliffText(v.cliff) << " | " << v.slowerLayers() << " / "
        << v.fasterLayers() << " |\n";
 }
@@ -220,12 +184,14 @@ void writeLayers(const RunComparison &c, std::ostream &os) {
       std::string impl = l.implSwitch
                              ? l.implBaseline + " -> " + l.implCandidate
                              : l.implCandidate;
-      rows += "| " + cell(v.key) + " | " + cell(l.name) + " | " + l.kind +
-              " | " + cell(impl) + " | " + timeText(l.baselineNs) + " | " +
-              timeText(l.candidateNs) + " | " + ratioText(l.speedup) + " | " +
+      rows += "| " + markdownCell(v.key) + " | " + markdownCell(l.name) +
+              " | " + l.kind + " | " + markdownCell(impl) + " | " +
+              timeText(l.baselineNs) + " | " + timeText(l.candidateNs) + " | " +
+              ratioText(l.speedup) + " | " +
               fmt::format("{:.3f}", l.threshold) + " | " +
-              (l.change == Change::kUnmeasured ? "unmeasured: " + cell(l.reason)
-                                               : changeText(l.change)) +
+              (l.change == Change::kUnmeasured
+                   ? "unmeasured: " + markdownCell(l.reason)
+                   : changeText(l.change)) +
               " | " + cliffText(l.cliff) + " |\n";
     }
   os << "\n## Layers that changed or sit on a cliff\n\n";
@@ -247,8 +213,8 @@ void writeFindings(const RunComparison &c, std::ostream &os) {
     os << "- **" << f.kind << "** "
        << (f.variantKey.empty() ? "(run)" : f.variantKey)
        << (f.layerId ? " layer " + std::to_string(*f.layerId) : "") << ": "
-       << cell(f.message) << (f.repro.empty() ? "" : " (`" + f.repro + "`)")
-       << "\n";
+       << markdownCell(f.message)
+       << (f.repro.empty() ? "" : " (`" + f.repro + "`)") << "\n";
 }
 
 json ratioJson(const Ratio &r) {
@@ -457,23 +423,23 @@ Status writeComparisonJUnit(const ComparisonInput &in, std::ostream &os) {
     failures += !k.failure.empty();
   std::string suite = "goodhart.compare." + c.candidate.model;
   os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
-     << "<testsuite name=\"" << xmlEscape(suite) << "\" tests=\""
+     << "<testsuite name=\"" << markupEscape(suite) << "\" tests=\""
      << cases.size() << "\" failures=\"" << failures << "\">\n";
   if (!c.mismatches.empty()) {
     os << "  <system-out>";
     for (const RunMismatch &m : c.mismatches)
-      os << xmlEscape("the runs differ in " + m.field + ": " + m.baseline +
-                      " vs " + m.candidate + "\n");
+      os << markupEscape("the runs differ in " + m.field + ": " + m.baseline +
+                         " vs " + m.candidate + "\n");
     os << "</system-out>\n";
   }
   for (const Case &k : cases) {
-    os << "  <testcase classname=\"" << xmlEscape(suite) << "\" name=\""
-       << xmlEscape(k.name) << "\"";
+    os << "  <testcase classname=\"" << markupEscape(suite) << "\" name=\""
+       << markupEscape(k.name) << "\"";
     if (k.failure.empty()) {
       os << "/>\n";
       continue;
     }
-    os << ">\n    <failure message=\"" << xmlEscape(k.failure)
+    os << ">\n    <failure message=\"" << markupEscape(k.failure)
        << "\"/>\n  </testcase>\n";
   }
   os << "</testsuite>\n</testsuites>\n";

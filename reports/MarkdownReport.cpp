@@ -16,20 +16,6 @@
 namespace goodhart {
 namespace {
 
-/// Makes `text` safe inside a Markdown table cell.
-std::string cell(const std::string &text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n' || c == '\r')
-      out += ' ';
-    else
-      out += c;
-  }
-  return out;
-}
-
 std::string verdictString(Verdict v, bool cliff) {
   std::string s(verdictName(v));
   return cliff ? "**cliff** (" + s + ")" : s;
@@ -44,7 +30,7 @@ std::string checkString(const CheckResult &c) {
     return "-";
   default:
     return "**" + std::string(checkVerdictName(c.verdict)) +
-           "**: " + cell(c.reason);
+           "**: " + markdownCell(c.reason);
   }
 }
 
@@ -66,7 +52,8 @@ private:
 void MarkdownWriter::writeRun(const RunRecord &r, std::ostream &os) const {
   os << "## Run\n\n| | |\n|---|---|\n";
   auto row = [&](const char *key, const std::string &value) {
-    os << "| " << key << " | " << cell(value.empty() ? "-" : value) << " |\n";
+    os << "| " << key << " | " << markdownCell(value.empty() ? "-" : value)
+       << " |\n";
   };
   row("run", std::to_string(r.id));
   row("model", r.model + " (" + r.source + ")");
@@ -117,7 +104,7 @@ void MarkdownWriter::writeSummary(const ReportInput &input,
     const VariantVerdict &worst = v.variants.front();
     os << fmt::format("Worst variant: **{}** ({}) runs at {:.3f}x the "
                       "reference's throughput per FLOP.\n\n",
-                      worst.key, cell(join(worst.mutations, "; ")),
+                      worst.key, markdownCell(join(worst.mutations, "; ")),
                       worst.rel.value);
   }
 }
@@ -135,11 +122,12 @@ void MarkdownWriter::writeModelTable(const ReportInput &input,
        << timeString(ref->model ? ref->model->measurement.stats.medianNs : 0)
        << " | 1 | " << peakString(input.verdict.referencePeak) << " | - |\n";
   for (const VariantVerdict &vv : input.verdict.variants)
-    os << "| " << cell(vv.key) << " | " << cell(join(vv.mutations, "; "))
-       << " | " << fmt::format("{:.3f}", vv.flopRatio) << " | "
-       << timeString(vv.varNs) << " | " << ratioString(vv.rel) << " | "
-       << peakString(vv.peak) << " | " << verdictString(vv.verdict, vv.cliff)
-       << (vv.reason.empty() ? "" : ": " + cell(vv.reason)) << " |\n";
+    os << "| " << markdownCell(vv.key) << " | "
+       << markdownCell(join(vv.mutations, "; ")) << " | "
+       << fmt::format("{:.3f}", vv.flopRatio) << " | " << timeString(vv.varNs)
+       << " | " << ratioString(vv.rel) << " | " << peakString(vv.peak) << " | "
+       << verdictString(vv.verdict, vv.cliff)
+       << (vv.reason.empty() ? "" : ": " + markdownCell(vv.reason)) << " |\n";
   os << "\n";
 }
 
@@ -149,7 +137,8 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
         "problem the mutation changed; the others solve the reference's "
         "problem and show the noise between runs.\n\n";
   for (const VariantVerdict &vv : input.verdict.variants) {
-    os << "### " << cell(vv.key) << ": " << cell(join(vv.mutations, "; "))
+    os << "### " << markdownCell(vv.key) << ": "
+       << markdownCell(join(vv.mutations, "; "))
        << "\n\n| layer | kind | output | implementation (reference → "
           "variant) | reference | variant | throughput/FLOP vs reference | "
           "of peak | verdict | check "
@@ -159,12 +148,12 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
       std::string impl = lv.implSwitch
                              ? "**" + lv.implRef + " → " + lv.implVar + "**"
                              : lv.implVar;
-      os << "| " << (lv.changed ? "*" : "") << cell(lv.name) << " | " << lv.kind
-         << " | " << lv.shape << " | " << cell(impl) << " | "
+      os << "| " << (lv.changed ? "*" : "") << markdownCell(lv.name) << " | "
+         << lv.kind << " | " << lv.shape << " | " << markdownCell(impl) << " | "
          << timeString(lv.refNs) << " | " << timeString(lv.varNs) << " | "
          << ratioString(lv.rel) << " | " << peakString(lv.peak) << " | "
          << (lv.verdict == Verdict::kUnmeasured && !lv.reason.empty()
-                 ? "unmeasured: " + cell(lv.reason)
+                 ? "unmeasured: " + markdownCell(lv.reason)
                  : verdictString(lv.verdict, lv.cliff))
          << " | " << checkString(lv.check) << " |\n";
     }
@@ -182,9 +171,9 @@ void MarkdownWriter::writeFindings(const ReportInput &input,
   }
   os << "| kind | variant | layer | message |\n|---|---|---|---|\n";
   for (const FindingRecord &f : input.run.findings)
-    os << "| " << cell(f.kind) << " | " << cell(f.variantKey) << " | "
-       << (f.layerId ? std::to_string(*f.layerId) : "-") << " | "
-       << cell(f.message) << " |\n";
+    os << "| " << markdownCell(f.kind) << " | " << markdownCell(f.variantKey)
+       << " | " << (f.layerId ? std::to_string(*f.layerId) : "-") << " | "
+       << markdownCell(f.message) << " |\n";
   os << "\n";
 }
 
@@ -210,8 +199,9 @@ void MarkdownWriter::writeReproduce(const ReportInput &input,
 
 Status MarkdownWriter::write(const ReportInput &input, std::ostream &os) const {
   const RunRecord &r = input.run.run;
-  os << "# goodhart report: " << cell(r.model) << " on " << cell(r.library)
-     << " " << cell(r.libraryVersion) << "\n\n";
+  os << "# goodhart report: " << markdownCell(r.model) << " on "
+     << markdownCell(r.library) << " " << markdownCell(r.libraryVersion)
+     << "\n\n";
   if (!input.verdict.hasReference) {
     os << "This run holds no reference measurement, so nothing can be "
           "judged.\n\n";

@@ -49,6 +49,19 @@ std::string ratioString(const Ratio &r) {
   return fmt::format("{:.3f} [{:.3f}, {:.3f}]", r.value, r.low, r.high);
 }
 
+std::string markdownCell(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
 std::string peakString(const PeakShare &p) {
   if (p.gflops <= 0)
     return "-";

@@ -19,6 +19,10 @@ namespace goodhart {
 /// Escapes &, <, >, " and ' for HTML and XML text and attribute values.
 std::string markupEscape(const std::string &text);
 
+/// `text` made safe inside a Markdown table cell: '|' escaped, line breaks
+/// as spaces.
+std::string markdownCell(const std::string &text);
+
 /// "1.234 ms" or "56.7 us"; "-" when not measured.
 std::string timeString(double ns);
 
