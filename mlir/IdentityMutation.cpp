@@ -42,18 +42,6 @@ bool hasName(mlir::Location loc) {
   return found;
 }
 
-std::string nameOf(mlir::Location loc) {
-  std::string name;
-  loc->walk([&](mlir::Location inner) {
-    if (auto n = llvm::dyn_cast<mlir::NameLoc>(inner)) {
-      name = n.getName().str();
-      return mlir::WalkResult::interrupt();
-    }
-    return mlir::WalkResult::advance();
-  });
-  return name;
-}
-
 /// Gives every layer op a name location holding its layer name, as the
 /// plan lowering would name it in the current order.
 void pinLayerNames(mlir::func::FuncOp func) {
@@ -82,7 +70,7 @@ void pinLayerNames(mlir::func::FuncOp func) {
         name = base + "_" + std::to_string(suffix);
       used.insert(name);
     }
-    if (nameOf(op.getLoc()) != name)
+    if (nameFromLocation(op.getLoc()) != name)
       op.setLoc(mlir::NameLoc::get(mlir::StringAttr::get(op.getContext(), name),
                                    op.getLoc()));
   }

@@ -51,10 +51,9 @@ OpLowering lowerClamp(mlir::tosa::ClampOp clamp) {
   // ReLU as exporters write it: clamp to [0, the type's largest value]
   // (3.40282347E+38 in f32, 3.38953139E+38 in bf16, 65504 in f16).
   auto hiAttr = llvm::dyn_cast_or_null<mlir::FloatAttr>(clamp.getMaxValAttr());
-  bool largest =
-      hiAttr && hiAttr.getValue().compare(llvm::APFloat::getLargest(
-                    hiAttr.getValue().getSemantics())) !=
-                    llvm::APFloat::cmpLessThan;
+  bool largest = hiAttr && hiAttr.getValue().compare(llvm::APFloat::getLargest(
+                               hiAttr.getValue().getSemantics())) !=
+                               llvm::APFloat::cmpLessThan;
   if (lo == 0 && (hi >= 3.4e38 || largest))
     return eltwise("relu");
   OpLowering l = eltwise("clamp");
@@ -105,18 +104,6 @@ std::optional<DType> toDType(mlir::Type type) {
   if (type.isInteger(64))
     return DType::kI64;
   return std::nullopt;
-}
-
-std::string nameFromLocation(mlir::Location loc) {
-  std::string name;
-  loc->walk([&](mlir::Location inner) {
-    if (auto n = llvm::dyn_cast<mlir::NameLoc>(inner)) {
-      name = n.getName().str();
-      return mlir::WalkResult::interrupt();
-    }
-    return mlir::WalkResult::advance();
-  });
-  return name;
 }
 
 /// Builds the plan's tensors as values are met.
@@ -204,6 +191,18 @@ private:
 };
 
 } // namespace
+
+std::string nameFromLocation(mlir::Location loc) {
+  std::string name;
+  loc->walk([&](mlir::Location inner) {
+    if (auto n = llvm::dyn_cast<mlir::NameLoc>(inner)) {
+      name = n.getName().str();
+      return mlir::WalkResult::interrupt();
+    }
+    return mlir::WalkResult::advance();
+  });
+  return name;
+}
 
 std::optional<OpLowering> classifyOp(mlir::Operation *op) {
   using namespace mlir::tosa;

@@ -51,6 +51,10 @@ std::optional<OpLowering> classifyOp(mlir::Operation *op);
 llvm::DenseMap<mlir::Operation *, std::string>
 assignLayerNames(mlir::func::FuncOp func);
 
+/// The name of `loc`'s first name location (the corpus names ops with
+/// loc("block1.conv1")), or "".
+std::string nameFromLocation(mlir::Location loc);
+
 /// Lowers `func`; emits errors on the offending op and fails.
 mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,
                                   const LoweringOptions &options);
