@@ -388,10 +388,7 @@ Status writeComparisonJson(const ComparisonInput &in, std::ostream &os) {
 
 Status writeComparisonJUnit(const ComparisonInput &in, std::ostream &os) {
   const RunComparison &c = in.comparison;
-  struct Case {
-    std::string name, failure;
-  };
-  std::vector<Case> cases;
+  std::vector<JUnitCase> cases;
   for (const VariantComparison &v : c.variants) {
     std::vector<std::string> why;
     if (v.change == Change::kSlower)
@@ -419,7 +416,7 @@ Status writeComparisonJUnit(const ComparisonInput &in, std::ostream &os) {
     cases.push_back({"finding " + f.kind + " " + f.variantKey,
                      "new in the candidate: " + f.message});
   size_t failures = 0;
-  for (const Case &k : cases)
+  for (const JUnitCase &k : cases)
     failures += !k.failure.empty();
   std::string suite = "goodhart.compare." + c.candidate.model;
   os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
@@ -432,16 +429,7 @@ Status writeComparisonJUnit(const ComparisonInput &in, std::ostream &os) {
                          " vs " + m.candidate + "\n");
     os << "</system-out>\n";
   }
-  for (const Case &k : cases) {
-    os << "  <testcase classname=\"" << markupEscape(suite) << "\" name=\""
-       << markupEscape(k.name) << "\"";
-    if (k.failure.empty()) {
-      os << "/>\n";
-      continue;
-    }
-    os << ">\n    <failure message=\"" << markupEscape(k.failure)
-       << "\"/>\n  </testcase>\n";
-  }
+  writeJUnitCases(os, suite, cases);
   os << "</testsuite>\n</testsuites>\n";
   return Status::ok();
 }

@@ -199,12 +199,9 @@ public:
   std::string name() const override { return "junit"; }
   std::string fileName() const override { return "junit.xml"; }
   Status write(const ReportInput &in, std::ostream &os) const override {
-    struct Case {
-      std::string name, failure;
-    };
-    std::vector<Case> cases;
+    std::vector<JUnitCase> cases;
     for (const VariantVerdict &v : in.verdict.variants) {
-      Case c{v.key, ""};
+      JUnitCase c{v.key, ""};
       for (const std::string &m : v.mutations)
         c.name += " " + m;
       if (v.cliff || v.verdict == Verdict::kSlower)
@@ -223,23 +220,14 @@ public:
       if (f.kind == "crash" || f.kind == "hang" || f.kind == "protocol")
         cases.push_back({f.variantKey + " " + f.kind, f.message});
     int failures = 0;
-    for (const Case &c : cases)
+    for (const JUnitCase &c : cases)
       failures += !c.failure.empty();
     const RunRecord &r = in.run.run;
     os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
        << "<testsuites>\n<testsuite name=\""
        << markupEscape("goodhart." + r.model + "." + r.backend) << "\" tests=\""
        << cases.size() << "\" failures=\"" << failures << "\">\n";
-    for (const Case &c : cases) {
-      os << "  <testcase classname=\"" << markupEscape(r.model) << "\" name=\""
-         << markupEscape(c.name) << "\"";
-      if (c.failure.empty()) {
-        os << "/>\n";
-        continue;
-      }
-      os << ">\n    <failure message=\"" << markupEscape(c.failure)
-         << "\"/>\n  </testcase>\n";
-    }
+    writeJUnitCases(os, r.model, cases);
     os << "</testsuite>\n</testsuites>\n";
     return Status::ok();
   }

@@ -62,6 +62,20 @@ std::string markdownCell(const std::string &text) {
   return out;
 }
 
+void writeJUnitCases(std::ostream &os, const std::string &className,
+                     const std::vector<JUnitCase> &cases) {
+  for (const JUnitCase &c : cases) {
+    os << "  <testcase classname=\"" << markupEscape(className) << "\" name=\""
+       << markupEscape(c.name) << "\"";
+    if (c.failure.empty()) {
+      os << "/>\n";
+      continue;
+    }
+    os << ">\n    <failure message=\"" << markupEscape(c.failure)
+       << "\"/>\n  </testcase>\n";
+  }
+}
+
 std::string peakString(const PeakShare &p) {
   if (p.gflops <= 0)
     return "-";

@@ -11,6 +11,7 @@
 #include "oracle/RelativeThroughput.h"
 #include "oracle/RunData.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,15 @@ std::string markupEscape(const std::string &text);
 /// `text` made safe inside a Markdown table cell: '|' escaped, line breaks
 /// as spaces.
 std::string markdownCell(const std::string &text);
+
+/// One JUnit test case: it fails when `failure` is not empty.
+struct JUnitCase {
+  std::string name, failure;
+};
+
+/// The <testcase> elements of `cases` under `className`, escaped.
+void writeJUnitCases(std::ostream &os, const std::string &className,
+                     const std::vector<JUnitCase> &cases);
 
 /// "1.234 ms" or "56.7 us"; "-" when not measured.
 std::string timeString(double ns);
