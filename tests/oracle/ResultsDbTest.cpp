@@ -90,6 +90,48 @@ TEST(ResultsDbTest, RoundTripsARun) {
   EXPECT_EQ(*(*db)->latestRunId(), runId);
 }
 
+TEST(ResultsDbTest, MigratesAVersion1FileKeepingItsRuns) {
+  // A file as goodhart wrote it before per-layer memoization (schema 1):
+  // today's file with the version-2 columns dropped again.
+  std::string path = freshPath("v1.db");
+  RunData input = testing::sampleRun();
+  int64_t runId = 0;
+  {
+    auto db = ResultsDb::open(path);
+    ASSERT_TRUE(db.isOk());
+    runId = *(*db)->beginRun(input.run);
+    for (const VariantRecord &v : input.variants)
+      ASSERT_TRUE((*db)->addVariant(runId, v).isOk());
+  }
+  sqlite3 *raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  for (const char *sql :
+       {"DROP INDEX layer_measurements_by_memo",
+        "ALTER TABLE layer_measurements DROP COLUMN memo_key",
+        "ALTER TABLE layer_measurements DROP COLUMN reused",
+        "ALTER TABLE layer_measurements DROP COLUMN reused_from",
+        "PRAGMA user_version = 1"})
+    ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sql << ": " << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+
+  auto db = ResultsDb::open(path);
+  ASSERT_TRUE(db.isOk()) << db.status().toString();
+  EXPECT_EQ((*db)->schemaVersion(), kResultsSchemaVersion);
+  auto data = (*db)->loadRun(runId);
+  ASSERT_TRUE(data.isOk()) << data.status().toString();
+  ASSERT_EQ(data->variants.size(), input.variants.size());
+  EXPECT_EQ(data->variants[1].layers.size(), 2u);
+  EXPECT_TRUE(data->variants[1].reused.empty())
+      << "rows from before memoization were all measured";
+  // And they are never offered for reuse: they carry no memo key.
+  auto hit = (*db)->findMemoizedLayer(data->variants[1].layers[0].hash, "");
+  ASSERT_TRUE(hit.isOk());
+  EXPECT_FALSE(hit->has_value());
+  // New runs go into the migrated file.
+  EXPECT_TRUE((*db)->beginRun(input.run).isOk());
+}
+
 TEST(ResultsDbTest, ResumableRunsAreFoundByCommandLine) {
   std::string path = freshPath("resume.db");
   auto db = ResultsDb::open(path);
