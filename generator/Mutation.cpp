@@ -11,6 +11,8 @@ mlir::LogicalResult applyMutation(mlir::func::FuncOp func,
                                   const MutationSpec &spec) {
   if (spec.kind == "set_channels")
     return setOutputChannels(func, spec.layer, spec.value);
+  if (spec.kind == "scale_width")
+    return scaleWidths(func, spec.layer, spec.value);
   if (spec.kind == "set_activation")
     return setActivation(func, spec.layer, spec.valueText());
   if (spec.kind == "set_dtype")

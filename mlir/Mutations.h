@@ -82,6 +82,12 @@ mlir::LogicalResult setElementType(mlir::func::FuncOp func,
 /// not change.
 mlir::LogicalResult makeIdentityVariant(mlir::func::FuncOp func, Rng &rng);
 
+/// Scales the output channels of every channel site of `stage` (layers
+/// named "stage.*", or all with "*") to round(c * percent / 100), each
+/// tied class once. Errors name the stage when it has no site.
+mlir::LogicalResult scaleWidths(mlir::func::FuncOp func, llvm::StringRef stage,
+                                int64_t percent);
+
 /// Re-infers the result type of every op in `func` from its operands, in
 /// order, and updates the function's result types.
 mlir::LogicalResult refineShapes(mlir::func::FuncOp func);

@@ -54,6 +54,38 @@ struct SetChannelsPass
                            llvm::cl::desc("new output channel count")};
 };
 
+/// Scales the widths of a stage or of the whole model by a percentage.
+struct ScaleWidthPass
+    : public mlir::PassWrapper<ScaleWidthPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ScaleWidthPass)
+
+  ScaleWidthPass() = default;
+  ScaleWidthPass(const ScaleWidthPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-scale-width"; }
+  llvm::StringRef getDescription() const final {
+    return "Scale the output channels of every convolution and linear layer "
+           "of a stage (layers named STAGE.*) or of the whole model (*)";
+  }
+
+  void runOnOperation() override {
+    if (stage.empty() || percent <= 0) {
+      getOperation().emitError()
+          << "goodhart-scale-width needs stage=NAME|* and percent=P > 0";
+      return signalPassFailure();
+    }
+    for (auto func : getOperation().getOps<mlir::func::FuncOp>())
+      if (!func.isExternal() && mlir::failed(scaleWidths(func, stage, percent)))
+        return signalPassFailure();
+  }
+
+  Option<std::string> stage{*this, "stage",
+                            llvm::cl::desc("layer-name prefix (layer2), or *")};
+  Option<int64_t> percent{*this, "percent",
+                          llvm::cl::desc("new widths in percent of the old")};
+};
+
 /// Runs `mutate` on the function that has a layer named `layer`, or emits
 /// "no layer named" on the module and fails.
 template <typename Mutate>
@@ -194,6 +226,7 @@ struct RefineShapesPass
 
 void registerGoodhartPasses() {
   mlir::PassRegistration<SetChannelsPass>();
+  mlir::PassRegistration<ScaleWidthPass>();
   mlir::PassRegistration<RefineShapesPass>();
   mlir::PassRegistration<SetActivationPass>();
   mlir::PassRegistration<SetDTypePass>();

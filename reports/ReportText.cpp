@@ -140,6 +140,9 @@ std::string variantRepro(const RunRecord &run,
     else if (spec->kind == "set_dtype" && !named.empty())
       passes += fmt::format(" --goodhart-set-dtype='layer={} dtype={}'",
                             spec->layer, named);
+    else if (spec->kind == "scale_width")
+      passes += fmt::format(" --goodhart-scale-width='stage={} percent={}'",
+                            spec->layer, spec->value);
     else if (spec->kind == "identity")
       passes += fmt::format(" --goodhart-identity='seed={}'", spec->value);
     else

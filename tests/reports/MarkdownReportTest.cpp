@@ -111,6 +111,9 @@ TEST(ReportTextTest, ReproducesEveryMutationKindWithGoodhartOpt) {
   EXPECT_EQ(variantRepro(run, {"set_activation(a, silu)"}),
             "goodhart-opt m.mlir --goodhart-set-activation='layer=a "
             "activation=silu'");
+  EXPECT_EQ(variantRepro(run, {"scale_width(layer2, 90)"}),
+            "goodhart-opt m.mlir --goodhart-scale-width='stage=layer2 "
+            "percent=90'");
   EXPECT_EQ(variantRepro(run, {"identity(*, 7)"}),
             "goodhart-opt m.mlir --goodhart-identity='seed=7'");
   EXPECT_EQ(variantRepro(run, {"warp_speed(a, 9)"}), "");
