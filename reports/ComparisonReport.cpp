@@ -223,26 +223,6 @@ json ratioJson(const Ratio &r) {
   return {{"value", r.value}, {"low", r.low}, {"high", r.high}};
 }
 
-json runJson(const RunRecord &r) {
-  return {{"id", r.id},
-          {"model", r.model},
-          {"source", r.source},
-          {"backend", r.backend},
-          {"library", r.library},
-          {"library_version", r.libraryVersion},
-          {"device", r.device},
-          {"isa", r.isa},
-          {"host", r.host},
-          {"threads", r.threads},
-          {"strategy", r.strategy},
-          {"seed", r.seed},
-          {"options", r.options},
-          {"goodhart_version", r.goodhartVersion},
-          {"started_at", r.startedAt},
-          {"finished_at", r.finishedAt},
-          {"status", r.status}};
-}
-
 json layerJson(const LayerComparison &l) {
   return {{"name", l.name},
           {"kind", l.kind},
@@ -353,8 +333,8 @@ Status writeComparisonJson(const ComparisonInput &in, std::ostream &os) {
   json doc = {{"format", "goodhart.comparison"},
               {"version", kComparisonSchemaVersion},
               {"result", c.failed() ? "failed" : "clean"},
-              {"baseline", runJson(c.baseline)},
-              {"candidate", runJson(c.candidate)},
+              {"baseline", runRecordJson(c.baseline)},
+              {"candidate", runRecordJson(c.candidate)},
               {"oracle",
                {{"same_threshold", in.options.sameThreshold},
                 {"cliff_threshold", in.options.cliffThreshold},

@@ -62,6 +62,27 @@ std::string markdownCell(const std::string &text) {
   return out;
 }
 
+nlohmann::json runRecordJson(const RunRecord &r) {
+  return {{"id", r.id},
+          {"model", r.model},
+          {"source", r.source},
+          {"backend", r.backend},
+          {"library", r.library},
+          {"library_version", r.libraryVersion},
+          {"device", r.device},
+          {"isa", r.isa},
+          {"threads", r.threads},
+          {"host", r.host},
+          {"strategy", r.strategy},
+          {"seed", r.seed},
+          {"options", r.options},
+          {"goodhart_version", r.goodhartVersion},
+          {"started_at", r.startedAt},
+          {"finished_at", r.finishedAt},
+          {"status", r.status},
+          {"command_line", r.commandLine}};
+}
+
 void writeJUnitCases(std::ostream &os, const std::string &className,
                      const std::vector<JUnitCase> &cases) {
   for (const JUnitCase &c : cases) {

@@ -11,6 +11,8 @@
 #include "oracle/RelativeThroughput.h"
 #include "oracle/RunData.h"
 
+#include <nlohmann/json.hpp>
+
 #include <ostream>
 #include <string>
 #include <vector>
@@ -23,6 +25,9 @@ std::string markupEscape(const std::string &text);
 /// `text` made safe inside a Markdown table cell: '|' escaped, line breaks
 /// as spaces.
 std::string markdownCell(const std::string &text);
+
+/// A run's provenance as findings.json and compare.json write it.
+nlohmann::json runRecordJson(const RunRecord &run);
 
 /// One JUnit test case: it fails when `failure` is not empty.
 struct JUnitCase {
