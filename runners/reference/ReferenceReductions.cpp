@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace goodhart::reference {
 namespace {
@@ -37,16 +38,27 @@ StatusOr<int64_t> axisOf(const Layer &layer, size_t rank) {
   return a;
 }
 
+/// The row along the layer's `axis` attribute through output index `o` of
+/// its first input, and that axis.
+StatusOr<std::pair<std::vector<double>, int64_t>>
+axisRow(const Plan &plan, const Layer &layer, const TensorValues &inputs,
+        const std::vector<int64_t> &o) {
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  auto axis = axisOf(layer, src.shape.size());
+  if (!axis)
+    return axis.status();
+  return std::make_pair(row(src, inputs(src.id), o, *axis), *axis);
+}
+
 } // namespace
 
 StatusOr<ReferenceValue> reduceAt(const Plan &plan, const Layer &layer,
                                   const TensorValues &inputs,
                                   const std::vector<int64_t> &o) {
-  const TensorDesc &src = plan.tensor(layer.inputs[0]);
-  auto axis = axisOf(layer, src.shape.size());
-  if (!axis)
-    return axis.status();
-  std::vector<double> v = row(src, inputs(src.id), o, *axis);
+  auto r = axisRow(plan, layer, inputs, o);
+  if (!r)
+    return r.status();
+  const std::vector<double> &v = r->first;
   std::string op = layer.attrs.value("op", "");
   double magnitude = 0;
   for (double x : v)
@@ -75,16 +87,15 @@ StatusOr<ReferenceValue> reduceAt(const Plan &plan, const Layer &layer,
 StatusOr<ReferenceValue> softmaxAt(const Plan &plan, const Layer &layer,
                                    const TensorValues &inputs,
                                    const std::vector<int64_t> &o) {
-  const TensorDesc &src = plan.tensor(layer.inputs[0]);
-  auto axis = axisOf(layer, src.shape.size());
-  if (!axis)
-    return axis.status();
-  std::vector<double> v = row(src, inputs(src.id), o, *axis);
+  auto r = axisRow(plan, layer, inputs, o);
+  if (!r)
+    return r.status();
+  const auto &[v, axis] = *r;
   double max = *std::max_element(v.begin(), v.end());
   double sum = 0;
   for (double x : v)
     sum += std::exp(x - max);
-  double value = std::exp(v[o[*axis]] - max) / sum;
+  double value = std::exp(v[o[axis]] - max) / sum;
   // Each exponential carries a rounding error relative to its size; the
   // normalization spreads them over the row's share.
   return ReferenceValue{value, 4 * value};
