@@ -1,0 +1,108 @@
+//===- MutationSpace.cpp - Every mutation a model offers ------------------===//
+
+#include "generator/MutationSpace.h"
+
+#include "generator/ChannelStrategy.h"
+#include "mlir/Mutations.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <algorithm>
+#include <map>
+
+namespace goodhart {
+namespace {
+
+/// scale_width percentages a neighborhood tries, and the range of a draw.
+constexpr int64_t kWidthPercents[] = {90, 95, 97, 103, 105, 110};
+constexpr int64_t kMinWidthPercent = 80, kMaxWidthPercent = 120;
+
+/// Index of `func`'s element type in namedValues("set_dtype"): the type of
+/// its first floating-point argument, f32 when it has none.
+int64_t modelDTypeIndex(mlir::func::FuncOp func) {
+  for (mlir::Type type : func.getArgumentTypes()) {
+    auto tensor = llvm::dyn_cast<mlir::TensorType>(type);
+    if (!tensor)
+      continue;
+    mlir::Type element = tensor.getElementType();
+    if (element.isF32())
+      return 0;
+    if (element.isBF16())
+      return 1;
+    if (element.isF16())
+      return 2;
+  }
+  return 0;
+}
+
+/// Every index of `names` except `current`.
+std::vector<int64_t> otherIndices(const std::vector<std::string> &names,
+                                  int64_t current) {
+  std::vector<int64_t> indices;
+  for (int64_t i = 0; i < static_cast<int64_t>(names.size()); ++i)
+    if (i != current)
+      indices.push_back(i);
+  return indices;
+}
+
+} // namespace
+
+std::vector<std::string> widthStages(mlir::func::FuncOp func) {
+  std::vector<std::string> order;
+  std::map<std::string, int> counts;
+  for (const ChannelSite &site : findChannelSites(func)) {
+    std::string stage = site.layerName.substr(0, site.layerName.find('.'));
+    if (stage == site.layerName)
+      continue; // a top-level layer is not a stage
+    if (counts[stage]++ == 0)
+      order.push_back(stage);
+  }
+  std::vector<std::string> stages;
+  for (const std::string &stage : order)
+    if (counts[stage] >= 2)
+      stages.push_back(stage);
+  stages.push_back("*");
+  return stages;
+}
+
+std::vector<MutationSite> enumerateMutationSites(mlir::func::FuncOp func) {
+  std::vector<MutationSite> sites;
+  std::vector<ChannelSite> channels = findChannelSites(func);
+  for (const ChannelSite &channel : channels) {
+    int64_t c = channel.channels;
+    sites.push_back({"set_channels", channel.layerName, c,
+                     neighborhoodValues(c), std::max<int64_t>(1, c / 2),
+                     2 * c});
+  }
+  if (!channels.empty())
+    for (const std::string &stage : widthStages(func))
+      sites.push_back({"scale_width", stage, 100,
+                       std::vector<int64_t>(std::begin(kWidthPercents),
+                                            std::end(kWidthPercents)),
+                       kMinWidthPercent, kMaxWidthPercent});
+
+  const std::vector<std::string> &activations =
+      MutationSpec::namedValues("set_activation");
+  for (const ActivationSite &site : findActivationSites(func)) {
+    auto it =
+        std::find(activations.begin(), activations.end(), site.activation);
+    // A sigmoid or tanh on its own is a site with no table index.
+    int64_t current = it == activations.end() ? -1 : it - activations.begin();
+    sites.push_back({"set_activation", site.layerName, current,
+                     otherIndices(activations, current), 0,
+                     static_cast<int64_t>(activations.size()) - 1});
+  }
+
+  const std::vector<std::string> &dtypes =
+      MutationSpec::namedValues("set_dtype");
+  int64_t dtype = modelDTypeIndex(func);
+  std::vector<std::string> dtypeLayers = {"*"};
+  for (const ChannelSite &channel : channels)
+    dtypeLayers.push_back(channel.layerName);
+  for (const std::string &layer : dtypeLayers)
+    sites.push_back({"set_dtype", layer, dtype, otherIndices(dtypes, dtype), 0,
+                     static_cast<int64_t>(dtypes.size()) - 1});
+  return sites;
+}
+
+} // namespace goodhart

@@ -1,0 +1,53 @@
+//===- MutationSpace.h - Every mutation a model offers ----------*- C++ -*-===//
+//
+// The catalog of a reference model's mutation sites: for each mutation kind
+// the generator knows, the layers (or stages, or "*") it can apply to, the
+// reference's value there, the values a neighborhood tries, and the range a
+// random draw may take. The guided search's genome (generator/Genome.h)
+// indexes into it, so a new mutation kind reaches the fuzzer by adding its
+// sites here.
+//
+// Sites are listed in a fixed order (kind by kind, program order within a
+// kind) so that a genome decodes to the same variant on every run.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GOODHART_GENERATOR_MUTATIONSPACE_H
+#define GOODHART_GENERATOR_MUTATIONSPACE_H
+
+#include "generator/MutationSpec.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace goodhart {
+
+struct MutationSite {
+  std::string kind;  // a MutationSpec kind: "set_channels"
+  std::string layer; // layer, stage or "*"
+  /// The reference's value (an index into MutationSpec::namedValues for
+  /// kinds with named values).
+  int64_t current = 0;
+  /// Values a neighborhood tries, sorted, distinct, without `current`.
+  std::vector<int64_t> candidates;
+  /// Inclusive range a random draw takes values from (`current` excluded
+  /// by the caller).
+  int64_t minValue = 0, maxValue = 0;
+
+  MutationSpec spec(int64_t value) const { return {kind, layer, value}; }
+};
+
+/// Every site of `func`, in the fixed order: set_channels, scale_width,
+/// set_activation, set_dtype (then kinds added later, appended).
+std::vector<MutationSite> enumerateMutationSites(mlir::func::FuncOp func);
+
+/// The stages scale_width can apply to: the distinct first components of
+/// channel-site names with at least two sites ("layer3" of
+/// "layer3.0.conv1"), in first-appearance order, then "*".
+std::vector<std::string> widthStages(mlir::func::FuncOp func);
+
+} // namespace goodhart
+
+#endif // GOODHART_GENERATOR_MUTATIONSPACE_H

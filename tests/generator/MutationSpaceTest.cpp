@@ -1,0 +1,99 @@
+//===- MutationSpaceTest.cpp - Every mutation a model offers --------------===//
+
+#include "generator/MutationSpace.h"
+
+#include "generator/Mutation.h"
+#include "mlir/Mutations.h"
+
+#include "../mlir/MlirTestSupport.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+namespace goodhart {
+namespace {
+
+std::map<std::string, std::vector<MutationSite>>
+byKind(const std::vector<MutationSite> &sites) {
+  std::map<std::string, std::vector<MutationSite>> kinds;
+  for (const MutationSite &site : sites)
+    kinds[site.kind].push_back(site);
+  return kinds;
+}
+
+TEST(MutationSpaceTest, SmallCnnOffersEveryKindInFixedOrder) {
+  testing::Loaded holder = testing::load(testing::kSmallCnn);
+  ASSERT_TRUE(holder.ok) << holder.diagnostics;
+  std::vector<MutationSite> sites = enumerateMutationSites(holder.entry);
+  auto kinds = byKind(sites);
+  std::vector<ChannelSite> channels = findChannelSites(holder.entry);
+  ASSERT_FALSE(channels.empty());
+
+  ASSERT_EQ(kinds["set_channels"].size(), channels.size());
+  for (size_t i = 0; i < channels.size(); ++i) {
+    const MutationSite &site = kinds["set_channels"][i];
+    EXPECT_EQ(site.layer, channels[i].layerName);
+    EXPECT_EQ(site.current, channels[i].channels);
+    EXPECT_EQ(site.minValue, channels[i].channels / 2);
+    EXPECT_EQ(site.maxValue, channels[i].channels * 2);
+    EXPECT_TRUE(std::is_sorted(site.candidates.begin(), site.candidates.end()));
+    EXPECT_EQ(std::count(site.candidates.begin(), site.candidates.end(),
+                         site.current),
+              0);
+  }
+
+  // Four ReLUs, each may become any of the other four activations.
+  ASSERT_EQ(kinds["set_activation"].size(), 4u);
+  EXPECT_EQ(kinds["set_activation"][0].layer, "block1.relu1");
+  EXPECT_EQ(kinds["set_activation"][0].current, 0);
+  EXPECT_EQ(kinds["set_activation"][0].candidates,
+            (std::vector<int64_t>{1, 2, 3, 4}));
+
+  // f32 model: the whole model or one channel site to bf16 or f16.
+  ASSERT_EQ(kinds["set_dtype"].size(), channels.size() + 1);
+  EXPECT_EQ(kinds["set_dtype"][0].layer, "*");
+  EXPECT_EQ(kinds["set_dtype"][0].current, 0);
+  EXPECT_EQ(kinds["set_dtype"][0].candidates, (std::vector<int64_t>{1, 2}));
+
+  // The whole model's width is always a stage, and last.
+  ASSERT_FALSE(kinds["scale_width"].empty());
+  EXPECT_EQ(kinds["scale_width"].back().layer, "*");
+  EXPECT_EQ(kinds["scale_width"].back().current, 100);
+
+  // Kinds come in the documented order.
+  std::vector<std::string> order;
+  for (const MutationSite &site : sites)
+    if (order.empty() || order.back() != site.kind)
+      order.push_back(site.kind);
+  EXPECT_EQ(order, (std::vector<std::string>{"set_channels", "scale_width",
+                                             "set_activation", "set_dtype"}));
+}
+
+TEST(MutationSpaceTest, EveryActivationAndDTypeCandidateApplies) {
+  testing::Loaded holder = testing::load(testing::kSmallCnn);
+  ASSERT_TRUE(holder.ok) << holder.diagnostics;
+  for (const MutationSite &site : enumerateMutationSites(holder.entry)) {
+    if (site.kind != "set_activation" && site.kind != "set_dtype")
+      continue;
+    for (int64_t value : site.candidates) {
+      testing::Loaded fresh = testing::load(testing::kSmallCnn);
+      ASSERT_TRUE(fresh.ok);
+      EXPECT_TRUE(mlir::succeeded(applyMutation(fresh.entry, site.spec(value))))
+          << site.spec(value).describe();
+    }
+  }
+}
+
+TEST(MutationSpaceTest, ResNetStagesAreItsFourStages) {
+  testing::Loaded holder =
+      testing::load(std::string(GOODHART_SOURCE_DIR) + "/corpus/resnet50.mlir");
+  ASSERT_TRUE(holder.ok) << holder.diagnostics;
+  EXPECT_EQ(
+      widthStages(holder.entry),
+      (std::vector<std::string>{"layer1", "layer2", "layer3", "layer4", "*"}));
+}
+
+} // namespace
+} // namespace goodhart
