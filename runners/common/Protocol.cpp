@@ -53,11 +53,14 @@ const char *modeName(MeasureMode mode) {
 }
 
 json measurementToJson(const Measurement &m) {
-  return {{"status", resultStatusName(m.status)},
-          {"reason", m.reason},
-          {"samples_ns", m.samplesNs},
-          {"stats", m.stats.toJson()},
-          {"stop_reason", m.stopReason}};
+  json j = {{"status", resultStatusName(m.status)},
+            {"reason", m.reason},
+            {"samples_ns", m.samplesNs},
+            {"stats", m.stats.toJson()},
+            {"stop_reason", m.stopReason}};
+  if (m.extra.is_object() && !m.extra.empty())
+    j["extra"] = m.extra;
+  return j;
 }
 
 StatusOr<ResultStatus> parseResultStatus(const std::string &s,
@@ -87,6 +90,11 @@ Status measurementFromJson(const json &j, const std::string &where,
     if (!stats)
       return stats.status().withContext(where + ".stats");
     m.stats = *stats;
+  }
+  if (j.contains("extra") && !j["extra"].is_null()) {
+    if (!j["extra"].is_object())
+      return fieldError(where + ".extra", "expected an object");
+    m.extra = j["extra"];
   }
   return Status::ok();
 }
@@ -143,6 +151,10 @@ json MeasureOptions::toJson() const {
             {"threads", threads}};
   if (!measurePeak)
     j["measure_peak"] = false;
+  if (tf32)
+    j["tf32"] = true;
+  if (layout != "nhwc")
+    j["layout"] = layout;
   return j;
 }
 
@@ -176,6 +188,10 @@ StatusOr<MeasureOptions> MeasureOptions::fromJson(const json &j) {
   GOODHART_RETURN_IF_ERROR(readOptional(j, "threads", where, o.threads));
   GOODHART_RETURN_IF_ERROR(
       readOptional(j, "measure_peak", where, o.measurePeak));
+  GOODHART_RETURN_IF_ERROR(readOptional(j, "tf32", where, o.tf32));
+  GOODHART_RETURN_IF_ERROR(readOptional(j, "layout", where, o.layout));
+  if (o.layout != "nhwc" && o.layout != "nchw")
+    return fieldError(where + ".layout", "must be nhwc or nchw");
   if (o.minSamples < 1 || o.maxSamples < o.minSamples)
     return fieldError(where, "need 1 <= min_samples <= max_samples");
   if (o.maxTimeMs <= 0 || o.minTimeMs < 0 || o.warmupMs < 0)

@@ -53,6 +53,14 @@ struct MeasureOptions {
   /// toJson writes it only when false: the default's canonical form (and so
   /// memoization keys and stored options) stays what it was before it.
   bool measurePeak = true;
+  /// GPU runners: let f32 layers use TF32 tensor cores (cuDNN engines with
+  /// the tensor-core numerical note, cuBLASLt's FAST_TF32 compute type).
+  /// false (default): strict f32. Written only when true.
+  bool tf32 = false;
+  /// Physical layout of rank-4 tensors on the device: "nhwc" (default, the
+  /// plan's own) or "nchw" (runners transpose on upload and download; the
+  /// plan and the check stay NHWC). Written only when not "nhwc".
+  std::string layout = "nhwc";
 
   /// Canonical JSON, also used as part of the memoization key.
   nlohmann::json toJson() const;
@@ -110,6 +118,9 @@ struct Measurement {
   std::vector<double> samplesNs;
   SampleStats stats;
   std::string stopReason; // which stopping criterion ended sampling
+  /// Backend facts about this measurement (GPU runners: SM clocks per
+  /// sample, throttled samples, energy); written as "extra" when not empty.
+  nlohmann::json extra = nlohmann::json::object();
 };
 
 struct LayerResult {

@@ -41,6 +41,58 @@ TEST(ProtocolTest, MeasurePeakIsOnByDefaultAndOnlyWrittenWhenOff) {
   EXPECT_FALSE(MeasureOptions::fromJson({{"measure_peak", "no"}}));
 }
 
+TEST(ProtocolTest, Tf32AndLayoutAreOnlyWrittenWhenNotTheDefault) {
+  MeasureOptions defaults;
+  EXPECT_FALSE(defaults.tf32);
+  EXPECT_EQ(defaults.layout, "nhwc");
+  EXPECT_FALSE(defaults.toJson().contains("tf32"));
+  EXPECT_FALSE(defaults.toJson().contains("layout"));
+  auto set = MeasureOptions::fromJson({{"tf32", true}, {"layout", "nchw"}});
+  ASSERT_TRUE(set) << set.status().toString();
+  EXPECT_TRUE(set->tf32);
+  EXPECT_EQ(set->layout, "nchw");
+  EXPECT_EQ(set->toJson()["tf32"], true);
+  EXPECT_EQ(set->toJson()["layout"], "nchw");
+  auto back = MeasureOptions::fromJson(set->toJson());
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->tf32);
+  EXPECT_EQ(back->layout, "nchw");
+  auto bad = MeasureOptions::fromJson({{"layout", "chwn"}});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.status().message().find("options.layout"), std::string::npos);
+  EXPECT_FALSE(MeasureOptions::fromJson({{"tf32", "yes"}}));
+}
+
+TEST(ProtocolTest, MeasurementExtraRoundTripsAndIsAbsentWhenEmpty) {
+  Response r;
+  r.id = 4;
+  r.type = "measure";
+  MeasureResponse m;
+  LayerResult plain;
+  plain.id = 0;
+  LayerResult gpu;
+  gpu.id = 1;
+  gpu.measurement.extra = {{"sm_clock_mhz", {1980, 1755}},
+                           {"throttled_samples", 1}};
+  m.layers = {plain, gpu};
+  ModelResult model;
+  model.measurement.extra = {{"energy_mj", 12.5}};
+  m.model = model;
+  r.measure = m;
+  nlohmann::json j = responseToJson(r);
+  EXPECT_FALSE(j["layers"][0].contains("extra"));
+  EXPECT_EQ(j["layers"][1]["extra"]["throttled_samples"], 1);
+  auto back = responseFromJson(j);
+  ASSERT_TRUE(back) << back.status().toString();
+  EXPECT_TRUE(back->measure->layers[0].measurement.extra.empty());
+  EXPECT_EQ(back->measure->layers[1].measurement.extra, gpu.measurement.extra);
+  EXPECT_EQ(back->measure->model->measurement.extra["energy_mj"], 12.5);
+  j["layers"][1]["extra"] = "hot";
+  auto bad = responseFromJson(j);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.status().message().find("layers[1].extra"), std::string::npos);
+}
+
 TEST(ProtocolTest, BadRequestsNameTheField) {
   nlohmann::json j = requestToJson({1, "measure", testing::smallPlan(), {}});
   j["options"]["target_rsd"] = "tight";
