@@ -1,0 +1,125 @@
+//===- CudnnLayoutTest.cpp - Device layouts and strided views -------------===//
+
+#include "runners/cudnn/CudnnLayout.h"
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+namespace goodhart::cuda {
+namespace {
+
+using Ints = std::vector<int64_t>;
+
+std::vector<float> iota(size_t n) {
+  std::vector<float> v(n);
+  std::iota(v.begin(), v.end(), 0.0f);
+  return v;
+}
+
+TEST(CudnnLayoutTest, NhwcIsRowMajorAndNchwMovesChannelsOutward) {
+  EXPECT_EQ(deviceStrides({2, 3, 4, 5}, DeviceLayout::kNhwc),
+            Ints({60, 20, 5, 1}));
+  // N=2 H=3 W=4 C=5 stored as NCHW: c stride H*W, h stride W, w stride 1.
+  EXPECT_EQ(deviceStrides({2, 3, 4, 5}, DeviceLayout::kNchw),
+            Ints({60, 4, 1, 12}));
+  // Only rank-4 tensors change.
+  EXPECT_EQ(deviceStrides({3, 4, 5}, DeviceLayout::kNchw), Ints({20, 5, 1}));
+  EXPECT_EQ(parseDeviceLayout("nchw"), DeviceLayout::kNchw);
+  EXPECT_EQ(parseDeviceLayout("nhwc"), DeviceLayout::kNhwc);
+  EXPECT_STREQ(deviceLayoutName(DeviceLayout::kNchw), "nchw");
+}
+
+TEST(CudnnLayoutTest, NchwUploadPutsEachChannelPlaneTogether) {
+  // [1,2,2,3] NHWC values 0..11: element (h,w,c) is 6h + 3w + c.
+  Ints shape = {1, 2, 2, 3};
+  Ints strides = deviceStrides(shape, DeviceLayout::kNchw);
+  std::vector<float> device = toDeviceOrder(iota(12), shape, strides);
+  EXPECT_EQ(device, std::vector<float>({0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11}));
+  EXPECT_EQ(fromDeviceOrder(device, shape, strides), iota(12));
+  Ints packed = deviceStrides(shape, DeviceLayout::kNhwc);
+  EXPECT_EQ(toDeviceOrder(iota(12), shape, packed), iota(12));
+}
+
+TEST(CudnnLayoutTest, NchwViewMakesTheLastPlanDimensionC) {
+  auto v = nchwView({2, 7, 5, 3}, {105, 15, 3, 1});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->dims, Ints({2, 3, 7, 5}));
+  EXPECT_EQ(v->strides, Ints({105, 1, 15, 3}));
+  // The same tensor stored NCHW: packed NCHW strides.
+  v = nchwView({2, 7, 5, 3}, deviceStrides({2, 7, 5, 3}, DeviceLayout::kNchw));
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->strides, Ints({105, 35, 5, 1}));
+  // A [1,1,1024] bias is per-channel, like a convolution's.
+  v = nchwView({1, 1, 1024}, {1024, 1024, 1});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->dims, Ints({1, 1024, 1, 1}));
+  EXPECT_EQ(v->strides[1], 1);
+  v = nchwView({1, 384, 1024}, {393216, 1024, 1});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->dims, Ints({1, 1024, 1, 384}));
+  EXPECT_EQ(v->strides, Ints({393216, 1, 393216, 1024}));
+  EXPECT_FALSE(nchwView({1, 2, 3, 4, 5}, {120, 60, 20, 5, 1}));
+}
+
+TEST(CudnnLayoutTest, TransposeReadsTheInputThroughPermutedStrides) {
+  // [1,384,16,64] -> perm [0,2,1,3] -> [1,16,384,64].
+  auto v = transposeView({1, 384, 16, 64}, {393216, 1024, 64, 1},
+                         {393216, 24576, 64, 1}, {0, 2, 1, 3});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->dims, Ints({1, 16, 384, 64}));
+  EXPECT_EQ(v->xStrides, Ints({393216, 64, 1024, 1}));
+  EXPECT_EQ(v->yStrides, Ints({393216, 24576, 64, 1}));
+  EXPECT_FALSE(transposeView({2, 3}, {3, 1}, {2, 1}, {0, 0}));
+}
+
+TEST(CudnnLayoutTest, SliceOffsetsTheInputAndKeepsItsStrides) {
+  auto v = sliceView({1, 56, 56, 256}, {802816, 14336, 256, 1},
+                     {1, 55, 55, 256}, {774400, 14080, 256, 1}, {0, 1, 0, 0});
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->dims, Ints({1, 55, 55, 256}));
+  EXPECT_EQ(v->xOffset, 14336);
+  EXPECT_EQ(v->yOffset, 0);
+  EXPECT_FALSE(sliceView({4}, {1}, {3}, {1}, {2}));
+}
+
+TEST(CudnnLayoutTest, ConcatPlacesEachInputAtItsOffsetAlongTheAxis) {
+  auto views =
+      concatViews({{2, 3}, {2, 5}}, {{3, 1}, {5, 1}}, {2, 8}, {8, 1}, -1);
+  ASSERT_TRUE(views);
+  ASSERT_EQ(views->size(), 2u);
+  EXPECT_EQ((*views)[0].yOffset, 0);
+  EXPECT_EQ((*views)[1].yOffset, 3);
+  EXPECT_EQ((*views)[1].dims, Ints({2, 5}));
+  EXPECT_EQ((*views)[1].xStrides, Ints({5, 1}));
+  EXPECT_EQ((*views)[1].yStrides, Ints({8, 1}));
+  EXPECT_FALSE(concatViews({{2, 3}}, {{3, 1}}, {2, 8}, {8, 1}, 1));
+  CopyView padded = padView((*views)[1], 4);
+  EXPECT_EQ(padded.dims, Ints({1, 1, 2, 5}));
+  EXPECT_EQ(padded.xStrides, Ints({10, 10, 5, 1}));
+  EXPECT_EQ(padded.yStrides, Ints({16, 16, 8, 1}));
+}
+
+TEST(CudnnLayoutTest, SoftmaxPutsTheAxisInC) {
+  // bert_large's attention softmax: [16,384,384] over axis 2.
+  auto v = softmaxView({16, 384, 384}, {147456, 384, 1}, 2);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->dims, Ints({6144, 384, 1, 1}));
+  EXPECT_EQ(v->strides, Ints({384, 1, 1, 1}));
+  v = softmaxView({2, 3, 4}, {12, 4, 1}, 1);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->dims, Ints({2, 3, 4, 1}));
+  EXPECT_EQ(v->strides, Ints({12, 4, 1, 1}));
+  // An NCHW-stored [N,H,W,C] softmax over C keeps its dims, strided.
+  Ints nchw = deviceStrides({2, 3, 4, 5}, DeviceLayout::kNchw);
+  v = softmaxView({2, 3, 4, 5}, nchw, 3);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->dims, Ints({2, 5, 3, 4}));
+  EXPECT_EQ(v->strides, Ints({60, 12, 4, 1}));
+  EXPECT_FALSE(softmaxView({2, 3}, {3, 1}, 2));
+  EXPECT_TRUE(fitsInt32(*v));
+  EXPECT_FALSE(fitsInt32({{int64_t(1) << 32}, {1}}));
+}
+
+} // namespace
+} // namespace goodhart::cuda
