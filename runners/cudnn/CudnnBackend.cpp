@@ -5,6 +5,9 @@
 #include "runners/common/DataFill.h"
 #include "runners/common/Harness.h"
 #include "runners/cudnn/CudaCheck.h"
+#include "runners/cudnn/CudnnRepro.h"
+#include "runners/cudnn/CudnnVersions.h"
+#include "runners/cudnn/GpuTelemetry.h"
 #include "runners/reference/Reference.h"
 
 #include <cuda_bf16.h>
@@ -17,7 +20,9 @@
 namespace goodhart::cuda {
 namespace {
 
-constexpr const char *kRunnerVersion = "0.1.0";
+// 0.2.0: strict f32 by default (TF32 engines were chosen before), layouts,
+// more kinds, NVML telemetry.
+constexpr const char *kRunnerVersion = "0.2.0";
 
 Measurement skipped(const std::string &reason) {
   Measurement m;
@@ -72,9 +77,22 @@ devicePointers(const std::vector<std::shared_ptr<DeviceBuffer>> &buffers) {
   return pointers;
 }
 
+BuildOptions buildOptions(const MeasureOptions &options) {
+  return BuildOptions{options.tf32, parseDeviceLayout(options.layout)};
+}
+
+/// Host bytes of a plan tensor's values as stored on the device.
+std::vector<char> deviceBytes(const TensorDesc &t,
+                              const std::vector<float> &values,
+                              DeviceLayout layout) {
+  return encode(toDeviceOrder(values, t.shape, deviceStrides(t.shape, layout)),
+                t.dtype);
+}
+
 } // namespace
 
 CudnnBackend::~CudnnBackend() {
+  nvml.reset();
   flushBuffer.reset();
   if (start)
     cudaEventDestroy(start);
@@ -99,6 +117,14 @@ Status CudnnBackend::initialize() {
   if (s != CUDNN_STATUS_SUCCESS)
     return unsupported(std::string("cudnnCreate: ") + cudnnGetErrorString(s));
   GOODHART_CUDA_CHECK(cudaGetDeviceProperties(&properties, 0));
+  char busId[32] = {0};
+  GOODHART_CUDA_CHECK(cudaDeviceGetPCIBusId(busId, sizeof(busId), 0));
+  pciBusId = busId;
+  auto opened = NvmlDevice::open(pciBusId);
+  if (opened)
+    nvml = std::move(*opened);
+  else
+    nvmlReason = opened.status().message();
   GOODHART_CUDA_CHECK(cudaDriverGetVersion(&driverVersion));
   GOODHART_CUDA_CHECK(cudaRuntimeGetVersion(&runtimeVersion));
   GOODHART_CUDA_CHECK(cudaStreamCreate(&context.stream));
@@ -120,35 +146,39 @@ RunnerInfo CudnnBackend::info() const {
   info.name = "cudnn";
   info.runnerVersion = kRunnerVersion;
   info.library = "cuDNN";
-  size_t v = cudnnGetVersion();
-  info.libraryVersion = std::to_string(v / 10000) + "." +
-                        std::to_string(v % 10000 / 100) + "." +
-                        std::to_string(v % 100);
+  info.libraryVersion = dottedVersion(cudnnGetVersion());
   info.device = ready ? properties.name : "no device";
   info.isa = ready ? "sm_" + std::to_string(properties.major) +
                          std::to_string(properties.minor)
                    : "";
   info.threads = 1;
-  info.kinds = {"conv2d", "eltwise", "binary", "pool2d", "matmul", "reshape"};
+  info.kinds = {"conv2d", "eltwise", "binary",    "pool2d",
+                "matmul", "reshape", "softmax",   "reduce",
+                "norm",   "slice",   "transpose", "concat"};
   info.dtypes = {"f32", "f16", "bf16"};
-  info.extra["cublaslt_version"] = std::to_string(cublasLtGetVersion());
-  info.extra["cuda_driver_version"] = driverVersion;
-  info.extra["cuda_runtime_version"] = runtimeVersion;
+  info.extra = libraryVersions();
   if (ready) {
     info.extra["compute_capability"] = std::to_string(properties.major) + "." +
                                        std::to_string(properties.minor);
     info.extra["sm_count"] = properties.multiProcessorCount;
     info.extra["l2_bytes"] = properties.l2CacheSize;
     info.extra["memory_bytes"] = properties.totalGlobalMem;
+    info.extra["pci_bus_id"] = pciBusId;
+    if (nvml) {
+      info.extra["driver_version"] = nvml->driverVersion();
+      if (nvml->maxSmClockMhz())
+        info.extra["sm_clock_max_mhz"] = *nvml->maxSmClockMhz();
+    } else {
+      info.extra["nvml"] = nvmlReason;
+    }
   }
-  info.extra["tf32"] = context.allowTf32;
   return info;
 }
 
 StatusOr<std::vector<std::shared_ptr<DeviceBuffer>>>
 CudnnBackend::allocateTensors(const Plan &plan,
                               const std::vector<int64_t> &tensorIds,
-                              uint64_t seed) {
+                              uint64_t seed, DeviceLayout layout) {
   std::vector<std::shared_ptr<DeviceBuffer>> buffers(plan.tensors.size());
   for (int64_t id : tensorIds) {
     const TensorDesc &t = plan.tensor(id);
@@ -162,7 +192,8 @@ CudnnBackend::allocateTensors(const Plan &plan,
     if (!b)
       return b.status();
     buffers[id] = *b;
-    std::vector<char> bytes = encode(seededTensorData(plan, id, seed), t.dtype);
+    std::vector<char> bytes =
+        deviceBytes(t, seededTensorData(plan, id, seed), layout);
     GOODHART_CUDA_CHECK(cudaMemcpy((*b)->data(), bytes.data(), bytes.size(),
                                    cudaMemcpyHostToDevice));
   }
@@ -170,18 +201,21 @@ CudnnBackend::allocateTensors(const Plan &plan,
 }
 
 StatusOr<std::vector<float>> CudnnBackend::download(const TensorDesc &t,
-                                                    const void *p) {
+                                                    const void *p,
+                                                    DeviceLayout layout) {
   std::vector<char> bytes(t.sizeInBytes());
   GOODHART_CUDA_CHECK(cudaStreamSynchronize(context.stream));
   GOODHART_CUDA_CHECK(
       cudaMemcpy(bytes.data(), p, bytes.size(), cudaMemcpyDeviceToHost));
-  return decode(bytes, t.dtype);
+  return fromDeviceOrder(decode(bytes, t.dtype), t.shape,
+                         deviceStrides(t.shape, layout));
 }
 
 Measurement CudnnBackend::timeOnDevice(const std::function<Status()> &run,
                                        const MeasureOptions &options) {
   int salt = 0;
-  return runMeasurement(
+  TelemetryRecorder telemetry(nvml.get(), nvmlReason);
+  Measurement m = runMeasurement(
       [&]() -> StatusOr<double> {
         GOODHART_CUDA_CHECK(cudaEventRecord(start, context.stream));
         GOODHART_RETURN_IF_ERROR(run());
@@ -189,6 +223,7 @@ Measurement CudnnBackend::timeOnDevice(const std::function<Status()> &run,
         GOODHART_CUDA_CHECK(cudaEventSynchronize(stop));
         float ms = 0;
         GOODHART_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+        telemetry.afterSample();
         return static_cast<double>(ms) * 1e6;
       },
       options,
@@ -197,6 +232,9 @@ Measurement CudnnBackend::timeOnDevice(const std::function<Status()> &run,
           cudaMemsetAsync(flushBuffer->data(), ++salt & 0xff,
                           flushBuffer->size(), context.stream);
       });
+  if (m.status == ResultStatus::kOk)
+    m.extra = telemetry.summary(m.samplesNs.size());
+  return m;
 }
 
 LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
@@ -210,16 +248,19 @@ LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
     result.measurement = skipped("view: a reshape moves no data");
     return result;
   }
+  const BuildOptions build = buildOptions(options);
+  result.repro = pytorchRepro(
+      plan, layer, {options.tf32, build.layout == DeviceLayout::kNhwc});
   std::vector<int64_t> ids = layer.inputs;
   ids.push_back(layer.outputs[0]);
-  auto buffers = allocateTensors(plan, ids, options.seed);
+  auto buffers = allocateTensors(plan, ids, options.seed, build.layout);
   if (!buffers) {
     result.measurement.status = ResultStatus::kError;
     result.measurement.reason = buffers.status().message();
     return result;
   }
   std::vector<void *> pointers = devicePointers(*buffers);
-  auto exec = buildExecutor(context, plan, layer, pointers);
+  auto exec = buildExecutor(context, plan, layer, pointers, build);
   if (!exec) {
     result.measurement = skipped(exec.status().message());
     return result;
@@ -228,7 +269,7 @@ LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
   result.measurement = timeOnDevice([&] { return (*exec)->run(); }, options);
   if (options.check && result.measurement.status == ResultStatus::kOk) {
     const TensorDesc &out = plan.tensor(layer.outputs[0]);
-    auto actual = download(out, pointers[out.id]);
+    auto actual = download(out, pointers[out.id], build.layout);
     if (!actual) {
       result.check.verdict = CheckVerdict::kSkipped;
       result.check.reason = actual.status().message();
@@ -262,7 +303,8 @@ ModelResult CudnnBackend::measureModel(const Plan &plan,
   std::vector<int64_t> ids;
   for (const TensorDesc &t : plan.tensors)
     ids.push_back(t.id);
-  auto buffers = allocateTensors(plan, ids, options.seed);
+  const BuildOptions build = buildOptions(options);
+  auto buffers = allocateTensors(plan, ids, options.seed, build.layout);
   if (!buffers) {
     result.measurement.status = ResultStatus::kError;
     result.measurement.reason = buffers.status().message();
@@ -271,9 +313,18 @@ ModelResult CudnnBackend::measureModel(const Plan &plan,
   std::vector<void *> pointers = devicePointers(*buffers);
   std::vector<std::unique_ptr<LayerExecutor>> steps;
   for (const Layer &layer : plan.layers) {
+    if (layer.kind == LayerKind::kReshape &&
+        (!storedRowMajor(plan.tensor(layer.inputs[0]).shape, build.layout) ||
+         !storedRowMajor(plan.tensor(layer.outputs[0]).shape, build.layout))) {
+      result.measurement = skipped(
+          layer.describe() +
+          ": a reshape of an NCHW-stored tensor moves data (model timing "
+          "needs layout nhwc)");
+      return result;
+    }
     if (layer.kind == LayerKind::kReshape)
       continue;
-    auto exec = buildExecutor(context, plan, layer, pointers);
+    auto exec = buildExecutor(context, plan, layer, pointers, build);
     if (!exec) {
       result.measurement = skipped(exec.status().message());
       return result;

@@ -4,9 +4,13 @@
 
 #include "runners/common/Backend.h"
 #include "runners/cudnn/CudnnLayers.h"
+#include "runners/cudnn/NvmlLoader.h"
 
 namespace goodhart::cuda {
 
+/// Versions, device facts and NVML telemetry are recorded with every run
+/// (info()'s extra and each measurement's extra); the layout and TF32
+/// options of a measurement decide how its layers are built.
 class CudnnBackend final : public Backend {
 public:
   ~CudnnBackend() override;
@@ -21,19 +25,26 @@ public:
 private:
   /// Device buffers for every tensor, inputs and weights filled with the
   /// plan's seeded values; a reshape's output aliases its input.
+  /// Rank-4 tensors are stored as `layout` says (transposed on upload).
   StatusOr<std::vector<std::shared_ptr<DeviceBuffer>>>
   allocateTensors(const Plan &plan, const std::vector<int64_t> &tensorIds,
-                  uint64_t seed);
-  /// Times `run` with CUDA events through the shared harness.
+                  uint64_t seed, DeviceLayout layout);
+  /// Times `run` with CUDA events through the shared harness; NVML
+  /// readings after each sample become the measurement's extra.
   Measurement timeOnDevice(const std::function<Status()> &run,
                            const MeasureOptions &options);
-  StatusOr<std::vector<float>> download(const TensorDesc &t, const void *p);
+  /// The tensor's values in plan (row-major NHWC) order.
+  StatusOr<std::vector<float>> download(const TensorDesc &t, const void *p,
+                                        DeviceLayout layout);
 
   CudaContext context;
   cudaEvent_t start = nullptr, stop = nullptr;
   std::shared_ptr<DeviceBuffer> flushBuffer;
   cudaDeviceProp properties{};
   int driverVersion = 0, runtimeVersion = 0;
+  std::string pciBusId;
+  std::unique_ptr<NvmlDevice> nvml; // null: nvmlReason says why
+  std::string nvmlReason;
   bool ready = false;
 };
 

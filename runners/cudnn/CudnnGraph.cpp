@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace goodhart::cuda {
 namespace {
 
@@ -49,15 +51,80 @@ StatusOr<Descriptor> makeTensor(const GraphTensor &t) {
       setAttr(*d, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &t.uid));
   GOODHART_RETURN_IF_ERROR(setAttr(*d, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT,
                                    CUDNN_TYPE_INT64, 1, &alignment));
+  if (t.byValue) {
+    bool byValue = true;
+    GOODHART_RETURN_IF_ERROR(setAttr(*d, CUDNN_ATTR_TENSOR_IS_BY_VALUE,
+                                     CUDNN_TYPE_BOOLEAN, 1, &byValue));
+  }
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*d));
   return *d;
 }
 
-std::vector<int64_t> packedStrides(const std::vector<int64_t> &dims) {
-  std::vector<int64_t> strides(dims.size(), 1);
-  for (int64_t i = static_cast<int64_t>(dims.size()) - 2; i >= 0; --i)
-    strides[i] = strides[i + 1] * dims[i + 1];
-  return strides;
+/// The numerical notes of an engine configuration's engine.
+StatusOr<std::vector<cudnnBackendNumericalNote_t>>
+numericalNotes(const Descriptor &config) {
+  auto engine = BackendDescriptor::create(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
+  if (!engine)
+    return engine.status();
+  cudnnBackendDescriptor_t raw = (*engine)->get();
+  int64_t n = 0;
+  GOODHART_CUDNN_CHECK(
+      cudnnBackendGetAttribute(config->get(), CUDNN_ATTR_ENGINECFG_ENGINE,
+                               CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &n, &raw));
+  std::vector<cudnnBackendNumericalNote_t> notes(
+      CUDNN_NUMERICAL_NOTE_TYPE_COUNT);
+  GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
+      raw, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
+      static_cast<int64_t>(notes.size()), &n, notes.data()));
+  notes.resize(static_cast<size_t>(std::max<int64_t>(n, 0)));
+  return notes;
+}
+
+bool rejectedByFilter(const EngineFilter &filter,
+                      const std::vector<cudnnBackendNumericalNote_t> &notes) {
+  if (!filter.strictF32)
+    return false;
+  for (cudnnBackendNumericalNote_t note : notes)
+    if (note == CUDNN_NUMERICAL_NOTE_TENSOR_CORE ||
+        note == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS ||
+        note == CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION)
+      return true;
+  return false;
+}
+
+/// The engine configurations the heuristics propose in `mode`.
+StatusOr<std::vector<Descriptor>>
+heuristicConfigs(const Descriptor &graph, cudnnBackendHeurMode_t mode) {
+  auto heuristics =
+      BackendDescriptor::create(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
+  if (!heuristics)
+    return heuristics.status();
+  GOODHART_RETURN_IF_ERROR(setDescriptors(
+      *heuristics, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, {graph}));
+  GOODHART_RETURN_IF_ERROR(setAttr(*heuristics, CUDNN_ATTR_ENGINEHEUR_MODE,
+                                   CUDNN_TYPE_HEUR_MODE, 1, &mode));
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*heuristics));
+  int64_t count = 0;
+  GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
+      (*heuristics)->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS,
+      CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr));
+  std::vector<Descriptor> configs;
+  std::vector<cudnnBackendDescriptor_t> raw;
+  for (int64_t i = 0; i < count; ++i) {
+    auto cfg = BackendDescriptor::create(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
+    if (!cfg)
+      return cfg.status();
+    configs.push_back(*cfg);
+    raw.push_back((*cfg)->get());
+  }
+  if (count == 0)
+    return configs;
+  int64_t returned = 0;
+  GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
+      (*heuristics)->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS,
+      CUDNN_TYPE_BACKEND_DESCRIPTOR, count, &returned, raw.data()));
+  configs.resize(static_cast<size_t>(std::min(returned, count)));
+  return configs;
 }
 
 } // namespace
@@ -106,39 +173,51 @@ std::optional<cudnnDataType_t> toCudnnType(DType type) {
   }
 }
 
-GraphTensor graphTensor(const TensorDesc &t, int64_t uid) {
+StatusOr<GraphTensor> graphTensor(const TensorDesc &t, int64_t uid,
+                                  DeviceLayout layout) {
+  auto view = nchwView(t.shape, deviceStrides(t.shape, layout));
+  if (!view)
+    return view.status();
   GraphTensor g;
   g.uid = uid;
   g.type = toCudnnType(t.dtype).value_or(CUDNN_DATA_FLOAT);
-  if (t.shape.size() == 4) {
-    const int64_t n = t.shape[0], h = t.shape[1], w = t.shape[2],
-                  c = t.shape[3];
-    g.dims = {n, c, h, w};
-    g.strides = {h * w * c, 1, w * c, c};
-    return g;
-  }
-  g.dims = t.shape;
-  while (g.dims.size() < 4)
-    g.dims.insert(g.dims.begin(), 1);
-  g.strides = packedStrides(g.dims);
+  g.dims = view->dims;
+  g.strides = view->strides;
   return g;
 }
 
-GraphTensor filterTensor(const TensorDesc &t, int64_t uid) {
-  GraphTensor g;
-  g.uid = uid;
-  g.type = toCudnnType(t.dtype).value_or(CUDNN_DATA_FLOAT);
-  const int64_t oc = t.shape[0], kh = t.shape[1], kw = t.shape[2],
-                ic = t.shape[3];
-  g.dims = {oc, ic, kh, kw};
-  g.strides = {kh * kw * ic, 1, kw * ic, ic};
-  return g;
+std::string numericalNoteName(cudnnBackendNumericalNote_t note) {
+  switch (note) {
+  case CUDNN_NUMERICAL_NOTE_TENSOR_CORE:
+    return "TENSOR_CORE";
+  case CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS:
+    return "DOWN_CONVERT_INPUTS";
+  case CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION:
+    return "REDUCED_PRECISION_REDUCTION";
+  case CUDNN_NUMERICAL_NOTE_FFT:
+    return "FFT";
+  case CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC:
+    return "NONDETERMINISTIC";
+  case CUDNN_NUMERICAL_NOTE_WINOGRAD:
+    return "WINOGRAD";
+  case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_4x4:
+    return "WINOGRAD_TILE_4x4";
+  case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_6x6:
+    return "WINOGRAD_TILE_6x6";
+  case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_13x13:
+    return "WINOGRAD_TILE_13x13";
+  case CUDNN_NUMERICAL_NOTE_STRICT_NAN_PROP:
+    return "STRICT_NAN_PROP";
+  default:
+    return "NOTE_" + std::to_string(static_cast<int>(note));
+  }
 }
 
 StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
-    cudnnHandle_t handle, const GraphTensor &x, const GraphTensor &w,
-    const GraphTensor &y, const std::vector<int64_t> &stride,
-    const std::vector<int64_t> &padBefore, const std::vector<int64_t> &padAfter,
+    cudnnHandle_t handle, const EngineFilter &filter, const GraphTensor &x,
+    const GraphTensor &w, const GraphTensor &y,
+    const std::vector<int64_t> &stride, const std::vector<int64_t> &padBefore,
+    const std::vector<int64_t> &padAfter,
     const std::vector<int64_t> &dilation) {
   auto xd = makeTensor(x), wd = makeTensor(w), yd = makeTensor(y);
   for (const Status *s : {&xd.status(), &wd.status(), &yd.status()})
@@ -185,14 +264,14 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
       setAttr(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA,
               CUDNN_TYPE_FLOAT, 1, &beta));
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
-  return build(handle, *op, {*xd, *wd, *yd, *conv});
+  return build(handle, filter, *op, {*xd, *wd, *yd, *conv});
 }
 
 StatusOr<std::unique_ptr<CudnnGraph>>
-CudnnGraph::pointwise(cudnnHandle_t handle, cudnnPointwiseMode_t mode,
-                      const GraphTensor &x, const GraphTensor *b,
-                      const GraphTensor &y, double lowerClip, double upperClip,
-                      bool clip) {
+CudnnGraph::pointwise(cudnnHandle_t handle, const EngineFilter &filter,
+                      cudnnPointwiseMode_t mode, const GraphTensor &x,
+                      const GraphTensor *b, const GraphTensor &y,
+                      double lowerClip, double upperClip, bool clip) {
   auto xd = makeTensor(x), yd = makeTensor(y);
   if (!xd)
     return xd.status();
@@ -234,12 +313,58 @@ CudnnGraph::pointwise(cudnnHandle_t handle, cudnnPointwiseMode_t mode,
   GOODHART_RETURN_IF_ERROR(
       setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, {*yd}));
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
-  return build(handle, *op, std::move(keep));
+  return build(handle, filter, *op, std::move(keep));
 }
 
 StatusOr<std::unique_ptr<CudnnGraph>>
-CudnnGraph::build(cudnnHandle_t handle, Descriptor operation,
-                  std::vector<Descriptor> keepAlive) {
+CudnnGraph::normalization(cudnnHandle_t handle, const EngineFilter &filter,
+                          cudnnBackendNormMode_t mode, const GraphTensor &x,
+                          const GraphTensor &scale, const GraphTensor *bias,
+                          const GraphTensor &epsilon, const GraphTensor &y) {
+  std::vector<Descriptor> keep;
+  auto described = [&](const GraphTensor &t) -> StatusOr<Descriptor> {
+    auto d = makeTensor(t);
+    if (d)
+      keep.push_back(*d);
+    return d;
+  };
+  auto xd = described(x), sd = described(scale), ed = described(epsilon),
+       yd = described(y);
+  for (const Status *s :
+       {&xd.status(), &sd.status(), &ed.status(), &yd.status()})
+    if (!s->isOk())
+      return *s;
+  auto op = BackendDescriptor::create(
+      CUDNN_BACKEND_OPERATION_NORM_FORWARD_DESCRIPTOR);
+  if (!op)
+    return op.status();
+  cudnnBackendNormFwdPhase_t phase = CUDNN_NORM_FWD_INFERENCE;
+  GOODHART_RETURN_IF_ERROR(setAttr(*op, CUDNN_ATTR_OPERATION_NORM_FWD_MODE,
+                                   CUDNN_TYPE_NORM_MODE, 1, &mode));
+  GOODHART_RETURN_IF_ERROR(setAttr(*op, CUDNN_ATTR_OPERATION_NORM_FWD_PHASE,
+                                   CUDNN_TYPE_NORM_FWD_PHASE, 1, &phase));
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_NORM_FWD_XDESC, {*xd}));
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_NORM_FWD_SCALE_DESC, {*sd}));
+  if (bias) {
+    auto bd = described(*bias);
+    if (!bd)
+      return bd.status();
+    GOODHART_RETURN_IF_ERROR(
+        setDescriptors(*op, CUDNN_ATTR_OPERATION_NORM_FWD_BIAS_DESC, {*bd}));
+  }
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_NORM_FWD_EPSILON_DESC, {*ed}));
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_NORM_FWD_YDESC, {*yd}));
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
+  return build(handle, filter, *op, std::move(keep));
+}
+
+StatusOr<std::unique_ptr<CudnnGraph>>
+CudnnGraph::build(cudnnHandle_t handle, const EngineFilter &filter,
+                  Descriptor operation, std::vector<Descriptor> keepAlive) {
   auto graph =
       BackendDescriptor::create(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
   if (!graph)
@@ -249,74 +374,86 @@ CudnnGraph::build(cudnnHandle_t handle, Descriptor operation,
   GOODHART_RETURN_IF_ERROR(setAttr(*graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE,
                                    CUDNN_TYPE_HANDLE, 1, &handle));
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*graph));
-  auto heuristics =
-      BackendDescriptor::create(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
-  if (!heuristics)
-    return heuristics.status();
-  cudnnBackendHeurMode_t mode = CUDNN_HEUR_MODE_A;
-  GOODHART_RETURN_IF_ERROR(setDescriptors(
-      *heuristics, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, {*graph}));
-  GOODHART_RETURN_IF_ERROR(setAttr(*heuristics, CUDNN_ATTR_ENGINEHEUR_MODE,
-                                   CUDNN_TYPE_HEUR_MODE, 1, &mode));
-  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*heuristics));
-  int64_t count = 0;
-  GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
-      (*heuristics)->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS,
-      CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr));
-  if (count == 0)
-    return unsupported("cuDNN heuristics found no engine for this graph");
-  std::vector<Descriptor> configs;
-  std::vector<cudnnBackendDescriptor_t> raw;
-  for (int64_t i = 0; i < count; ++i) {
-    auto cfg = BackendDescriptor::create(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
-    if (!cfg)
-      return cfg.status();
-    configs.push_back(*cfg);
-    raw.push_back((*cfg)->get());
-  }
-  int64_t returned = 0;
-  GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
-      (*heuristics)->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS,
-      CUDNN_TYPE_BACKEND_DESCRIPTOR, count, &returned, raw.data()));
+  int64_t tried = 0, rejected = 0;
   std::string lastError = "no engine configuration finalized";
-  for (int64_t i = 0; i < returned; ++i) {
-    auto plan =
-        BackendDescriptor::create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
-    if (!plan)
-      return plan.status();
-    GOODHART_RETURN_IF_ERROR(setAttr(*plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE,
-                                     CUDNN_TYPE_HANDLE, 1, &handle));
-    GOODHART_RETURN_IF_ERROR(setDescriptors(
-        *plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, {configs[i]}));
-    cudnnStatus_t s = cudnnBackendFinalize((*plan)->get());
-    if (s != CUDNN_STATUS_SUCCESS) {
-      lastError = cudnnGetErrorString(s);
-      continue;
+  // Mode A first, as frameworks do; the fallback list when none of its
+  // configurations passes the filter or finalizes.
+  for (cudnnBackendHeurMode_t mode :
+       {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
+    auto configs = heuristicConfigs(*graph, mode);
+    if (!configs)
+      return configs.status();
+    for (const Descriptor &config : *configs) {
+      // An engine whose notes cannot be read is no strict f32 engine.
+      auto notes = numericalNotes(config);
+      if (!notes && filter.strictF32) {
+        ++rejected;
+        continue;
+      }
+      if (!notes)
+        notes = std::vector<cudnnBackendNumericalNote_t>();
+      if (rejectedByFilter(filter, *notes)) {
+        ++rejected;
+        continue;
+      }
+      ++tried;
+      auto plan =
+          BackendDescriptor::create(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
+      if (!plan)
+        return plan.status();
+      GOODHART_RETURN_IF_ERROR(setAttr(*plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE,
+                                       CUDNN_TYPE_HANDLE, 1, &handle));
+      GOODHART_RETURN_IF_ERROR(setDescriptors(
+          *plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, {config}));
+      cudnnStatus_t s = cudnnBackendFinalize((*plan)->get());
+      if (s != CUDNN_STATUS_SUCCESS) {
+        lastError = cudnnGetErrorString(s);
+        continue;
+      }
+      auto result = std::unique_ptr<CudnnGraph>(new CudnnGraph());
+      result->handle = handle;
+      result->plan = *plan;
+      keepAlive.push_back(operation);
+      keepAlive.push_back(*graph);
+      keepAlive.push_back(config);
+      result->keepAlive = std::move(keepAlive);
+      int64_t workspace = 0, n = 0;
+      GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
+          (*plan)->get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
+          CUDNN_TYPE_INT64, 1, &n, &workspace));
+      result->workspace = static_cast<size_t>(workspace);
+      std::vector<char> json(8192, 0);
+      if (cudnnBackendGetAttribute(
+              (*plan)->get(), CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION,
+              CUDNN_TYPE_CHAR, static_cast<int64_t>(json.size()) - 1, &n,
+              json.data()) == CUDNN_STATUS_SUCCESS)
+        result->engineJson = engineName(json.data());
+      if (result->engineJson.empty())
+        result->engineJson = "engine config " + std::to_string(tried - 1);
+      if (mode == CUDNN_HEUR_MODE_FALLBACK)
+        result->engineJson += " (fallback list)";
+      std::string noteNames;
+      for (cudnnBackendNumericalNote_t note : *notes)
+        noteNames += (noteNames.empty() ? "" : ",") + numericalNoteName(note);
+      if (!noteNames.empty())
+        result->engineJson += " notes=" + noteNames;
+      if (rejected > 0)
+        result->engineJson +=
+            " (" + std::to_string(rejected) +
+            " configurations with TF32 or down-converting notes "
+            "skipped)";
+      return result;
     }
-    auto result = std::unique_ptr<CudnnGraph>(new CudnnGraph());
-    result->handle = handle;
-    result->plan = *plan;
-    keepAlive.push_back(operation);
-    keepAlive.push_back(*graph);
-    keepAlive.push_back(configs[i]);
-    result->keepAlive = std::move(keepAlive);
-    int64_t workspace = 0, n = 0;
-    GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
-        (*plan)->get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
-        CUDNN_TYPE_INT64, 1, &n, &workspace));
-    result->workspace = static_cast<size_t>(workspace);
-    std::vector<char> json(8192, 0);
-    if (cudnnBackendGetAttribute(
-            (*plan)->get(), CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION,
-            CUDNN_TYPE_CHAR, static_cast<int64_t>(json.size()) - 1, &n,
-            json.data()) == CUDNN_STATUS_SUCCESS)
-      result->engineJson = engineName(json.data());
-    if (result->engineJson.empty())
-      result->engineJson = "engine config " + std::to_string(i);
-    return result;
   }
+  if (tried == 0 && rejected == 0)
+    return unsupported("cuDNN heuristics found no engine for this graph");
+  if (tried == 0)
+    return unsupported("no strict f32 cuDNN engine: all " +
+                       std::to_string(rejected) +
+                       " engine configurations use tensor cores or convert "
+                       "inputs down (measure with tf32 to allow them)");
   return unsupported("no cuDNN execution plan finalized (" +
-                     std::to_string(returned) +
+                     std::to_string(tried) +
                      " engine configurations tried; last: " + lastError + ")");
 }
 

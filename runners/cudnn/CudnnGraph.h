@@ -6,6 +6,10 @@
 // first execution plan that builds, and execute it with a variant pack.
 // CudnnGraph does that for one operation and remembers the plan's JSON (the
 // engine and knobs chosen), which goodhart reports as the implementation.
+// Strict f32 graphs skip engine configurations whose numerical notes say
+// they use tensor cores (TF32) or convert their inputs down, as PyTorch
+// does with allow_tf32=False; heuristics mode A is asked first, then the
+// fallback list.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_RUNNERS_CUDNN_CUDNNGRAPH_H
@@ -13,6 +17,7 @@
 
 #include "runners/common/Plan.h"
 #include "runners/common/Status.h"
+#include "runners/cudnn/CudnnLayout.h"
 
 #include <cudnn.h>
 
@@ -35,21 +40,32 @@ private:
 };
 using Descriptor = std::shared_ptr<BackendDescriptor>;
 
-/// A tensor as the graph sees it: plan dims (NHWC rank 4 becomes NCHW dims
-/// with NHWC strides, as cuDNN expects), its data type and a unique id.
+/// A tensor as the graph sees it: N, C, H, W dims with device strides
+/// (CudnnLayout's nchwView), its data type and a unique id. A by-value
+/// tensor (a scalar such as epsilon) is read from host memory.
 struct GraphTensor {
   int64_t uid = 0;
   std::vector<int64_t> dims;
   std::vector<int64_t> strides;
   cudnnDataType_t type = CUDNN_DATA_FLOAT;
+  bool byValue = false;
 };
 
 std::optional<cudnnDataType_t> toCudnnType(DType type);
-/// NCHW dims with NHWC strides for rank-4 plan tensors; others padded with
-/// leading 1s to rank 4 and packed row-major.
-GraphTensor graphTensor(const TensorDesc &t, int64_t uid);
-/// Conv weights [OC, KH, KW, IC/g] as dims [OC, IC/g, KH, KW].
-GraphTensor filterTensor(const TensorDesc &t, int64_t uid);
+/// The plan tensor stored in `layout`, as cuDNN's N, C, H, W (plan ranks up
+/// to 4; conv weights [OC,KH,KW,IC/g] become [OC,IC/g,KH,KW]).
+StatusOr<GraphTensor> graphTensor(const TensorDesc &t, int64_t uid,
+                                  DeviceLayout layout);
+
+/// Which engine configurations a graph may use.
+struct EngineFilter {
+  /// Reject tensor-core (TF32), down-converting and reduced-precision
+  /// reduction engines: for f32 graphs measured without TF32.
+  bool strictF32 = false;
+};
+
+/// Names of the numerical notes an engine has, e.g. "TENSOR_CORE".
+std::string numericalNoteName(cudnnBackendNumericalNote_t note);
 
 /// "engine 67 TILE_SIZE=8 ..." from an execution plan's JSON representation
 /// (cuDNN's engine id and knob choices; the operation graph is left out).
@@ -60,18 +76,31 @@ class CudnnGraph {
 public:
   /// Convolution forward (cross-correlation) X * W -> Y.
   static StatusOr<std::unique_ptr<CudnnGraph>>
-  convolution(cudnnHandle_t handle, const GraphTensor &x, const GraphTensor &w,
-              const GraphTensor &y, const std::vector<int64_t> &stride,
+  convolution(cudnnHandle_t handle, const EngineFilter &filter,
+              const GraphTensor &x, const GraphTensor &w, const GraphTensor &y,
+              const std::vector<int64_t> &stride,
               const std::vector<int64_t> &padBefore,
               const std::vector<int64_t> &padAfter,
               const std::vector<int64_t> &dilation);
-  /// Pointwise `mode` on X (and B when given) -> Y.
+  /// Pointwise `mode` on X (and B when given; B may have size-1 dims that
+  /// cuDNN broadcasts) -> Y.
   static StatusOr<std::unique_ptr<CudnnGraph>>
-  pointwise(cudnnHandle_t handle, cudnnPointwiseMode_t mode,
-            const GraphTensor &x, const GraphTensor *b, const GraphTensor &y,
-            double lowerClip = 0, double upperClip = 0, bool clip = false);
+  pointwise(cudnnHandle_t handle, const EngineFilter &filter,
+            cudnnPointwiseMode_t mode, const GraphTensor &x,
+            const GraphTensor *b, const GraphTensor &y, double lowerClip = 0,
+            double upperClip = 0, bool clip = false);
+  /// Layer or RMS normalization forward, inference phase: X [rows, C, 1, 1]
+  /// normalized over C, times scale [1, C, 1, 1] plus bias (optional for
+  /// RMS), epsilon a by-value [1,1,1,1] tensor.
+  static StatusOr<std::unique_ptr<CudnnGraph>>
+  normalization(cudnnHandle_t handle, const EngineFilter &filter,
+                cudnnBackendNormMode_t mode, const GraphTensor &x,
+                const GraphTensor &scale, const GraphTensor *bias,
+                const GraphTensor &epsilon, const GraphTensor &y);
 
-  /// The engine and knobs chosen, as cuDNN describes the plan.
+  /// The engine and knobs chosen, as cuDNN describes the plan, with the
+  /// engine's numerical notes ("notes=TENSOR_CORE") and, for strict f32
+  /// graphs, how many configurations the filter rejected.
   const std::string &engine() const { return engineJson; }
   size_t workspaceBytes() const { return workspace; }
   /// Fixes the data pointers (in the order of the uids given) once.
@@ -82,7 +111,7 @@ public:
 
 private:
   static StatusOr<std::unique_ptr<CudnnGraph>>
-  build(cudnnHandle_t handle, Descriptor operation,
+  build(cudnnHandle_t handle, const EngineFilter &filter, Descriptor operation,
         std::vector<Descriptor> keepAlive);
 
   cudnnHandle_t handle = nullptr;

@@ -1,9 +1,11 @@
 //===- CudnnLayers.cpp - Plan layers on cuDNN and cuBLASLt ----------------===//
 //
-// Convolutions and pointwise ops through the cuDNN graph API (heuristics
-// pick the engine, as frameworks do), matmuls through cuBLASLt (its
-// heuristic picks the algorithm), pooling through cuDNN's pooling API. A
-// convolution's bias is a second, pointwise graph, timed with it.
+// Convolutions, pointwise ops and normalizations through the cuDNN graph
+// API (heuristics pick the engine, as frameworks do), matmuls through
+// cuBLASLt (its heuristic picks the algorithm); the descriptor-API kinds
+// are in CudnnTensorOps.cpp. A convolution's bias is a second, pointwise
+// graph, timed with it. f32 layers are strict f32 unless the measurement
+// allows TF32; the implementation string says which.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +13,7 @@
 
 #include "runners/cudnn/CudaCheck.h"
 #include "runners/cudnn/CudnnGraph.h"
+#include "runners/cudnn/CudnnOps.h"
 
 #include <map>
 
@@ -32,9 +35,38 @@ StatusOr<std::shared_ptr<DeviceBuffer>> workspaceFor(const CudnnGraph &g) {
   return DeviceBuffer::allocate(std::max<size_t>(g.workspaceBytes(), 1));
 }
 
+bool allF32(const Plan &plan, const Layer &layer) {
+  for (int64_t id : layer.inputs)
+    if (plan.tensor(id).dtype != DType::kF32)
+      return false;
+  return plan.tensor(layer.outputs[0]).dtype == DType::kF32;
+}
+
+EngineFilter filterFor(const Plan &plan, const Layer &layer,
+                       const BuildOptions &o) {
+  return EngineFilter{!o.tf32 && allF32(plan, layer)};
+}
+
+/// " [strict f32]" or " [tf32 allowed]" for f32 layers, "" for others.
+std::string mathTag(const Plan &plan, const Layer &layer,
+                    const BuildOptions &o) {
+  if (!allF32(plan, layer))
+    return "";
+  return o.tf32 ? " [tf32 allowed]" : " [strict f32]";
+}
+
+/// graphTensor with the layer's name on failure.
+StatusOr<GraphTensor> tensorOf(const Plan &plan, const Layer &layer, int64_t id,
+                               int64_t uid, const BuildOptions &o) {
+  auto g = graphTensor(plan.tensor(id), uid, o.layout);
+  if (!g)
+    return g.status().withContext(layer.describe());
+  return g;
+}
+
 StatusOr<std::unique_ptr<LayerExecutor>>
 buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
-          const std::vector<void *> &ptr) {
+          const std::vector<void *> &ptr, const BuildOptions &o) {
   auto stride = layer.getInts("stride", 2), pad = layer.getInts("pad", 4),
        dilation = layer.getInts("dilation", 2);
   if (!stride || !pad || !dilation)
@@ -52,9 +84,15 @@ buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
     exec->buffers.push_back(*tmp);
     convOut = (*tmp)->data();
   }
-  auto conv = CudnnGraph::convolution(
-      ctx.cudnn, graphTensor(src, 1), filterTensor(wei, 2), graphTensor(dst, 3),
-      *stride, {(*pad)[0], (*pad)[2]}, {(*pad)[1], (*pad)[3]}, *dilation);
+  auto x = tensorOf(plan, layer, src.id, 1, o),
+       w = tensorOf(plan, layer, wei.id, 2, o),
+       y = tensorOf(plan, layer, dst.id, 3, o);
+  for (const Status *s : {&x.status(), &w.status(), &y.status()})
+    if (!s->isOk())
+      return *s;
+  auto conv = CudnnGraph::convolution(ctx.cudnn, filterFor(plan, layer, o), *x,
+                                      *w, *y, *stride, {(*pad)[0], (*pad)[2]},
+                                      {(*pad)[1], (*pad)[3]}, *dilation);
   if (!conv)
     return conv.status();
   auto ws = workspaceFor(**conv);
@@ -63,7 +101,7 @@ buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
   exec->buffers.push_back(*ws);
   GOODHART_RETURN_IF_ERROR((*conv)->bind(
       {1, 2, 3}, {ptr[src.id], ptr[wei.id], convOut}, (*ws)->data()));
-  exec->impl = "conv " + (*conv)->engine();
+  exec->impl = "conv " + (*conv)->engine() + mathTag(plan, layer, o);
   exec->graphs.push_back(std::move(*conv));
   if (hasBias) {
     const TensorDesc &bias = plan.tensor(layer.inputs[2]);
@@ -74,9 +112,12 @@ buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
     b.strides = {dst.shape[3], 1, 1, 1};
     if (bias.numElements() != dst.shape[3])
       return unsupported(layer.describe() + ": bias is not per channel");
-    auto add =
-        CudnnGraph::pointwise(ctx.cudnn, CUDNN_POINTWISE_ADD,
-                              graphTensor(dst, 4), &b, graphTensor(dst, 6));
+    auto sum = tensorOf(plan, layer, dst.id, 4, o),
+         out = tensorOf(plan, layer, dst.id, 6, o);
+    if (!sum || !out)
+      return sum ? out.status() : sum.status();
+    auto add = CudnnGraph::pointwise(ctx.cudnn, EngineFilter{},
+                                     CUDNN_POINTWISE_ADD, *sum, &b, *out);
     if (!add)
       return add.status().withContext(layer.describe() + " (bias)");
     auto ws2 = workspaceFor(**add);
@@ -91,14 +132,9 @@ buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
   return std::unique_ptr<LayerExecutor>(std::move(exec));
 }
 
-struct PointwiseOp {
-  cudnnPointwiseMode_t mode;
-  bool clip = false;
-};
-
 StatusOr<std::unique_ptr<LayerExecutor>>
 buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
-               const std::vector<void *> &ptr) {
+               const std::vector<void *> &ptr, const BuildOptions &o) {
   static const std::map<std::string, cudnnPointwiseMode_t> kUnary = {
       {"relu", CUDNN_POINTWISE_RELU_FWD},
       {"clamp", CUDNN_POINTWISE_RELU_FWD},
@@ -126,20 +162,37 @@ buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
   if (it == table.end())
     return unsupported(layer.describe() + ": no cuDNN pointwise mode for '" +
                        op + "'");
-  const TensorDesc &x = plan.tensor(layer.inputs[0]);
+  // cuDNN broadcasts B (size-1 dimensions), not X: a commutative op whose
+  // first operand broadcasts swaps them.
+  int64_t xId = layer.inputs[0], bId = binary ? layer.inputs[1] : -1;
   const TensorDesc &y = plan.tensor(layer.outputs[0]);
-  GraphTensor b;
+  if (plan.tensor(xId).shape != y.shape) {
+    const bool commutative =
+        op == "add" || op == "mul" || op == "max" || op == "min";
+    if (!binary || !commutative || plan.tensor(bId).shape != y.shape)
+      return unsupported(layer.describe() +
+                         ": cuDNN pointwise ops broadcast only their second "
+                         "operand");
+    std::swap(xId, bId);
+  }
+  auto xg = tensorOf(plan, layer, xId, 1, o),
+       yg = tensorOf(plan, layer, y.id, 3, o);
+  if (!xg || !yg)
+    return xg ? yg.status() : xg.status();
+  StatusOr<GraphTensor> bg = GraphTensor{};
   if (binary)
-    b = graphTensor(plan.tensor(layer.inputs[1]), 2);
+    bg = tensorOf(plan, layer, bId, 2, o);
+  if (!bg)
+    return bg.status();
   double lo = 0, hi = 0;
   bool clip = op == "clamp";
   if (clip) {
     lo = layer.attrs.value("alpha", 0.0);
     hi = layer.attrs.value("beta", 0.0);
   }
-  auto graph = CudnnGraph::pointwise(ctx.cudnn, it->second, graphTensor(x, 1),
-                                     binary ? &b : nullptr, graphTensor(y, 3),
-                                     lo, hi, clip);
+  auto graph =
+      CudnnGraph::pointwise(ctx.cudnn, EngineFilter{}, it->second, *xg,
+                            binary ? &*bg : nullptr, *yg, lo, hi, clip);
   if (!graph)
     return graph.status().withContext(layer.describe());
   auto exec = std::make_unique<GraphExecutor>();
@@ -148,78 +201,14 @@ buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
     return ws.status();
   exec->buffers.push_back(*ws);
   std::vector<int64_t> uids = {1, 3};
-  std::vector<void *> ptrs = {ptr[x.id], ptr[y.id]};
+  std::vector<void *> ptrs = {ptr[xId], ptr[y.id]};
   if (binary) {
     uids.push_back(2);
-    ptrs.push_back(ptr[layer.inputs[1]]);
+    ptrs.push_back(ptr[bId]);
   }
   GOODHART_RETURN_IF_ERROR((*graph)->bind(uids, ptrs, (*ws)->data()));
   exec->impl = "pointwise " + (*graph)->engine();
   exec->graphs.push_back(std::move(*graph));
-  return std::unique_ptr<LayerExecutor>(std::move(exec));
-}
-
-class PoolExecutor final : public LayerExecutor {
-public:
-  ~PoolExecutor() override {
-    if (pool)
-      cudnnDestroyPoolingDescriptor(pool);
-    if (xd)
-      cudnnDestroyTensorDescriptor(xd);
-    if (yd)
-      cudnnDestroyTensorDescriptor(yd);
-  }
-  Status run() override {
-    float alpha = 1, beta = 0;
-    GOODHART_CUDNN_CHECK(
-        cudnnPoolingForward(handle, pool, &alpha, xd, x, &beta, yd, y));
-    return Status::ok();
-  }
-  cudnnHandle_t handle = nullptr;
-  cudnnPoolingDescriptor_t pool = nullptr;
-  cudnnTensorDescriptor_t xd = nullptr, yd = nullptr;
-  void *x = nullptr, *y = nullptr;
-};
-
-StatusOr<std::unique_ptr<LayerExecutor>>
-buildPool(const CudaContext &ctx, const Plan &plan, const Layer &layer,
-          const std::vector<void *> &ptr) {
-  auto k = layer.getInts("kernel", 2), s = layer.getInts("stride", 2),
-       pad = layer.getInts("pad", 4);
-  if (!k || !s || !pad)
-    return invalidInput(layer.describe() + ": bad pooling attributes");
-  const TensorDesc &src = plan.tensor(layer.inputs[0]);
-  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
-  auto type = toCudnnType(src.dtype);
-  auto exec = std::make_unique<PoolExecutor>();
-  exec->handle = ctx.cudnn;
-  exec->x = ptr[src.id];
-  exec->y = ptr[dst.id];
-  GOODHART_CUDNN_CHECK(cudnnCreatePoolingDescriptor(&exec->pool));
-  GOODHART_CUDNN_CHECK(cudnnCreateTensorDescriptor(&exec->xd));
-  GOODHART_CUDNN_CHECK(cudnnCreateTensorDescriptor(&exec->yd));
-  bool isMax = layer.attrs.value("algorithm", "") == "max";
-  // cuDNN pads symmetrically; the trimmed bottom/right padding of TOSA
-  // gives the same output when the output sizes agree (checked below).
-  GOODHART_CUDNN_CHECK(cudnnSetPooling2dDescriptor(
-      exec->pool,
-      isMax ? CUDNN_POOLING_MAX : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING,
-      CUDNN_PROPAGATE_NAN, (*k)[0], (*k)[1], (*pad)[0], (*pad)[2], (*s)[0],
-      (*s)[1]));
-  GOODHART_CUDNN_CHECK(cudnnSetTensor4dDescriptor(
-      exec->xd, CUDNN_TENSOR_NHWC, *type, src.shape[0], src.shape[3],
-      src.shape[1], src.shape[2]));
-  GOODHART_CUDNN_CHECK(cudnnSetTensor4dDescriptor(
-      exec->yd, CUDNN_TENSOR_NHWC, *type, dst.shape[0], dst.shape[3],
-      dst.shape[1], dst.shape[2]));
-  int n, c, h, w;
-  GOODHART_CUDNN_CHECK(
-      cudnnGetPooling2dForwardOutputDim(exec->pool, exec->xd, &n, &c, &h, &w));
-  if (h != dst.shape[1] || w != dst.shape[2])
-    return unsupported(layer.describe() +
-                       ": cuDNN pooling pads symmetrically and gives " +
-                       std::to_string(h) + "x" + std::to_string(w));
-  exec->impl = isMax ? "cudnnPoolingForward max" : "cudnnPoolingForward avg";
   return std::unique_ptr<LayerExecutor>(std::move(exec));
 }
 
@@ -251,7 +240,7 @@ public:
 
 StatusOr<std::unique_ptr<LayerExecutor>>
 buildMatMul(const CudaContext &ctx, const Plan &plan, const Layer &layer,
-            const std::vector<void *> &ptr) {
+            const std::vector<void *> &ptr, const BuildOptions &o) {
   const TensorDesc &ta = plan.tensor(layer.inputs[0]);
   const TensorDesc &tb = plan.tensor(layer.inputs[1]);
   const TensorDesc &tc = plan.tensor(layer.outputs[0]);
@@ -260,9 +249,11 @@ buildMatMul(const CudaContext &ctx, const Plan &plan, const Layer &layer,
   cudaDataType_t type = ta.dtype == DType::kF16    ? CUDA_R_16F
                         : ta.dtype == DType::kBF16 ? CUDA_R_16BF
                                                    : CUDA_R_32F;
-  cublasComputeType_t compute = ta.dtype == DType::kF32 && ctx.allowTf32
-                                    ? CUBLAS_COMPUTE_32F_FAST_TF32
-                                    : CUBLAS_COMPUTE_32F;
+  // Strict f32 is CUBLAS_COMPUTE_32F; TF32 tensor cores only when allowed.
+  // 16-bit inputs accumulate in f32 either way.
+  const bool tf32 = ta.dtype == DType::kF32 && o.tf32;
+  cublasComputeType_t compute =
+      tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   auto exec = std::make_unique<MatMulExecutor>();
   exec->lt = ctx.lt;
   exec->stream = ctx.stream;
@@ -316,10 +307,111 @@ buildMatMul(const CudaContext &ctx, const Plan &plan, const Layer &layer,
                                        CUBLASLT_ALGO_CONFIG_STAGES_ID, &stages,
                                        sizeof(stages), &written);
   exec->impl = "cublasLt algo " + std::to_string(id) + " tile " +
-               std::to_string(tile) + " stages " + std::to_string(stages);
+               std::to_string(tile) + " stages " + std::to_string(stages) +
+               (tf32 ? " COMPUTE_32F_FAST_TF32" : " COMPUTE_32F") +
+               mathTag(plan, layer, o);
   exec->a = ptr[tb.id];
   exec->b = ptr[ta.id];
   exec->c = ptr[tc.id];
+  return std::unique_ptr<LayerExecutor>(std::move(exec));
+}
+
+class NormExecutor final : public LayerExecutor {
+public:
+  Status run() override { return graph->run(); }
+  std::unique_ptr<CudnnGraph> graph;
+  std::vector<std::shared_ptr<DeviceBuffer>> buffers; // ones, zeros, ws
+  float epsilon = 0; // read by cuDNN from here (a by-value tensor)
+};
+
+/// A device buffer of `n` f32 values all equal to `value`.
+StatusOr<std::shared_ptr<DeviceBuffer>> filled(int64_t n, float value) {
+  auto b = DeviceBuffer::allocate(n * sizeof(float));
+  if (!b)
+    return b.status();
+  std::vector<float> host(n, value);
+  GOODHART_CUDA_CHECK(cudaMemcpy((*b)->data(), host.data(), n * sizeof(float),
+                                 cudaMemcpyHostToDevice));
+  return b;
+}
+
+/// Layer and RMS norm over the last axis: X as [rows, C, 1, 1] (the rows
+/// of a packed row-major tensor), scale and shift [1, C, 1, 1]. A missing
+/// scale is ones and a missing layer-norm shift zeros, in f32.
+StatusOr<std::unique_ptr<LayerExecutor>>
+buildNorm(const CudaContext &ctx, const Plan &plan, const Layer &layer,
+          const std::vector<void *> &ptr, const BuildOptions &o) {
+  const std::string op = layer.attrs.value("op", "");
+  if (op != "layer_norm" && op != "rms_norm")
+    return unsupported(layer.describe() + ": no cuDNN norm for '" + op + "'");
+  auto epsilon = layer.getFloat("epsilon");
+  if (!epsilon)
+    return epsilon.status();
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
+  if (deviceStrides(src.shape, o.layout) !=
+      deviceStrides(src.shape, DeviceLayout::kNhwc))
+    return unsupported(layer.describe() +
+                       ": a norm over C of an NCHW-stored tensor");
+  const int64_t c = src.shape.back(), rows = src.numElements() / c;
+  auto rowsOf = [&](const TensorDesc &t, int64_t uid) {
+    return GraphTensor{uid,
+                       {rows, c, 1, 1},
+                       {c, 1, c, c},
+                       toCudnnType(t.dtype).value_or(CUDNN_DATA_FLOAT)};
+  };
+  auto exec = std::make_unique<NormExecutor>();
+  exec->epsilon = static_cast<float>(*epsilon);
+  // Scale (uid 2) and shift (uid 3): the layer's, or f32 ones and zeros.
+  auto param = [&](size_t input, int64_t uid, float missing,
+                   void *&pointer) -> StatusOr<GraphTensor> {
+    GraphTensor g{uid, {1, c, 1, 1}, {c, 1, c, c}, CUDNN_DATA_FLOAT};
+    if (layer.inputs.size() > input) {
+      const TensorDesc &t = plan.tensor(layer.inputs[input]);
+      if (t.numElements() != c)
+        return unsupported(layer.describe() + ": scale or shift is not [C]");
+      g.type = toCudnnType(t.dtype).value_or(CUDNN_DATA_FLOAT);
+      pointer = ptr[t.id];
+      return g;
+    }
+    auto b = filled(c, missing);
+    if (!b)
+      return b.status();
+    exec->buffers.push_back(*b);
+    pointer = (*b)->data();
+    return g;
+  };
+  void *scalePtr = nullptr, *biasPtr = nullptr;
+  auto scale = param(1, 2, 1.0f, scalePtr);
+  if (!scale)
+    return scale.status();
+  const bool hasBias = op == "layer_norm" || layer.inputs.size() > 2;
+  StatusOr<GraphTensor> bias = GraphTensor{};
+  if (hasBias)
+    bias = param(2, 3, 0.0f, biasPtr);
+  if (!bias)
+    return bias.status();
+  GraphTensor eps{4, {1, 1, 1, 1}, {1, 1, 1, 1}, CUDNN_DATA_FLOAT, true};
+  auto graph = CudnnGraph::normalization(
+      ctx.cudnn, filterFor(plan, layer, o),
+      op == "layer_norm" ? CUDNN_LAYER_NORM : CUDNN_RMS_NORM, rowsOf(src, 1),
+      *scale, hasBias ? &*bias : nullptr, eps, rowsOf(dst, 5));
+  if (!graph)
+    return graph.status().withContext(layer.describe());
+  auto ws = workspaceFor(**graph);
+  if (!ws)
+    return ws.status();
+  exec->buffers.push_back(*ws);
+  std::vector<int64_t> uids = {1, 2, 4, 5};
+  std::vector<void *> ptrs = {ptr[src.id], scalePtr, &exec->epsilon,
+                              ptr[dst.id]};
+  if (hasBias) {
+    uids.push_back(3);
+    ptrs.push_back(biasPtr);
+  }
+  GOODHART_RETURN_IF_ERROR((*graph)->bind(uids, ptrs, (*ws)->data()));
+  exec->impl = op + " " + (*graph)->engine() + mathTag(plan, layer, o);
+  exec->graph = std::move(*graph);
   return std::unique_ptr<LayerExecutor>(std::move(exec));
 }
 
@@ -339,22 +431,38 @@ DeviceBuffer::~DeviceBuffer() {
 
 StatusOr<std::unique_ptr<LayerExecutor>>
 buildExecutor(const CudaContext &context, const Plan &plan, const Layer &layer,
-              const std::vector<void *> &pointers) {
+              const std::vector<void *> &pointers,
+              const BuildOptions &options) {
   for (int64_t id : layer.inputs)
     if (!toCudnnType(plan.tensor(id).dtype))
       return unsupported(layer.describe() + ": element type " +
                          std::string(dtypeName(plan.tensor(id).dtype)) +
                          " is not supported by the cuDNN runner");
+  auto postOps = layer.attrs.find("post_ops");
+  if (postOps != layer.attrs.end() && !postOps->empty())
+    return unsupported(layer.describe() +
+                       ": fused post-ops are not supported by the cuDNN "
+                       "runner");
   switch (layer.kind) {
   case LayerKind::kConv2d:
-    return buildConv(context, plan, layer, pointers);
+    return buildConv(context, plan, layer, pointers, options);
   case LayerKind::kEltwise:
   case LayerKind::kBinary:
-    return buildPointwise(context, plan, layer, pointers);
+    return buildPointwise(context, plan, layer, pointers, options);
   case LayerKind::kPool2d:
-    return buildPool(context, plan, layer, pointers);
+    return buildPool(context, plan, layer, pointers, options);
   case LayerKind::kMatMul:
-    return buildMatMul(context, plan, layer, pointers);
+    return buildMatMul(context, plan, layer, pointers, options);
+  case LayerKind::kSoftmax:
+    return buildSoftmax(context, plan, layer, pointers, options);
+  case LayerKind::kReduce:
+    return buildReduce(context, plan, layer, pointers, options);
+  case LayerKind::kTranspose:
+  case LayerKind::kSlice:
+  case LayerKind::kConcat:
+    return buildCopy(context, plan, layer, pointers, options);
+  case LayerKind::kNorm:
+    return buildNorm(context, plan, layer, pointers, options);
   default:
     return unsupported(layer.describe() + ": " +
                        std::string(layerKindName(layer.kind)) +

@@ -4,6 +4,7 @@
 
 #include "runners/common/Plan.h"
 #include "runners/common/Status.h"
+#include "runners/cudnn/CudnnLayout.h"
 
 #include <cublasLt.h>
 #include <cuda_runtime.h>
@@ -32,7 +33,12 @@ struct CudaContext {
   cudnnHandle_t cudnn = nullptr;
   cublasLtHandle_t lt = nullptr;
   cudaStream_t stream = nullptr;
-  bool allowTf32 = false; // f32 matmuls may use TF32 tensor cores
+};
+
+/// How a measurement wants its layers built (from MeasureOptions).
+struct BuildOptions {
+  bool tf32 = false; // f32 convolutions and matmuls may use TF32
+  DeviceLayout layout = DeviceLayout::kNhwc;
 };
 
 /// One layer bound to device pointers (by plan tensor id), ready to run.
@@ -46,10 +52,11 @@ public:
 
 /// Builds `layer`; kUnsupported (a skip with the reason) for kinds, types
 /// or problems this runner or the library cannot run. `pointers[id]` is the
-/// device memory of tensor `id` (plain row-major layout).
+/// device memory of tensor `id`, stored as deviceStrides(shape,
+/// options.layout) says.
 StatusOr<std::unique_ptr<LayerExecutor>>
 buildExecutor(const CudaContext &context, const Plan &plan, const Layer &layer,
-              const std::vector<void *> &pointers);
+              const std::vector<void *> &pointers, const BuildOptions &options);
 
 } // namespace goodhart::cuda
 

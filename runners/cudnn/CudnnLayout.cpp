@@ -70,6 +70,11 @@ std::vector<int64_t> deviceStrides(const std::vector<int64_t> &shape,
   return {c * h * w, w, 1, h * w};
 }
 
+bool storedRowMajor(const std::vector<int64_t> &shape, DeviceLayout layout) {
+  return layout == DeviceLayout::kNhwc || shape.size() != 4 || shape[3] == 1 ||
+         shape[1] * shape[2] == 1;
+}
+
 std::vector<float> toDeviceOrder(const std::vector<float> &values,
                                  const std::vector<int64_t> &shape,
                                  const std::vector<int64_t> &strides) {
@@ -171,6 +176,13 @@ CopyView padView(CopyView view, size_t rank) {
   padFront(view.dims, view.xStrides, rank);
   padFront(dims, view.yStrides, rank);
   return view;
+}
+
+DimsStrides paddedView(const std::vector<int64_t> &shape,
+                       const std::vector<int64_t> &strides, size_t rank) {
+  DimsStrides v{shape, strides};
+  padFront(v.dims, v.strides, rank);
+  return v;
 }
 
 StatusOr<DimsStrides> softmaxView(const std::vector<int64_t> &shape,

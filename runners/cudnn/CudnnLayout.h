@@ -31,6 +31,11 @@ const char *deviceLayoutName(DeviceLayout layout);
 std::vector<int64_t> deviceStrides(const std::vector<int64_t> &shape,
                                    DeviceLayout layout);
 
+/// Whether the tensor's device order is its row-major plan order, so that
+/// a reshape of it is a view (NCHW-stored rank-4 tensors are, only when
+/// C == 1 or H * W == 1).
+bool storedRowMajor(const std::vector<int64_t> &shape, DeviceLayout layout);
+
 /// Row-major plan-order values laid out with `strides` (a permutation of a
 /// packed layout), and back.
 std::vector<float> toDeviceOrder(const std::vector<float> &values,
@@ -80,6 +85,11 @@ concatViews(const std::vector<std::vector<int64_t>> &inShapes,
 /// Pads a view with leading size-1 dimensions to at least `rank` (cuDNN's
 /// Nd tensor descriptors want 4 or more).
 CopyView padView(CopyView view, size_t rank);
+
+/// `shape` in plan order with `strides`, padded with leading size-1
+/// dimensions to at least `rank`.
+DimsStrides paddedView(const std::vector<int64_t> &shape,
+                       const std::vector<int64_t> &strides, size_t rank);
 
 /// A softmax along `axis` as cuDNN's channel-mode softmax: the axis
 /// becomes C of a 4-d [N,C,H,W] view. Packed row-major tensors merge the

@@ -7,6 +7,7 @@
 
 #include "runners/cudnn/CudnnBackend.h"
 #include "runners/cudnn/CudnnGraph.h"
+#include "runners/cudnn/CudnnVersions.h"
 
 #include "TestPlans.h"
 
@@ -26,18 +27,63 @@ TEST(CudnnGraphTest, EngineNameKeepsIdAndKnobs) {
 TEST(CudnnGraphTest, Nhwc4dTensorsGetNchwDimsWithNhwcStrides) {
   TensorDesc t{0,           "x", {2, 7, 5, 3}, DType::kBF16, TensorRole::kInput,
                std::nullopt};
-  GraphTensor g = graphTensor(t, 9);
-  EXPECT_EQ(g.dims, std::vector<int64_t>({2, 3, 7, 5}));
-  EXPECT_EQ(g.strides, std::vector<int64_t>({105, 1, 15, 3}));
-  EXPECT_EQ(g.type, CUDNN_DATA_BFLOAT16);
+  auto g = graphTensor(t, 9, DeviceLayout::kNhwc);
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->uid, 9);
+  EXPECT_EQ(g->dims, std::vector<int64_t>({2, 3, 7, 5}));
+  EXPECT_EQ(g->strides, std::vector<int64_t>({105, 1, 15, 3}));
+  EXPECT_EQ(g->type, CUDNN_DATA_BFLOAT16);
+  g = graphTensor(t, 9, DeviceLayout::kNchw);
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->dims, std::vector<int64_t>({2, 3, 7, 5}));
+  EXPECT_EQ(g->strides, std::vector<int64_t>({105, 35, 5, 1}));
+  // Conv weights [OC,KH,KW,IC] are [OC,IC,KH,KW] (KRSC, or KCRS in NCHW).
   TensorDesc w{
       1, "w", {16, 3, 3, 8}, DType::kF32, TensorRole::kWeight, std::nullopt};
-  GraphTensor f = filterTensor(w, 2);
-  EXPECT_EQ(f.dims, std::vector<int64_t>({16, 8, 3, 3}));
-  EXPECT_EQ(f.strides, std::vector<int64_t>({72, 1, 24, 8}));
+  auto f = graphTensor(w, 2, DeviceLayout::kNhwc);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->dims, std::vector<int64_t>({16, 8, 3, 3}));
+  EXPECT_EQ(f->strides, std::vector<int64_t>({72, 1, 24, 8}));
+  f = graphTensor(w, 2, DeviceLayout::kNchw);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->strides, std::vector<int64_t>({72, 9, 3, 1}));
+  // Lower ranks: the last plan dimension is C, as for a conv's bias.
   TensorDesc v{2,           "v", {1, 10}, DType::kF32, TensorRole::kActivation,
                std::nullopt};
-  EXPECT_EQ(graphTensor(v, 3).dims, std::vector<int64_t>({1, 1, 1, 10}));
+  auto vg = graphTensor(v, 3, DeviceLayout::kNchw);
+  ASSERT_TRUE(vg);
+  EXPECT_EQ(vg->dims, std::vector<int64_t>({1, 10, 1, 1}));
+  EXPECT_EQ(vg->strides[1], 1);
+  TensorDesc big{
+      3,           "big", {2, 2, 2, 2, 2}, DType::kF32, TensorRole::kActivation,
+      std::nullopt};
+  EXPECT_EQ(graphTensor(big, 4, DeviceLayout::kNhwc).status().code(),
+            StatusCode::kUnsupported);
+}
+
+TEST(CudnnGraphTest, NumericalNotesHaveReadableNames) {
+  EXPECT_EQ(numericalNoteName(CUDNN_NUMERICAL_NOTE_TENSOR_CORE), "TENSOR_CORE");
+  EXPECT_EQ(numericalNoteName(CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS),
+            "DOWN_CONVERT_INPUTS");
+  EXPECT_EQ(numericalNoteName(CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_4x4),
+            "WINOGRAD_TILE_4x4");
+}
+
+TEST(CudnnVersionsTest, VersionsAreReadWithoutAGpu) {
+  EXPECT_EQ(dottedVersion(91900), "9.19.0");
+  EXPECT_EQ(dottedVersion(130100), "13.1.0");
+  EXPECT_EQ(cudaVersion(13000), "13.0");
+  EXPECT_EQ(cudaVersion(12080), "12.8");
+  EXPECT_EQ(cudaVersion(0), "none");
+  nlohmann::json v = libraryVersions();
+  EXPECT_EQ(v["cudnn_header_version"], dottedVersion(CUDNN_VERSION));
+  EXPECT_EQ(v["cublaslt_header_version"], dottedVersion(CUBLAS_VERSION));
+  for (const char *key :
+       {"cudnn_version", "cublaslt_version", "cublaslt_cudart_version",
+        "cuda_runtime_version", "cuda_driver_version"})
+    EXPECT_TRUE(v.contains(key) && v[key].is_string()) << key;
+  // The cuDNN this test runs with is a cuDNN 9.
+  EXPECT_EQ(v["cudnn_version"].get<std::string>().rfind("9.", 0), 0u);
 }
 
 TEST(CudnnBackendTest, WithoutAGpuItIsUnavailableNotBroken) {
@@ -47,20 +93,136 @@ TEST(CudnnBackendTest, WithoutAGpuItIsUnavailableNotBroken) {
     GTEST_SKIP() << "a GPU is present: this test covers machines without";
   EXPECT_EQ(s.code(), StatusCode::kUnsupported);
   EXPECT_FALSE(s.message().empty());
-  EXPECT_EQ(backend.info().name, "cudnn");
-  EXPECT_EQ(backend.info().device, "no device");
+  RunnerInfo info = backend.info();
+  EXPECT_EQ(info.name, "cudnn");
+  EXPECT_EQ(info.device, "no device");
+  EXPECT_EQ(info.runnerVersion, "0.2.0");
+  EXPECT_EQ(info.libraryVersion, info.extra["cudnn_version"]);
+  EXPECT_TRUE(info.extra.contains("cublaslt_version"));
+  EXPECT_TRUE(info.extra.contains("cuda_driver_version"));
 }
 
-TEST(CudnnBackendTest, MeasuresTheSmallPlanOnAGpu) {
+/// matmul -> broadcast bias add -> layer norm -> softmax -> transpose ->
+/// slice -> concat -> reduce: the kinds transformer plans add.
+Plan transformerKindsPlan() {
+  using testing::tensor;
+  Plan p;
+  p.model = "kinds";
+  p.variant = "reference";
+  p.tensors = {
+      tensor(0, {1, 8, 16}, TensorRole::kInput),
+      tensor(1, {1, 16, 32}, TensorRole::kWeight),
+      tensor(2, {1, 8, 32}, TensorRole::kActivation),
+      tensor(3, {1, 1, 32}, TensorRole::kWeight),
+      tensor(4, {1, 8, 32}, TensorRole::kActivation),
+      tensor(5, {1, 1, 32}, TensorRole::kWeight),
+      tensor(6, {1, 1, 32}, TensorRole::kWeight),
+      tensor(7, {1, 8, 32}, TensorRole::kActivation),
+      tensor(8, {1, 8, 32}, TensorRole::kActivation),
+      tensor(9, {1, 32, 8}, TensorRole::kActivation),
+      tensor(10, {1, 30, 8}, TensorRole::kActivation),
+      tensor(11, {1, 60, 8}, TensorRole::kActivation),
+      tensor(12, {1, 60, 1}, TensorRole::kActivation),
+  };
+  auto layer = [&](int64_t id, LayerKind kind, std::vector<int64_t> in,
+                   int64_t out, nlohmann::json attrs) {
+    Layer l;
+    l.id = id;
+    l.name = "l" + std::to_string(id);
+    l.kind = kind;
+    l.inputs = std::move(in);
+    l.outputs = {out};
+    l.attrs = std::move(attrs);
+    return l;
+  };
+  p.layers = {
+      layer(0, LayerKind::kMatMul, {0, 1}, 2, nlohmann::json::object()),
+      layer(1, LayerKind::kBinary, {2, 3}, 4, {{"op", "add"}}),
+      layer(2, LayerKind::kNorm, {4, 5, 6}, 7,
+            {{"op", "layer_norm"}, {"epsilon", 1e-5}}),
+      layer(3, LayerKind::kSoftmax, {7}, 8, {{"axis", 2}}),
+      layer(4, LayerKind::kTranspose, {8}, 9, {{"perm", {0, 2, 1}}}),
+      layer(5, LayerKind::kSlice, {9}, 10, {{"start", {0, 1, 0}}}),
+      layer(6, LayerKind::kConcat, {10, 10}, 11, {{"axis", 1}}),
+      layer(7, LayerKind::kReduce, {11}, 12, {{"op", "sum"}, {"axis", 2}}),
+  };
+  p.inputs = {0};
+  p.outputs = {12};
+  for (Layer &l : p.layers)
+    l.hash = computeLayerHash(p, l);
+  return p;
+}
+
+/// What must hold of any GPU run: no errors, skips say why, measured
+/// layers pass the strict check, telemetry or the reason it is missing.
+void expectSoundRun(const MeasureResponse &r) {
+  for (const LayerResult &l : r.layers) {
+    EXPECT_NE(l.measurement.status, ResultStatus::kError)
+        << l.id << ": " << l.measurement.reason;
+    if (l.measurement.status == ResultStatus::kSkipped) {
+      EXPECT_FALSE(l.measurement.reason.empty()) << l.id;
+      continue;
+    }
+    EXPECT_EQ(l.check.verdict, CheckVerdict::kPassed)
+        << l.id << " " << l.impl << ": " << l.check.reason;
+    EXPECT_TRUE(l.measurement.extra.contains("sm_clock_mhz") ||
+                l.measurement.extra.contains("nvml"))
+        << l.measurement.extra.dump();
+  }
+}
+
+TEST(CudnnBackendTest, MeasuresTheSmallPlanStrictF32OnAGpu) {
   CudnnBackend backend;
   Status s = backend.initialize();
   if (!s.isOk())
     GTEST_SKIP() << "no GPU here: " << s.message();
   MeasureResponse r = measurePlan(backend, testing::smallPlan(),
                                   testing::deterministicOptions());
+  expectSoundRun(r);
+  EXPECT_EQ(r.layers[0].measurement.status, ResultStatus::kOk)
+      << r.layers[0].measurement.reason;
+  EXPECT_NE(r.layers[0].impl.find("[strict f32]"), std::string::npos)
+      << r.layers[0].impl;
+  EXPECT_NE(r.layers[0].repro.find("allow_tf32=False"), std::string::npos);
+  ASSERT_TRUE(r.model);
+  EXPECT_EQ(r.model->measurement.status, ResultStatus::kOk)
+      << r.model->measurement.reason;
+}
+
+TEST(CudnnBackendTest, Tf32AndNchwAreMeasurementOptionsOnAGpu) {
+  CudnnBackend backend;
+  Status s = backend.initialize();
+  if (!s.isOk())
+    GTEST_SKIP() << "no GPU here: " << s.message();
+  MeasureOptions o = testing::deterministicOptions();
+  o.layout = "nchw";
+  MeasureResponse r = measurePlan(backend, testing::smallPlan(), o);
+  expectSoundRun(r);
+  EXPECT_EQ(r.layers[0].measurement.status, ResultStatus::kOk)
+      << r.layers[0].measurement.reason;
+  EXPECT_EQ(r.layers[0].repro.find("channels_last"), std::string::npos);
+  o = testing::deterministicOptions();
+  o.tf32 = true;
+  o.check = false; // TF32 does not meet the f32 tolerance
+  r = measurePlan(backend, testing::smallPlan(), o);
+  EXPECT_NE(r.layers[0].impl.find("[tf32 allowed]"), std::string::npos)
+      << r.layers[0].impl;
+}
+
+TEST(CudnnBackendTest, TransformerKindsRunOrSayWhyOnAGpu) {
+  CudnnBackend backend;
+  Status s = backend.initialize();
+  if (!s.isOk())
+    GTEST_SKIP() << "no GPU here: " << s.message();
+  MeasureOptions o = testing::deterministicOptions();
+  o.mode = MeasureMode::kLayers;
+  MeasureResponse r = measurePlan(backend, transformerKindsPlan(), o);
+  ASSERT_EQ(r.layers.size(), 8u);
+  expectSoundRun(r);
   for (const LayerResult &l : r.layers)
-    if (l.measurement.status == ResultStatus::kOk)
-      EXPECT_NE(l.check.verdict, CheckVerdict::kMistrusted) << l.id;
+    std::cerr << "layer " << l.id << " "
+              << resultStatusName(l.measurement.status) << " " << l.impl
+              << l.measurement.reason << "\n";
 }
 
 } // namespace

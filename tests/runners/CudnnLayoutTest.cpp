@@ -28,6 +28,10 @@ TEST(CudnnLayoutTest, NhwcIsRowMajorAndNchwMovesChannelsOutward) {
   EXPECT_EQ(parseDeviceLayout("nchw"), DeviceLayout::kNchw);
   EXPECT_EQ(parseDeviceLayout("nhwc"), DeviceLayout::kNhwc);
   EXPECT_STREQ(deviceLayoutName(DeviceLayout::kNchw), "nchw");
+  EXPECT_TRUE(storedRowMajor({1, 7, 7, 64}, DeviceLayout::kNhwc));
+  EXPECT_FALSE(storedRowMajor({1, 7, 7, 64}, DeviceLayout::kNchw));
+  EXPECT_TRUE(storedRowMajor({1, 1, 1, 2048}, DeviceLayout::kNchw));
+  EXPECT_TRUE(storedRowMajor({1, 49, 2048}, DeviceLayout::kNchw));
 }
 
 TEST(CudnnLayoutTest, NchwUploadPutsEachChannelPlaneTogether) {
@@ -98,6 +102,9 @@ TEST(CudnnLayoutTest, ConcatPlacesEachInputAtItsOffsetAlongTheAxis) {
   EXPECT_EQ(padded.dims, Ints({1, 1, 2, 5}));
   EXPECT_EQ(padded.xStrides, Ints({10, 10, 5, 1}));
   EXPECT_EQ(padded.yStrides, Ints({16, 16, 8, 1}));
+  DimsStrides reduced = paddedView({384, 1}, {1, 1}, 4);
+  EXPECT_EQ(reduced.dims, Ints({1, 1, 384, 1}));
+  EXPECT_EQ(reduced.strides, Ints({384, 384, 1, 1}));
 }
 
 TEST(CudnnLayoutTest, SoftmaxPutsTheAxisInC) {

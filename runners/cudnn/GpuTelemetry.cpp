@@ -1,0 +1,91 @@
+//===- GpuTelemetry.cpp - Clocks, throttling and energy of a measurement --===//
+
+#include "runners/cudnn/GpuTelemetry.h"
+
+#include <algorithm>
+
+namespace goodhart::cuda {
+
+nlohmann::json summarizeTelemetry(const std::vector<TelemetryReading> &readings,
+                                  size_t sampled,
+                                  std::optional<uint32_t> maxSmClockMhz) {
+  nlohmann::json extra = nlohmann::json::object();
+  sampled = std::min(sampled, readings.size());
+  if (sampled == 0)
+    return extra;
+  const size_t first = readings.size() - sampled;
+  std::vector<uint32_t> clocks;
+  std::vector<uint64_t> reasons;
+  for (size_t i = first; i < readings.size(); ++i) {
+    if (readings[i].nvml.smClockMhz)
+      clocks.push_back(*readings[i].nvml.smClockMhz);
+    if (readings[i].nvml.reasons)
+      reasons.push_back(*readings[i].nvml.reasons);
+  }
+  const bool allClocks = clocks.size() == sampled;
+  const bool allReasons = reasons.size() == sampled;
+  if (maxSmClockMhz)
+    extra["sm_clock_max_mhz"] = *maxSmClockMhz;
+  if (allClocks) {
+    extra["sm_clock_mhz"] = clocks;
+    std::vector<uint32_t> sorted = clocks;
+    std::sort(sorted.begin(), sorted.end());
+    extra["sm_clock_min_mhz"] = sorted.front();
+    extra["sm_clock_median_mhz"] = sorted[sorted.size() / 2];
+  }
+  if (allReasons)
+    extra["throttle_reasons"] = reasons;
+  const bool byClock = allClocks && maxSmClockMhz && *maxSmClockMhz > 0;
+  if (byClock || allReasons) {
+    std::vector<int> throttled(sampled, 0);
+    int64_t count = 0;
+    for (size_t i = 0; i < sampled; ++i) {
+      bool slow =
+          byClock && clocks[i] < kThrottleClockFraction *
+                                     static_cast<double>(*maxSmClockMhz);
+      bool reason = allReasons && (reasons[i] & kNvmlThrottleReasons) != 0;
+      throttled[i] = slow || reason;
+      count += throttled[i];
+    }
+    extra["throttled"] = throttled;
+    extra["throttled_samples"] = count;
+  }
+  // Energy over the timed samples: from the reading after the last warm-up
+  // call to the reading after the last sample.
+  if (first > 0 && readings[first - 1].nvml.energyMj &&
+      readings.back().nvml.energyMj &&
+      *readings.back().nvml.energyMj >= *readings[first - 1].nvml.energyMj) {
+    const double mj = static_cast<double>(*readings.back().nvml.energyMj -
+                                          *readings[first - 1].nvml.energyMj);
+    const double ms = readings.back().atMs - readings[first - 1].atMs;
+    extra["energy_mj"] = mj;
+    extra["energy_wall_ms"] = ms;
+    if (ms > 0)
+      extra["power_w"] = mj / ms;
+  }
+  return extra;
+}
+
+TelemetryRecorder::TelemetryRecorder(const NvmlDevice *device,
+                                     std::string unavailableReason)
+    : device(device), unavailableReason(std::move(unavailableReason)),
+      start(std::chrono::steady_clock::now()) {}
+
+void TelemetryRecorder::afterSample() {
+  if (!device)
+    return;
+  TelemetryReading r;
+  r.nvml = device->read();
+  r.atMs = std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now() - start)
+               .count();
+  readings.push_back(r);
+}
+
+nlohmann::json TelemetryRecorder::summary(size_t sampled) const {
+  if (!device)
+    return {{"nvml", unavailableReason}};
+  return summarizeTelemetry(readings, sampled, device->maxSmClockMhz());
+}
+
+} // namespace goodhart::cuda
