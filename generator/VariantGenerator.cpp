@@ -3,6 +3,8 @@
 #include "generator/VariantGenerator.h"
 
 #include "generator/ChannelStrategy.h"
+#include "generator/Diagnostics.h"
+#include "generator/Equivalence.h"
 #include "generator/Strategies.h"
 #include "mlir/Mutations.h"
 #include "mlir/PlanLowering.h"
@@ -23,35 +25,6 @@
 namespace goodhart {
 namespace {
 
-/// Collects the error diagnostics emitted while it lives, instead of
-/// printing them: a rejected proposal is data, not a user-facing error.
-class DiagnosticCollector {
-public:
-  explicit DiagnosticCollector(mlir::MLIRContext *context)
-      : handler(context, [this](mlir::Diagnostic &diag) {
-          if (diag.getSeverity() == mlir::DiagnosticSeverity::Error) {
-            if (!messages.empty())
-              messages += "; ";
-            messages += diag.str();
-          }
-          return mlir::success();
-        }) {}
-  std::string messages;
-
-private:
-  mlir::ScopedDiagnosticHandler handler;
-};
-
-std::string printModule(mlir::ModuleOp module) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  // Name locations carry the layer names: print them, in the form the
-  // parser reads back (the "pretty" form is not round-trippable).
-  module->print(os, mlir::OpPrintingFlags().enableDebugInfo(
-                        /*enable=*/true, /*prettyForm=*/false));
-  return text;
-}
-
 std::string header(const GeneratorOptions &options, const Variant &variant,
                    const std::string &model) {
   std::string h;
@@ -70,56 +43,6 @@ std::string header(const GeneratorOptions &options, const Variant &variant,
   os << llvm::format("// flops ratio: %.4f, params ratio: %.4f\n",
                      variant.flopRatio, variant.paramRatio);
   return h;
-}
-
-double ratio(int64_t a, int64_t b) {
-  return b == 0 ? 1.0 : static_cast<double>(a) / static_cast<double>(b);
-}
-
-std::string percent(double tolerance) {
-  return std::to_string(static_cast<int>(std::lround(tolerance * 100))) + "%";
-}
-
-/// How many layers of each kind `plan` has, casts left out. Kinds are
-/// compared as counts, not in order: identity variants reorder independent
-/// layers. Casts are left out because set_dtype on one layer adds them at
-/// its boundaries. Activation swaps keep the kind: every activation
-/// (ReLU clamp, SiLU, GELU) is one kEltwise layer once composites are fused.
-std::map<LayerKind, int64_t> kindCounts(const Plan &plan) {
-  std::map<LayerKind, int64_t> counts;
-  for (const Layer &layer : plan.layers)
-    if (layer.kind != LayerKind::kCast)
-      ++counts[layer.kind];
-  return counts;
-}
-
-/// Why `variant` is not equivalent to `reference`, or "" when it is.
-std::string checkEquivalence(const Plan &reference, const Variant &variant,
-                             const GeneratorOptions &options) {
-  std::map<LayerKind, int64_t> want = kindCounts(reference);
-  std::map<LayerKind, int64_t> have = kindCounts(variant.plan);
-  int64_t wantTotal = 0, haveTotal = 0;
-  for (auto [kind, n] : want)
-    wantTotal += n;
-  for (auto [kind, n] : have)
-    haveTotal += n;
-  if (haveTotal != wantTotal)
-    return "layer count " + std::to_string(haveTotal) +
-           " != " + std::to_string(wantTotal) + " (casts not counted)";
-  for (auto [kind, n] : want)
-    if (have[kind] != n)
-      return std::to_string(have[kind]) + " " +
-             std::string(layerKindName(kind)) +
-             " layers != " + std::to_string(n);
-  if (std::abs(variant.flopRatio - 1) > options.flopTolerance)
-    return llvm::formatv("FLOPs ratio {0:F3} is outside +-{1}",
-                         variant.flopRatio, percent(options.flopTolerance))
-        .str();
-  if (std::abs(variant.paramRatio - 1) > options.paramTolerance)
-    return llvm::formatv("parameter ratio {0:F3} is outside +-{1}",
-                         variant.paramRatio, percent(options.paramTolerance))
-        .str();
-  return "";
 }
 
 std::string fileStem(const Variant &v) { return v.id; }
@@ -171,7 +94,7 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
   const Plan &ref = gen.reference.plan;
   gen.reference.canonicalHash = canonicalPlanHash(ref);
   gen.reference.mlirText =
-      header(options, gen.reference, model) + printModule(module);
+      header(options, gen.reference, model) + printModuleWithLocations(module);
 
   Rng rng(options.seed);
   std::vector<Proposal> proposals;
@@ -228,9 +151,11 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
       return;
     }
     variant.plan = std::move(*plan);
-    variant.flopRatio = ratio(variant.plan.totalFlops(), ref.totalFlops());
-    variant.paramRatio = ratio(variant.plan.totalParams(), ref.totalParams());
-    if (std::string why = checkEquivalence(ref, variant, options);
+    variant.flopRatio = sizeRatio(variant.plan.totalFlops(), ref.totalFlops());
+    variant.paramRatio =
+        sizeRatio(variant.plan.totalParams(), ref.totalParams());
+    if (std::string why = checkEquivalence(
+            ref, variant.plan, {options.flopTolerance, options.paramTolerance});
         !why.empty()) {
       double dist = std::abs(variant.flopRatio - 1);
       if (closest < 0 || dist < std::abs(closest - 1))
@@ -265,7 +190,8 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
     variant.plan.metadata["mutations"] = nlohmann::json::array();
     for (const MutationSpec &m : variant.mutations)
       variant.plan.metadata["mutations"].push_back(m.describe());
-    variant.mlirText = header(options, variant, model) + printModule(*clone);
+    variant.mlirText =
+        header(options, variant, model) + printModuleWithLocations(*clone);
     if (!identity)
       seen.emplace(variant.canonicalHash, variant.id);
     gen.variants.push_back(std::move(variant));
@@ -287,9 +213,9 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
   if (strategyVariants == 0 && wanted > 0) {
     std::string msg = "no variant satisfies the equivalence constraints "
                       "(FLOPs within +-" +
-                      percent(options.flopTolerance) +
+                      percentText(options.flopTolerance) +
                       ", parameters within +-" +
-                      percent(options.paramTolerance) + ") among " +
+                      percentText(options.paramTolerance) + ") among " +
                       std::to_string(proposals.size()) + " proposals";
     if (closest >= 0)
       msg +=

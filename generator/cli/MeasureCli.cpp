@@ -43,6 +43,10 @@ void addMeasureOptions(po::options_description &options) {
       "stop when the median's relative error is below this")(
       "cold-cache", po::bool_switch(),
       "flush the last-level cache before each sample")(
+      "tf32", po::bool_switch(),
+      "GPU: let f32 layers use TF32 tensor cores (default: strict f32)")(
+      "layout", po::value<std::string>()->default_value("nhwc"),
+      "GPU: device layout of rank-4 tensors, nhwc or nchw")(
       "timeout-s", po::value<int64_t>()->default_value(600),
       "kill the runner when one plan takes longer")(
       "no-memo", po::bool_switch(),
@@ -66,6 +70,10 @@ MeasureCliOptions readMeasureOptions(const po::variables_map &vm) {
   o.measure.maxTimeMs = vm["max-time-ms"].as<double>();
   o.measure.targetRsd = vm["target-rsd"].as<double>();
   o.measure.coldCache = vm["cold-cache"].as<bool>();
+  o.measure.tf32 = vm["tf32"].as<bool>();
+  o.measure.layout = vm["layout"].as<std::string>();
+  if (o.measure.layout != "nhwc" && o.measure.layout != "nchw")
+    throw po::error("--layout must be nhwc or nchw");
   o.timeoutS = vm["timeout-s"].as<int64_t>();
   o.memo = !vm["no-memo"].as<bool>();
   if (mode != "layers" && mode != "model" && mode != "both")
@@ -186,22 +194,23 @@ Status recordLayerFindings(ResultsDb &db, int64_t runId,
   return Status::ok();
 }
 
-StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
-                                const MeasureCliOptions &options, RunRecord run,
-                                ResultsDb &db, bool resume) {
+StatusOr<std::unique_ptr<MeasureSession>>
+MeasureSession::start(const MeasureCliOptions &options, RunRecord run,
+                      ResultsDb &db, bool resume) {
   StatusOr<std::string> runner = findRunner(options.backend, options.runner);
   if (!runner)
     return runner.status();
   RunnerProcessOptions processOptions;
   processOptions.executable = *runner;
   processOptions.requestTimeoutMs = options.timeoutS * 1000;
-  RunnerProcess process(processOptions);
-  Status started = process.start();
+  std::unique_ptr<MeasureSession> session(
+      new MeasureSession(options, db, processOptions));
+  Status started = session->process_.start();
   if (!started.isOk())
     return started.withContext("backend '" + options.backend +
                                "' cannot run here");
 
-  const RunnerInfo &info = process.info();
+  const RunnerInfo &info = session->process_.info();
   run.goodhartVersion = GOODHART_VERSION;
   // The runner's own name: with --runner it is not the --backend default.
   run.backend = info.name.empty() ? options.backend : info.name;
@@ -213,9 +222,8 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
   run.host = hostName();
   run.runner = info.toJson();
   run.options = options.measure.toJson();
-  const std::string layerMemoKey = memoKey(info, options.measure);
+  session->memoKey_ = cli::memoKey(info, options.measure);
 
-  std::set<std::string> done;
   std::optional<int64_t> runId;
   if (resume) {
     auto previous = db.findResumableRun(run.commandLine);
@@ -226,9 +234,7 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
       auto keys = db.variantKeys(*runId);
       if (!keys)
         return keys.status();
-      done.insert(keys->begin(), keys->end());
-      std::cerr << "goodhart: resuming run " << *runId << " (" << done.size()
-                << " of " << inputs.size() << " plans already measured)\n";
+      session->done_.insert(keys->begin(), keys->end());
     }
   }
   if (!runId) {
@@ -237,7 +243,90 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
       return id.status();
     runId = *id;
   }
+  session->runId_ = *runId;
+  session->run_ = std::move(run);
+  return session;
+}
 
+MeasureSession::MeasureSession(const MeasureCliOptions &options, ResultsDb &db,
+                               RunnerProcessOptions processOptions)
+    : options_(options), db_(db), process_(std::move(processOptions)) {}
+
+StatusOr<MeasureOutcome> MeasureSession::measure(const PlanInput &input) {
+  MeasureOutcome outcome;
+  VariantRecord &record = outcome.record;
+  record.key = input.key;
+  record.isReference = input.isReference;
+  record.plan = input.plan;
+  record.mutations = input.mutations;
+  record.sourcePath = input.planPath;
+  record.memoKey = memoKey_;
+  // Identity variants are the control group: their layers are measured
+  // again, never reused, so the run's noise floor has fresh evidence.
+  bool control = !input.mutations.empty() &&
+                 std::all_of(input.mutations.begin(), input.mutations.end(),
+                             [](const std::string &m) {
+                               return m.rfind("identity(", 0) == 0;
+                             });
+  bool memo = options_.memo && !control;
+  StatusOr<MeasureResponse> response =
+      memo ? measureMemoized(process_, db_, input.plan, options_.measure,
+                             memoKey_, record)
+           : process_.measure(input.plan, options_.measure);
+  std::string what;
+  if (response) {
+    record.layers = response->layers;
+    record.model = response->model;
+    // The runner measures its peak GFLOP/s with the first plan: keep it
+    // with the run's other runner facts.
+    if (response->runner.extra.contains("peak_gflops") &&
+        !run_.runner.contains("peak_gflops")) {
+      run_.runner = response->runner.toJson();
+      GOODHART_RETURN_IF_ERROR(db_.updateRunRunner(runId_, run_.runner));
+    }
+    if (record.model && record.model->measurement.status == ResultStatus::kOk)
+      what = fmt::format("model {:.3f} ms",
+                         record.model->measurement.stats.medianNs / 1e6);
+    else
+      what = "done";
+    GOODHART_RETURN_IF_ERROR(
+        recordLayerFindings(db_, runId_, input.key, record.layers));
+    if (memo && options_.measure.mode != MeasureMode::kModel)
+      std::cerr << "goodhart: " << input.key << ": runner measured "
+                << record.layers.size() - record.reused.size() << " of "
+                << record.layers.size() << " layers, " << record.reused.size()
+                << " reused\n";
+  } else {
+    what = "failed";
+    outcome.failure = response.status();
+    std::cerr << "goodhart: " << response.status().message() << "\n";
+    GOODHART_RETURN_IF_ERROR(db_.addFinding(
+        runId_,
+        {0, input.key, findingKind(response.status().code()), std::nullopt,
+         response.status().message(), "plan: " + input.planPath, ""}));
+  }
+  auto stored = db_.addVariant(runId_, record);
+  if (!stored)
+    return stored.status();
+  outcome.summary = what;
+  return outcome;
+}
+
+Status MeasureSession::finish(const std::string &status) {
+  return db_.finishRun(runId_, status);
+}
+
+StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
+                                const MeasureCliOptions &options, RunRecord run,
+                                ResultsDb &db, bool resume) {
+  auto session = MeasureSession::start(options, std::move(run), db, resume);
+  if (!session)
+    return session.status();
+  const std::set<std::string> &done = (*session)->done();
+  if (!done.empty())
+    std::cerr << "goodhart: resuming run " << (*session)->runId() << " ("
+              << done.size() << " of " << inputs.size()
+              << " plans already measured)\n";
   size_t index = 0;
   Progress progress(std::cerr, inputs.size(), done.size(),
                     Progress::stderrIsTerminal());
@@ -249,63 +338,13 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
     for (const std::string &m : input.mutations)
       what += " " + m;
     progress.begin(index, what, Progress::Clock::now());
-    VariantRecord record;
-    record.key = input.key;
-    record.isReference = input.isReference;
-    record.plan = input.plan;
-    record.mutations = input.mutations;
-    record.sourcePath = input.planPath;
-    record.memoKey = layerMemoKey;
-    // Identity variants are the control group: their layers are measured
-    // again, never reused, so the run's noise floor has fresh evidence.
-    bool control = !input.mutations.empty() &&
-                   std::all_of(input.mutations.begin(), input.mutations.end(),
-                               [](const std::string &m) {
-                                 return m.rfind("identity(", 0) == 0;
-                               });
-    bool memo = options.memo && !control;
-    StatusOr<MeasureResponse> response =
-        memo ? measureMemoized(process, db, input.plan, options.measure,
-                               layerMemoKey, record)
-             : process.measure(input.plan, options.measure);
-    if (response) {
-      record.layers = response->layers;
-      record.model = response->model;
-      // The runner measures its peak GFLOP/s with the first plan: keep it
-      // with the run's other runner facts.
-      if (response->runner.extra.contains("peak_gflops") &&
-          !run.runner.contains("peak_gflops")) {
-        run.runner = response->runner.toJson();
-        GOODHART_RETURN_IF_ERROR(db.updateRunRunner(*runId, run.runner));
-      }
-      if (record.model && record.model->measurement.status == ResultStatus::kOk)
-        progress.end(
-            fmt::format("model {:.3f} ms",
-                        record.model->measurement.stats.medianNs / 1e6),
-            Progress::Clock::now());
-      else
-        progress.end("done", Progress::Clock::now());
-      GOODHART_RETURN_IF_ERROR(
-          recordLayerFindings(db, *runId, input.key, record.layers));
-      if (memo && options.measure.mode != MeasureMode::kModel)
-        std::cerr << "goodhart: " << input.key << ": runner measured "
-                  << record.layers.size() - record.reused.size() << " of "
-                  << record.layers.size() << " layers, " << record.reused.size()
-                  << " reused\n";
-    } else {
-      progress.end("failed", Progress::Clock::now());
-      std::cerr << "goodhart: " << response.status().message() << "\n";
-      GOODHART_RETURN_IF_ERROR(db.addFinding(
-          *runId,
-          {0, input.key, findingKind(response.status().code()), std::nullopt,
-           response.status().message(), "plan: " + input.planPath, ""}));
-    }
-    auto stored = db.addVariant(*runId, record);
-    if (!stored)
-      return stored.status();
+    auto outcome = (*session)->measure(input);
+    if (!outcome)
+      return outcome.status();
+    progress.end(outcome->summary, Progress::Clock::now());
   }
-  GOODHART_RETURN_IF_ERROR(db.finishRun(*runId, "finished"));
-  return *runId;
+  GOODHART_RETURN_IF_ERROR((*session)->finish("finished"));
+  return (*session)->runId();
 }
 
 } // namespace goodhart::cli

@@ -13,7 +13,11 @@
 #include "generator/cli/CliSupport.h"
 #include "oracle/ResultsDb.h"
 #include "runners/common/Protocol.h"
+#include "runners/common/RunnerProcess.h"
 
+#include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +55,49 @@ collectPlanInputs(const std::vector<std::string> &paths);
 Status recordLayerFindings(ResultsDb &db, int64_t runId,
                            const std::string &variantKey,
                            const std::vector<LayerResult> &layers);
+
+/// What measuring one plan gave: the record as stored, a word for the
+/// progress line, and the runner's failure when it crashed, hung or broke
+/// the protocol (stored as a finding; the next plan restarts the runner).
+struct MeasureOutcome {
+  VariantRecord record;
+  std::string summary; // "model 42.475 ms", "done", "failed"
+  std::optional<Status> failure;
+};
+
+/// One run in the results database fed by one runner process: begins (or
+/// resumes) the run, measures plans one at a time with per-layer
+/// memoization, stores each result and its findings as soon as it arrives.
+class MeasureSession {
+public:
+  /// Starts the runner and begins the run (`resume`: continues an
+  /// unfinished run with the same command line; done() lists its plans).
+  static StatusOr<std::unique_ptr<MeasureSession>>
+  start(const MeasureCliOptions &options, RunRecord run, ResultsDb &db,
+        bool resume);
+
+  /// Measures `input` and stores it. Runner failures are findings, not
+  /// errors; only a database error fails.
+  StatusOr<MeasureOutcome> measure(const PlanInput &input);
+  Status finish(const std::string &status);
+
+  int64_t runId() const { return runId_; }
+  const std::set<std::string> &done() const { return done_; }
+  const RunnerInfo &runnerInfo() const { return process_.info(); }
+  const std::string &memoKey() const { return memoKey_; }
+
+private:
+  MeasureSession(const MeasureCliOptions &options, ResultsDb &db,
+                 RunnerProcessOptions processOptions);
+
+  MeasureCliOptions options_;
+  ResultsDb &db_;
+  RunnerProcess process_;
+  RunRecord run_;
+  int64_t runId_ = 0;
+  std::string memoKey_;
+  std::set<std::string> done_;
+};
 
 /// Measures `inputs` into `db` under a run described by `run` (model,
 /// strategy, seed, command line). With `resume`, an unfinished run with the
