@@ -80,18 +80,6 @@ numericalNotes(const Descriptor &config) {
   return notes;
 }
 
-bool rejectedByFilter(const EngineFilter &filter,
-                      const std::vector<cudnnBackendNumericalNote_t> &notes) {
-  if (!filter.strictF32)
-    return false;
-  for (cudnnBackendNumericalNote_t note : notes)
-    if (note == CUDNN_NUMERICAL_NOTE_TENSOR_CORE ||
-        note == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS ||
-        note == CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION)
-      return true;
-  return false;
-}
-
 /// The engine configurations the heuristics propose in `mode`.
 StatusOr<std::vector<Descriptor>>
 heuristicConfigs(const Descriptor &graph, cudnnBackendHeurMode_t mode) {
@@ -184,6 +172,18 @@ StatusOr<GraphTensor> graphTensor(const TensorDesc &t, int64_t uid,
   g.dims = view->dims;
   g.strides = view->strides;
   return g;
+}
+
+bool engineAllowed(const EngineFilter &filter,
+                   const std::vector<cudnnBackendNumericalNote_t> &notes) {
+  if (!filter.strictF32)
+    return true;
+  for (cudnnBackendNumericalNote_t note : notes)
+    if (note == CUDNN_NUMERICAL_NOTE_TENSOR_CORE ||
+        note == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS ||
+        note == CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION)
+      return false;
+  return true;
 }
 
 std::string numericalNoteName(cudnnBackendNumericalNote_t note) {
@@ -392,7 +392,7 @@ CudnnGraph::build(cudnnHandle_t handle, const EngineFilter &filter,
       }
       if (!notes)
         notes = std::vector<cudnnBackendNumericalNote_t>();
-      if (rejectedByFilter(filter, *notes)) {
+      if (!engineAllowed(filter, *notes)) {
         ++rejected;
         continue;
       }

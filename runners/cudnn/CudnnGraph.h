@@ -64,6 +64,10 @@ struct EngineFilter {
   bool strictF32 = false;
 };
 
+/// Whether an engine with these numerical notes passes the filter.
+bool engineAllowed(const EngineFilter &filter,
+                   const std::vector<cudnnBackendNumericalNote_t> &notes);
+
 /// Names of the numerical notes an engine has, e.g. "TENSOR_CORE".
 std::string numericalNoteName(cudnnBackendNumericalNote_t note);
 

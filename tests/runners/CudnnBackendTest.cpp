@@ -69,6 +69,25 @@ TEST(CudnnGraphTest, NumericalNotesHaveReadableNames) {
             "WINOGRAD_TILE_4x4");
 }
 
+TEST(CudnnGraphTest, StrictF32RejectsTensorCoreAndDownConvertingEngines) {
+  EngineFilter strict{true}, tf32{false};
+  std::vector<cudnnBackendNumericalNote_t> tensorCore = {
+      CUDNN_NUMERICAL_NOTE_TENSOR_CORE};
+  std::vector<cudnnBackendNumericalNote_t> downConvert = {
+      CUDNN_NUMERICAL_NOTE_WINOGRAD, CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS};
+  std::vector<cudnnBackendNumericalNote_t> reduced = {
+      CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION};
+  std::vector<cudnnBackendNumericalNote_t> fft = {
+      CUDNN_NUMERICAL_NOTE_FFT, CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC};
+  EXPECT_FALSE(engineAllowed(strict, tensorCore));
+  EXPECT_FALSE(engineAllowed(strict, downConvert));
+  EXPECT_FALSE(engineAllowed(strict, reduced));
+  EXPECT_TRUE(engineAllowed(strict, fft));
+  EXPECT_TRUE(engineAllowed(strict, {}));
+  EXPECT_TRUE(engineAllowed(tf32, tensorCore));
+  EXPECT_TRUE(engineAllowed(tf32, downConvert));
+}
+
 TEST(CudnnVersionsTest, VersionsAreReadWithoutAGpu) {
   EXPECT_EQ(dottedVersion(91900), "9.19.0");
   EXPECT_EQ(dottedVersion(130100), "13.1.0");
