@@ -17,6 +17,14 @@ mlir::LogicalResult applyMutation(mlir::func::FuncOp func,
     return setActivation(func, spec.layer, spec.valueText());
   if (spec.kind == "set_dtype")
     return setElementType(func, spec.layer, spec.valueText());
+  if (spec.kind == "set_spatial" || spec.kind == "set_seq") {
+    if (spec.layer != "*")
+      return func.emitError() << spec.kind << " applies to the model input: "
+                              << "write " << spec.kind << "(*, N), not '"
+                              << spec.describe() << "'";
+    return spec.kind == "set_spatial" ? setSpatialSize(func, spec.value)
+                                      : setSequenceLength(func, spec.value);
+  }
   if (spec.kind == "identity") {
     if (spec.layer != "*")
       return func.emitError()

@@ -45,6 +45,22 @@ std::vector<int64_t> otherIndices(const std::vector<std::string> &names,
   return indices;
 }
 
+/// A site for `kind` on "*" at `current`: the neighborhood values within
+/// current +- spread.
+MutationSite inputSizeSite(const std::string &kind, int64_t current,
+                           int64_t spread) {
+  MutationSite site{kind,
+                    "*",
+                    current,
+                    {},
+                    std::max<int64_t>(1, current - spread),
+                    current + spread};
+  for (int64_t v : neighborhoodValues(current))
+    if (v >= site.minValue && v <= site.maxValue)
+      site.candidates.push_back(v);
+  return site;
+}
+
 } // namespace
 
 std::vector<std::string> widthStages(mlir::func::FuncOp func) {
@@ -102,6 +118,19 @@ std::vector<MutationSite> enumerateMutationSites(mlir::func::FuncOp func) {
   for (const std::string &layer : dtypeLayers)
     sites.push_back({"set_dtype", layer, dtype, otherIndices(dtypes, dtype), 0,
                      static_cast<int64_t>(dtypes.size()) - 1});
+  for (MutationSite &site : inputSizeSites(func))
+    sites.push_back(std::move(site));
+  return sites;
+}
+
+std::vector<MutationSite> inputSizeSites(mlir::func::FuncOp func) {
+  std::vector<MutationSite> sites;
+  if (std::optional<int64_t> size = modelSpatialSize(func))
+    sites.push_back(
+        inputSizeSite("set_spatial", *size, std::max<int64_t>(2, *size / 16)));
+  if (std::optional<int64_t> length = modelSequenceLength(func))
+    sites.push_back(
+        inputSizeSite("set_seq", *length, std::max<int64_t>(2, *length / 10)));
   return sites;
 }
 

@@ -43,6 +43,14 @@ struct MutationSite {
 /// set_activation, set_dtype (then kinds added later, appended).
 std::vector<MutationSite> enumerateMutationSites(mlir::func::FuncOp func);
 
+/// The model's input-size sites, each on "*": set_spatial (an NHWC image
+/// input, square) and set_seq (a [batch, sequence, hidden] token input),
+/// with candidates from neighborhoodValues within the range a draw takes:
+/// +-max(2, size/16) for the resolution (FLOPs grow with its square),
+/// +-max(2, length/10) for the sequence. enumerateMutationSites appends
+/// them after its other kinds.
+std::vector<MutationSite> inputSizeSites(mlir::func::FuncOp func);
+
 /// The stages scale_width can apply to: the distinct first components of
 /// channel-site names with at least two sites ("layer3" of
 /// "layer3.0.conv1"), in first-appearance order, then "*".

@@ -1,13 +1,16 @@
 //===- RandomStrategy.cpp - Seeded draws from the whole mutation space ----===//
 //
 // Each draw picks a family (channels 6 in 10, activation 2 in 10, element
-// type 2 in 10, among those the model has sites for), then a site and a
-// value uniformly: a channel count anywhere in [c/2, 2c] (not c), another
-// activation of the table, bf16 or f16 for the whole model or one site.
+// type 2 in 10, among those the model has sites for; the input size takes
+// one of element type's two when the model has an input-size site), then a
+// site and a value uniformly: a channel count anywhere in [c/2, 2c] (not c),
+// another activation of the table, bf16 or f16 for the whole model or one
+// site, an input size in its site's range (MutationSpace.h).
 // Equivalence is not checked here: the generator rejects what breaks it.
 //
 //===----------------------------------------------------------------------===//
 
+#include "generator/MutationSpace.h"
 #include "generator/Strategies.h"
 
 #include "mlir/Mutations.h"
@@ -24,6 +27,7 @@ std::vector<Proposal> proposeRandomMutations(mlir::func::FuncOp func,
   for (const ChannelSite &site : channels)
     dtypeLayers.push_back(site.layerName);
   const std::vector<std::string> &kinds = activationKinds();
+  std::vector<MutationSite> inputSites = inputSizeSites(func);
 
   std::vector<Proposal> proposals;
   std::set<std::string> drawn;
@@ -47,6 +51,12 @@ std::vector<Proposal> proposeRandomMutations(mlir::func::FuncOp func,
           kinds[rng.uniformInt(0, static_cast<int64_t>(kinds.size()) - 1)];
       if (kind != site.activation)
         spec = MutationSpec::named("set_activation", site.layerName, kind);
+    } else if (family == 9 && !inputSites.empty()) {
+      const MutationSite &site = inputSites[rng.uniformInt(
+          0, static_cast<int64_t>(inputSites.size()) - 1)];
+      int64_t value = rng.uniformInt(site.minValue, site.maxValue);
+      if (value != site.current)
+        spec = site.spec(value);
     } else if (family >= 8) {
       const std::string &layer = dtypeLayers[rng.uniformInt(
           0, static_cast<int64_t>(dtypeLayers.size()) - 1)];

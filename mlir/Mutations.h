@@ -15,6 +15,7 @@
 #include "mlir/Support/LLVM.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,29 @@ mlir::LogicalResult makeIdentityVariant(mlir::func::FuncOp func, Rng &rng);
 /// tied class once. Errors name the stage when it has no site.
 mlir::LogicalResult scaleWidths(mlir::func::FuncOp func, llvm::StringRef stage,
                                 int64_t percent);
+
+/// Input sizes (mlir/InputSizeSupport.h): set_spatial, set_seq, set_batch
+/// resize the model's data input and let every op follow, with exporter
+/// padding for strided windows and the layer count unchanged.
+
+/// Height (== width) of the NHWC image input (the first non-weight rank-4
+/// argument of a model with convolutions or pools); nullopt when there is
+/// none or it is not square.
+std::optional<int64_t> modelSpatialSize(mlir::func::FuncOp func);
+
+/// Sets the image input's height and width to `size`; windows get the
+/// padding their rule (PyTorch symmetric or TensorFlow SAME) gives at the
+/// new size, global average pools the new kernel (SpatialMutation.cpp).
+mlir::LogicalResult setSpatialSize(mlir::func::FuncOp func, int64_t size);
+
+/// Dimension 1 of the [batch, sequence, hidden] token input (the first
+/// non-weight rank-3 argument); nullopt when there is none.
+std::optional<int64_t> modelSequenceLength(mlir::func::FuncOp func);
+
+/// Sets the sequence length to `length`: reshapes, attention scores, masks
+/// and position tables follow (SequenceMutation.cpp).
+mlir::LogicalResult setSequenceLength(mlir::func::FuncOp func,
+                                      int64_t length);
 
 /// Re-infers the result type of every op in `func` from its operands, in
 /// order, and updates the function's result types.

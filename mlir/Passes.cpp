@@ -178,6 +178,77 @@ struct SetDTypePass
   Option<std::string> dtype{*this, "dtype", llvm::cl::desc("f32, bf16 or f16")};
 };
 
+/// Runs an input-size mutation on every function with a body.
+template <typename Resize>
+mlir::LogicalResult resizeEveryFunction(mlir::ModuleOp module, Resize resize) {
+  for (auto func : module.getOps<mlir::func::FuncOp>())
+    if (!func.isExternal() && mlir::failed(resize(func)))
+      return mlir::failure();
+  return mlir::success();
+}
+
+/// Sets the input resolution (height and width) of a CNN.
+struct SetSpatialPass
+    : public mlir::PassWrapper<SetSpatialPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetSpatialPass)
+
+  SetSpatialPass() = default;
+  SetSpatialPass(const SetSpatialPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-set-spatial"; }
+  llvm::StringRef getDescription() const final {
+    return "Set the height and width of the NHWC image input; windows get "
+           "exporter padding at the new size";
+  }
+
+  void runOnOperation() override {
+    if (size <= 0) {
+      getOperation().emitError() << "goodhart-set-spatial needs size=N > 0";
+      return signalPassFailure();
+    }
+    if (mlir::failed(
+            resizeEveryFunction(getOperation(), [&](mlir::func::FuncOp f) {
+              return setSpatialSize(f, size);
+            })))
+      signalPassFailure();
+  }
+
+  Option<int64_t> size{*this, "size",
+                       llvm::cl::desc("new input height and width")};
+};
+
+/// Sets the sequence length of a transformer.
+struct SetSeqPass
+    : public mlir::PassWrapper<SetSeqPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetSeqPass)
+
+  SetSeqPass() = default;
+  SetSeqPass(const SetSeqPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-set-seq"; }
+  llvm::StringRef getDescription() const final {
+    return "Set the sequence length of the [batch, sequence, hidden] token "
+           "input; masks and position tables follow";
+  }
+
+  void runOnOperation() override {
+    if (length <= 0) {
+      getOperation().emitError() << "goodhart-set-seq needs length=N > 0";
+      return signalPassFailure();
+    }
+    if (mlir::failed(
+            resizeEveryFunction(getOperation(), [&](mlir::func::FuncOp f) {
+              return setSequenceLength(f, length);
+            })))
+      signalPassFailure();
+  }
+
+  Option<int64_t> length{*this, "length",
+                         llvm::cl::desc("new sequence length")};
+};
+
 /// Makes an identity variant of every function: renamed, independent ops
 /// reordered by a seeded draw.
 struct IdentityPass
@@ -231,6 +302,8 @@ void registerGoodhartPasses() {
   mlir::PassRegistration<SetActivationPass>();
   mlir::PassRegistration<SetDTypePass>();
   mlir::PassRegistration<IdentityPass>();
+  mlir::PassRegistration<SetSpatialPass>();
+  mlir::PassRegistration<SetSeqPass>();
 }
 
 } // namespace goodhart

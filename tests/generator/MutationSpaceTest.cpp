@@ -68,7 +68,8 @@ TEST(MutationSpaceTest, SmallCnnOffersEveryKindInFixedOrder) {
     if (order.empty() || order.back() != site.kind)
       order.push_back(site.kind);
   EXPECT_EQ(order, (std::vector<std::string>{"set_channels", "scale_width",
-                                             "set_activation", "set_dtype"}));
+                                             "set_activation", "set_dtype",
+                                             "set_spatial"}));
 }
 
 TEST(MutationSpaceTest, EveryActivationAndDTypeCandidateApplies) {
@@ -93,6 +94,46 @@ TEST(MutationSpaceTest, ResNetStagesAreItsFourStages) {
   EXPECT_EQ(
       widthStages(holder.entry),
       (std::vector<std::string>{"layer1", "layer2", "layer3", "layer4", "*"}));
+}
+
+TEST(MutationSpaceTest, InputSizesAreOfferedWhereTheModelHasThem) {
+  // smallcnn: a 56x56 image, no tokens; every candidate applies.
+  testing::Loaded cnn = testing::load(testing::kSmallCnn);
+  ASSERT_TRUE(cnn.ok) << cnn.diagnostics;
+  auto kinds = byKind(enumerateMutationSites(cnn.entry));
+  EXPECT_TRUE(kinds["set_seq"].empty());
+  ASSERT_EQ(kinds["set_spatial"].size(), 1u);
+  const MutationSite &spatial = kinds["set_spatial"][0];
+  EXPECT_EQ(spatial.layer, "*");
+  EXPECT_EQ(spatial.current, 56);
+  EXPECT_EQ(spatial.minValue, 53);
+  EXPECT_EQ(spatial.maxValue, 59);
+  EXPECT_EQ(spatial.candidates, (std::vector<int64_t>{53, 54, 55, 57, 58, 59}));
+  for (int64_t value : spatial.candidates) {
+    testing::Loaded fresh = testing::load(testing::kSmallCnn);
+    EXPECT_TRUE(
+        mlir::succeeded(applyMutation(fresh.entry, spatial.spec(value))))
+        << spatial.spec(value).describe();
+  }
+
+  // Llama: a 512-token sequence; its rank-4 rotary tables are no image.
+  testing::Loaded llama = testing::load(std::string(GOODHART_SOURCE_DIR) +
+                                        "/corpus/llama2_7b_layer.mlir");
+  ASSERT_TRUE(llama.ok) << llama.diagnostics;
+  std::vector<MutationSite> sites = inputSizeSites(llama.entry);
+  ASSERT_EQ(sites.size(), 1u);
+  EXPECT_EQ(sites[0].kind, "set_seq");
+  EXPECT_EQ(sites[0].current, 512);
+  EXPECT_EQ(sites[0].minValue, 461);
+  EXPECT_EQ(sites[0].maxValue, 563);
+  EXPECT_FALSE(sites[0].candidates.empty());
+  EXPECT_EQ(
+      std::count(sites[0].candidates.begin(), sites[0].candidates.end(), 512),
+      0);
+  EXPECT_TRUE(mlir::succeeded(
+      applyMutation(llama.entry, sites[0].spec(sites[0].candidates.front()))));
+  EXPECT_TRUE(
+      mlir::failed(applyMutation(llama.entry, {"set_seq", "self_attn", 500})));
 }
 
 } // namespace
