@@ -17,11 +17,14 @@ mlir::LogicalResult applyMutation(mlir::func::FuncOp func,
     return setActivation(func, spec.layer, spec.valueText());
   if (spec.kind == "set_dtype")
     return setElementType(func, spec.layer, spec.valueText());
-  if (spec.kind == "set_spatial" || spec.kind == "set_seq") {
+  if (spec.kind == "set_spatial" || spec.kind == "set_seq" ||
+      spec.kind == "set_batch") {
     if (spec.layer != "*")
       return func.emitError() << spec.kind << " applies to the model input: "
                               << "write " << spec.kind << "(*, N), not '"
                               << spec.describe() << "'";
+    if (spec.kind == "set_batch")
+      return setBatchSize(func, spec.value);
     return spec.kind == "set_spatial" ? setSpatialSize(func, spec.value)
                                       : setSequenceLength(func, spec.value);
   }

@@ -131,6 +131,16 @@ std::vector<MutationSite> inputSizeSites(mlir::func::FuncOp func) {
   if (std::optional<int64_t> length = modelSequenceLength(func))
     sites.push_back(
         inputSizeSite("set_seq", *length, std::max<int64_t>(2, *length / 10)));
+  if (std::optional<int64_t> batch = modelBatchSize(func)) {
+    // FLOPs follow the batch linearly: every candidate leaves +-10%.
+    MutationSite site{
+        "set_batch", "*", *batch, {}, std::max<int64_t>(1, *batch / 2),
+        4 * *batch};
+    for (int64_t b : {*batch / 2, *batch + 1, 2 * *batch, 4 * *batch})
+      if (b >= 1 && b != *batch && !llvm::is_contained(site.candidates, b))
+        site.candidates.push_back(b);
+    sites.push_back(std::move(site));
+  }
   return sites;
 }
 

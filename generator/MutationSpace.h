@@ -44,11 +44,12 @@ struct MutationSite {
 std::vector<MutationSite> enumerateMutationSites(mlir::func::FuncOp func);
 
 /// The model's input-size sites, each on "*": set_spatial (an NHWC image
-/// input, square) and set_seq (a [batch, sequence, hidden] token input),
+/// input, square), set_seq (a [batch, sequence, hidden] token input),
 /// with candidates from neighborhoodValues within the range a draw takes:
 /// +-max(2, size/16) for the resolution (FLOPs grow with its square),
-/// +-max(2, length/10) for the sequence. enumerateMutationSites appends
-/// them after its other kinds.
+/// +-max(2, length/10) for the sequence; and set_batch (either input) with
+/// b/2, b+1, 2b and 4b in [b/2, 4b]. enumerateMutationSites appends them
+/// after its other kinds.
 std::vector<MutationSite> inputSizeSites(mlir::func::FuncOp func);
 
 /// The stages scale_width can apply to: the distinct first components of

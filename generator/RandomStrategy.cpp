@@ -27,7 +27,10 @@ std::vector<Proposal> proposeRandomMutations(mlir::func::FuncOp func,
   for (const ChannelSite &site : channels)
     dtypeLayers.push_back(site.layerName);
   const std::vector<std::string> &kinds = activationKinds();
+  // The batch is left out: FLOPs follow it linearly, so no draw would pass.
   std::vector<MutationSite> inputSites = inputSizeSites(func);
+  std::erase_if(inputSites,
+                [](const MutationSite &s) { return s.kind == "set_batch"; });
 
   std::vector<Proposal> proposals;
   std::set<std::string> drawn;

@@ -109,8 +109,16 @@ std::optional<int64_t> modelSequenceLength(mlir::func::FuncOp func);
 
 /// Sets the sequence length to `length`: reshapes, attention scores, masks
 /// and position tables follow (SequenceMutation.cpp).
-mlir::LogicalResult setSequenceLength(mlir::func::FuncOp func,
-                                      int64_t length);
+mlir::LogicalResult setSequenceLength(mlir::func::FuncOp func, int64_t length);
+
+/// The batch: dimension 0 of the image input or of a [B, S, H] token
+/// input with B > 1; 1 for a [1, tokens, hidden] token input (the batch is
+/// folded into the tokens). Nullopt when the model has neither.
+std::optional<int64_t> modelBatchSize(mlir::func::FuncOp func);
+
+/// Sets the batch to `batch`, following it through ops with known
+/// semantics; weights and constants never carry it (BatchMutation.cpp).
+mlir::LogicalResult setBatchSize(mlir::func::FuncOp func, int64_t batch);
 
 /// Re-infers the result type of every op in `func` from its operands, in
 /// order, and updates the function's result types.

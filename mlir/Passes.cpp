@@ -249,6 +249,36 @@ struct SetSeqPass
                          llvm::cl::desc("new sequence length")};
 };
 
+/// Sets the batch size, following the batch through the model.
+struct SetBatchPass
+    : public mlir::PassWrapper<SetBatchPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetBatchPass)
+
+  SetBatchPass() = default;
+  SetBatchPass(const SetBatchPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-set-batch"; }
+  llvm::StringRef getDescription() const final {
+    return "Set the batch size of the image or token input; weights keep "
+           "theirs";
+  }
+
+  void runOnOperation() override {
+    if (size <= 0) {
+      getOperation().emitError() << "goodhart-set-batch needs size=N > 0";
+      return signalPassFailure();
+    }
+    if (mlir::failed(
+            resizeEveryFunction(getOperation(), [&](mlir::func::FuncOp f) {
+              return setBatchSize(f, size);
+            })))
+      signalPassFailure();
+  }
+
+  Option<int64_t> size{*this, "size", llvm::cl::desc("new batch size")};
+};
+
 /// Makes an identity variant of every function: renamed, independent ops
 /// reordered by a seeded draw.
 struct IdentityPass
@@ -304,6 +334,7 @@ void registerGoodhartPasses() {
   mlir::PassRegistration<IdentityPass>();
   mlir::PassRegistration<SetSpatialPass>();
   mlir::PassRegistration<SetSeqPass>();
+  mlir::PassRegistration<SetBatchPass>();
 }
 
 } // namespace goodhart

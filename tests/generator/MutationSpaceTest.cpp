@@ -69,7 +69,7 @@ TEST(MutationSpaceTest, SmallCnnOffersEveryKindInFixedOrder) {
       order.push_back(site.kind);
   EXPECT_EQ(order, (std::vector<std::string>{"set_channels", "scale_width",
                                              "set_activation", "set_dtype",
-                                             "set_spatial"}));
+                                             "set_spatial", "set_batch"}));
 }
 
 TEST(MutationSpaceTest, EveryActivationAndDTypeCandidateApplies) {
@@ -116,12 +116,21 @@ TEST(MutationSpaceTest, InputSizesAreOfferedWhereTheModelHasThem) {
         << spatial.spec(value).describe();
   }
 
+  ASSERT_EQ(kinds["set_batch"].size(), 1u);
+  EXPECT_EQ(kinds["set_batch"][0].current, 1);
+  EXPECT_EQ(kinds["set_batch"][0].candidates, (std::vector<int64_t>{2, 4}));
+  EXPECT_EQ(kinds["set_batch"][0].maxValue, 4);
+  testing::Loaded batched = testing::load(testing::kSmallCnn);
+  EXPECT_TRUE(mlir::succeeded(
+      applyMutation(batched.entry, kinds["set_batch"][0].spec(4))));
+
   // Llama: a 512-token sequence; its rank-4 rotary tables are no image.
   testing::Loaded llama = testing::load(std::string(GOODHART_SOURCE_DIR) +
                                         "/corpus/llama2_7b_layer.mlir");
   ASSERT_TRUE(llama.ok) << llama.diagnostics;
   std::vector<MutationSite> sites = inputSizeSites(llama.entry);
-  ASSERT_EQ(sites.size(), 1u);
+  ASSERT_EQ(sites.size(), 2u);
+  EXPECT_EQ(sites[1].kind, "set_batch");
   EXPECT_EQ(sites[0].kind, "set_seq");
   EXPECT_EQ(sites[0].current, 512);
   EXPECT_EQ(sites[0].minValue, 461);

@@ -1,4 +1,4 @@
-//===- InputSizeMutationTest.cpp - set_spatial and set_seq ----------------===//
+//===- InputSizeMutationTest.cpp - set_spatial, set_seq, set_batch --------===//
 
 #include "mlir/InputSizeSupport.h"
 #include "mlir/Mutations.h"
@@ -324,6 +324,70 @@ TEST(SequenceMutationTest, RefusesModelsWithoutTokens) {
   EXPECT_TRUE(mlir::failed(setSequenceLength(m.entry, 16)));
   EXPECT_NE(errors.text.find("no [batch, sequence, hidden] input"),
             std::string::npos);
+}
+
+TEST(BatchMutationTest, SmallCnnClassifierWeightKeepsBatchOne) {
+  testing::Loaded m = testing::load(testing::kSmallCnn);
+  ASSERT_TRUE(m.ok);
+  EXPECT_EQ(modelBatchSize(m.entry), 1);
+  Plan before = lower(m.entry);
+  ASSERT_TRUE(mlir::succeeded(setBatchSize(m.entry, 4)));
+  EXPECT_EQ(modelBatchSize(m.entry), 4);
+  // The weight is [1, 256, 1000]: the flatten folds the batch into M.
+  EXPECT_EQ(shapeOf(m.entry.getArgument(9)),
+            (llvm::ArrayRef<int64_t>{1, 256, 1000}));
+  Plan after = lower(m.entry);
+  EXPECT_EQ(outputShape(after, "head.flatten"),
+            (std::vector<int64_t>{1, 4, 256}));
+  EXPECT_EQ(outputShape(after, "head.bias"),
+            (std::vector<int64_t>{1, 4, 1000}));
+  ASSERT_EQ(after.layers.size(), before.layers.size());
+  // Every layer does the batch's work four times; no weight grows.
+  for (size_t i = 0; i < after.layers.size(); ++i)
+    EXPECT_EQ(after.layers[i].flops, 4 * before.layers[i].flops)
+        << after.layers[i].name;
+  EXPECT_EQ(after.totalParams(), before.totalParams());
+}
+
+TEST(BatchMutationTest, CorpusModelsMatchTheExporterAtBatchTwoAndThree) {
+  for (const char *name :
+       {"resnet50", "mobilenet_v2", "bert_large", "llama2_7b_layer"}) {
+    for (int64_t batch : {2, 3}) {
+      testing::Loaded m = testing::load(kCorpus + name + ".mlir");
+      ASSERT_TRUE(m.ok) << m.diagnostics;
+      size_t layers = lower(m.entry).layers.size();
+      ASSERT_TRUE(mlir::succeeded(setBatchSize(m.entry, batch)))
+          << name << " " << batch;
+      EXPECT_EQ(lower(m.entry).layers.size(), layers);
+      mlir::OwningOpRef<mlir::ModuleOp> zoo;
+      ZooOptions options;
+      options.batch = batch;
+      mlir::func::FuncOp expected = zooEntry(*m.context, zoo, name, options);
+      EXPECT_EQ(m.entry.getFunctionType(), expected.getFunctionType())
+          << name << " " << batch;
+      EXPECT_EQ(opSignatures(m.entry, true), opSignatures(expected, true))
+          << name << " " << batch;
+    }
+  }
+}
+
+TEST(BatchMutationTest, RefusesAWeightThatSpansTheBatch) {
+  // A learned position table [1, S, H] added to tokens whose dimension 1
+  // also holds the batch: it cannot broadcast over batch x S.
+  const char *text = R"mlir(
+func.func @positions(%x: tensor<1x4x8xf32>, %pos: tensor<1x4x8xf32> {goodhart.weight}) -> tensor<1x4x8xf32> {
+  %h = tosa.add %x, %pos : (tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return %h : tensor<1x4x8xf32>
+})mlir";
+  testing::Loaded m = testing::load(testing::writeTemp("positions.mlir", text));
+  ASSERT_TRUE(m.ok) << m.diagnostics;
+  Errors errors(*m.context);
+  EXPECT_TRUE(mlir::failed(setBatchSize(m.entry, 2)));
+  EXPECT_NE(errors.text.find("'tosa.add' op meets the batch (operand 0, "
+                             "dimension 1) where operand 1 does not carry it "
+                             "and does not broadcast (size 4)"),
+            std::string::npos)
+      << errors.text;
 }
 
 TEST(InputSizeSupportTest, ReshapesKeepMergeOrRefuseToSplit) {
