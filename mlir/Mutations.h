@@ -89,6 +89,79 @@ mlir::LogicalResult makeIdentityVariant(mlir::func::FuncOp func, Rng &rng);
 mlir::LogicalResult scaleWidths(mlir::func::FuncOp func, llvm::StringRef stage,
                                 int64_t percent);
 
+/// A block whose convolutions feed each other in a chain (layers
+/// "BLOCK.conv1", "BLOCK.conv2", ... joined by single-use pointwise ops),
+/// exactly one of them strided: where a ResNet v1 or v1.5 bottleneck puts
+/// its down-sampling stride.
+struct StrideSite {
+  std::string block;              // "layer2.0"
+  std::vector<std::string> convs; // the chain's layer names, in order
+  int64_t position = 0;           // 1-based index of the strided one
+  int64_t stride = 0;
+};
+
+/// Every block whose stride can move, in program order.
+std::vector<StrideSite> findStrideSites(mlir::func::FuncOp func);
+
+/// Moves `block`'s stride to its `position`-th convolution (1: ResNet v1's
+/// 1x1 conv1, 2: v1.5's 3x3 conv2), padding every convolution in between
+/// the way exporters do (trimmed, or its input sliced, so the padded
+/// extent divides by the stride). The block's output shape must not change.
+mlir::LogicalResult moveStride(mlir::func::FuncOp func, llvm::StringRef block,
+                               int64_t position);
+
+/// A convolution whose kernel set_kernel can change: its kernel extent and
+/// output channels, and how the change's FLOPs are compensated: through its
+/// own output channels, or (when those are tied to a residual) through the
+/// input channels of `producer`.
+struct KernelSite {
+  std::string layerName;
+  int64_t kernel = 0;
+  /// Output channels of the compensating layer (this one, or `producer`).
+  int64_t channels = 0;
+  /// "" when its own output channels compensate; else the layer whose
+  /// output channels (this conv's input channels) do.
+  std::string producer;
+};
+
+/// Every square, undilated tosa.conv2d whose kernel can change with a
+/// channel compensation, in program order.
+std::vector<KernelSite> findKernelSites(mlir::func::FuncOp func);
+
+/// Gives conv2d `layerName` a `kernel` x `kernel` window, padded so its
+/// spatial output does not change ((K-1)/2 before; exporter trimming when
+/// strided), and compensates its FLOPs: its output channels become
+/// round(c * k^2 / K^2) (consumers follow, setOutputChannels), or when those
+/// are tied to a residual its producer's output channels (its input
+/// channels) do. Fails naming the layer when neither is possible.
+mlir::LogicalResult setKernel(mlir::func::FuncOp func,
+                              llvm::StringRef layerName, int64_t kernel);
+
+/// The attention head geometry of a model: the head splits (reshapes
+/// [.., hidden] -> [.., H, D] followed by a transpose) and their H and D.
+struct HeadSite {
+  std::vector<std::string> splits; // layer names of the head-split reshapes
+  int64_t heads = 0, headDim = 0;
+  /// Head counts setHeads accepts in [heads/4, 4 heads], sorted, without
+  /// `heads`: divisors of hidden whose rewrite plans without error.
+  std::vector<int64_t> candidates;
+};
+
+/// The heads of `func`'s attention layers when they all agree and some
+/// other head count can be set; nullopt otherwise (no attention, layers
+/// with different head counts, a head dimension that reaches the model's
+/// inputs or ops set_heads does not follow, as Llama's rotary slices).
+std::optional<HeadSite> findHeadSite(mlir::func::FuncOp func);
+
+/// Sets the number of attention heads of every attention layer (`scope`
+/// "*") or of those whose head splits are named "SCOPE.*" to `heads`,
+/// keeping hidden = heads x head_dim: head_dim becomes hidden / heads. The
+/// splits, transposes, batched matmuls, softmax and merge reshapes follow,
+/// and the attention scale 1/sqrt(head_dim) is rewritten; weights do not
+/// change. Fails when `heads` does not divide hidden.
+mlir::LogicalResult setHeads(mlir::func::FuncOp func, llvm::StringRef scope,
+                             int64_t heads);
+
 /// Input sizes (mlir/InputSizeSupport.h): set_spatial, set_seq, set_batch
 /// resize the model's data input and let every op follow, with exporter
 /// padding for strided windows and the layer count unchanged.

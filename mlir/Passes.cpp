@@ -279,6 +279,116 @@ struct SetBatchPass
   Option<int64_t> size{*this, "size", llvm::cl::desc("new batch size")};
 };
 
+/// Moves a block's stride to another of its convolutions (ResNet v1/v1.5).
+struct MoveStridePass
+    : public mlir::PassWrapper<MoveStridePass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MoveStridePass)
+
+  MoveStridePass() = default;
+  MoveStridePass(const MoveStridePass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-move-stride"; }
+  llvm::StringRef getDescription() const final {
+    return "Move the stride of a block (layers BLOCK.*) to its N-th "
+           "convolution, padding the way exporters do";
+  }
+
+  void runOnOperation() override {
+    if (block.empty() || position <= 0) {
+      getOperation().emitError()
+          << "goodhart-move-stride needs block=NAME and position=N > 0";
+      return signalPassFailure();
+    }
+    for (auto func : getOperation().getOps<mlir::func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      for (const StrideSite &site : findStrideSites(func))
+        if (site.block == block) {
+          if (mlir::failed(moveStride(func, block, position)))
+            signalPassFailure();
+          return;
+        }
+    }
+    getOperation().emitError()
+        << "no block '" << block
+        << "' with a chain of convolutions and one stride";
+    signalPassFailure();
+  }
+
+  Option<std::string> block{*this, "block",
+                            llvm::cl::desc("block name (layer2.0)")};
+  Option<int64_t> position{
+      *this, "position",
+      llvm::cl::desc("1-based convolution of the block to stride")};
+};
+
+/// Changes a convolution's kernel size, compensating with channels.
+struct SetKernelPass
+    : public mlir::PassWrapper<SetKernelPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetKernelPass)
+
+  SetKernelPass() = default;
+  SetKernelPass(const SetKernelPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-set-kernel"; }
+  llvm::StringRef getDescription() const final {
+    return "Give one convolution a KxK kernel with its spatial output kept "
+           "and its FLOPs compensated by channels";
+  }
+
+  void runOnOperation() override {
+    if (layer.empty() || kernel <= 0) {
+      getOperation().emitError()
+          << "goodhart-set-kernel needs layer=NAME and kernel=K > 0";
+      return signalPassFailure();
+    }
+    if (mlir::failed(mutateNamedLayer(getOperation(), layer,
+                                      [&](mlir::func::FuncOp func) {
+                                        return setKernel(func, layer, kernel);
+                                      })))
+      signalPassFailure();
+  }
+
+  Option<std::string> layer{*this, "layer",
+                            llvm::cl::desc("layer name (as in the plan)")};
+  Option<int64_t> kernel{*this, "kernel", llvm::cl::desc("new kernel extent")};
+};
+
+/// Re-splits attention into another number of heads, hidden kept.
+struct SetHeadsPass
+    : public mlir::PassWrapper<SetHeadsPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetHeadsPass)
+
+  SetHeadsPass() = default;
+  SetHeadsPass(const SetHeadsPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-set-heads"; }
+  llvm::StringRef getDescription() const final {
+    return "Set the number of attention heads (hidden = heads x head_dim "
+           "kept) of every attention (scope=*) or of those named SCOPE.*";
+  }
+
+  void runOnOperation() override {
+    if (heads <= 0) {
+      getOperation().emitError()
+          << "goodhart-set-heads needs heads=H > 0 (and scope=NAME|*)";
+      return signalPassFailure();
+    }
+    for (auto func : getOperation().getOps<mlir::func::FuncOp>())
+      if (!func.isExternal() && mlir::failed(setHeads(func, scope, heads)))
+        return signalPassFailure();
+  }
+
+  Option<std::string> scope{
+      *this, "scope",
+      llvm::cl::desc("layer-name prefix of the attention, or *"),
+      llvm::cl::init("*")};
+  Option<int64_t> heads{*this, "heads", llvm::cl::desc("new head count")};
+};
+
 /// Makes an identity variant of every function: renamed, independent ops
 /// reordered by a seeded draw.
 struct IdentityPass
@@ -332,6 +442,9 @@ void registerGoodhartPasses() {
   mlir::PassRegistration<SetActivationPass>();
   mlir::PassRegistration<SetDTypePass>();
   mlir::PassRegistration<IdentityPass>();
+  mlir::PassRegistration<MoveStridePass>();
+  mlir::PassRegistration<SetKernelPass>();
+  mlir::PassRegistration<SetHeadsPass>();
   mlir::PassRegistration<SetSpatialPass>();
   mlir::PassRegistration<SetSeqPass>();
   mlir::PassRegistration<SetBatchPass>();

@@ -5,6 +5,9 @@
 //   --goodhart-set-activation="layer=NAME activation=relu|relu6|silu|..."
 //   --goodhart-set-dtype="layer=NAME|* dtype=f32|bf16|f16"
 //   --goodhart-identity="seed=K"
+//   --goodhart-move-stride="block=NAME position=N"
+//   --goodhart-set-kernel="layer=NAME kernel=K"
+//   --goodhart-set-heads="scope=NAME|* heads=H"
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_MLIR_PASSES_H

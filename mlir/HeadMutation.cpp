@@ -1,0 +1,449 @@
+//===- HeadMutation.cpp - Change the number of attention heads ------------===//
+//
+// set_heads(SCOPE, H') re-splits every attention layer (SCOPE "*", or those
+// whose head splits are named "SCOPE.*") into H' heads of D' = hidden / H',
+// keeping hidden = H x D and every weight. In TOSA a head split is a reshape
+// [.., hidden] -> [.., H, D] followed by a transpose (torch-mlir's form,
+// mlir/zoo/TransformerLayers.cpp); the attention then flattens heads into
+// the batch of its matmuls ([B*H, S, D]), scales the scores by 1/sqrt(D),
+// takes a softmax and merges the heads back ([.., H*D]).
+//
+// Each dimension of each value gets a label: the product of atoms H, D and
+// constants, in row-major order. A selected split labels its input's last
+// dimension [H, D]; reshapes redistribute atoms in order (a reshape that
+// would cut an H or D atom is refused), transposes permute labels, matmuls
+// and elementwise ops pass them on, reductions drop the reduced one. The
+// rewrite sets every reshape's shape to its labels' new sizes, resizes splat
+// constants broadcast against a head dimension, rewrites the attention scale
+// 1/sqrt(D) (or sqrt(D)) to the new D, and re-infers everything else. An op
+// set_heads does not know (Llama's rotary slices) or a model input carrying
+// a head dimension refuses the mutation with an error naming it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/Mutations.h"
+#include "mlir/PlanLowering.h"
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <deque>
+
+namespace goodhart {
+namespace {
+
+enum class AtomKind { kConst, kHeads, kHeadDim };
+struct Atom {
+  AtomKind kind;
+  int64_t size; // the reference's size
+};
+using Label = llvm::SmallVector<Atom, 2>;
+using Labels = llvm::SmallVector<Label, 4>;
+
+bool isHead(const Label &label) {
+  return llvm::any_of(label,
+                      [](const Atom &a) { return a.kind != AtomKind::kConst; });
+}
+bool anyHead(const Labels &labels) { return llvm::any_of(labels, isHead); }
+
+llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
+  auto t = llvm::dyn_cast<mlir::RankedTensorType>(v.getType());
+  return t ? t.getShape() : llvm::ArrayRef<int64_t>();
+}
+
+Labels constantLabels(llvm::ArrayRef<int64_t> shape) {
+  Labels labels;
+  for (int64_t size : shape) {
+    Label label;
+    if (size != 1)
+      label.push_back({AtomKind::kConst, size});
+    labels.push_back(label);
+  }
+  return labels;
+}
+
+/// A head split: a reshape [.., hidden] -> [.., H, D] (leading dimensions
+/// kept) with a transpose among its users that moves H and keeps D last.
+bool isHeadSplit(mlir::tosa::ReshapeOp reshape) {
+  auto in = shapeOf(reshape.getInput1()), out = shapeOf(reshape.getResult());
+  size_t r = out.size();
+  if (in.empty() || r != in.size() + 1 || in.drop_back() != out.drop_back(2) ||
+      out[r - 2] * out[r - 1] != in.back() || out[r - 2] < 2 || out[r - 1] < 2)
+    return false;
+  for (mlir::Operation *user : reshape->getUsers())
+    if (auto t = llvm::dyn_cast<mlir::tosa::TransposeOp>(user)) {
+      auto perms = t.getPerms();
+      if (perms.back() == static_cast<int32_t>(r - 1) &&
+          perms[r - 2] != static_cast<int32_t>(r - 2))
+        return true;
+    }
+  return false;
+}
+
+/// The head splits of `func` in program order with their layer names.
+llvm::SmallVector<std::pair<mlir::tosa::ReshapeOp, std::string>>
+headSplits(mlir::func::FuncOp func) {
+  llvm::DenseMap<mlir::Operation *, std::string> names = assignLayerNames(func);
+  llvm::SmallVector<std::pair<mlir::tosa::ReshapeOp, std::string>> splits;
+  for (auto reshape : func.getBody().getOps<mlir::tosa::ReshapeOp>())
+    if (isHeadSplit(reshape))
+      splits.push_back({reshape, names.lookup(reshape)});
+  return splits;
+}
+
+bool inScope(llvm::StringRef name, llvm::StringRef scope) {
+  return scope == "*" || name.starts_with((scope + ".").str());
+}
+
+/// The new head geometry.
+struct Geometry {
+  int64_t heads, headDim;
+  int64_t size(const Atom &a) const {
+    return a.kind == AtomKind::kConst
+               ? a.size
+               : (a.kind == AtomKind::kHeads ? heads : headDim);
+  }
+  int64_t size(const Label &label) const {
+    int64_t n = 1;
+    for (const Atom &a : label)
+      n *= size(a);
+    return n;
+  }
+  llvm::SmallVector<int64_t> shape(const Labels &labels) const {
+    llvm::SmallVector<int64_t> s;
+    for (const Label &l : labels)
+      s.push_back(size(l));
+    return s;
+  }
+};
+
+/// Labels of a reshape's result: the input's atoms, in order, dealt out to
+/// dimensions of `out`'s sizes; a constant may be split, H and D may not.
+std::optional<Labels> redistribute(const Labels &in,
+                                   llvm::ArrayRef<int64_t> out) {
+  std::deque<Atom> atoms;
+  for (const Label &label : in)
+    for (const Atom &a : label)
+      if (a.size != 1 || a.kind != AtomKind::kConst)
+        atoms.push_back(a);
+  Labels labels;
+  for (int64_t size : out) {
+    Label label;
+    int64_t p = 1;
+    while (p < size) {
+      if (atoms.empty())
+        return std::nullopt;
+      Atom &a = atoms.front();
+      if (size % (p * a.size) == 0) {
+        label.push_back(a);
+        p *= a.size;
+        atoms.pop_front();
+      } else if (a.kind == AtomKind::kConst && size % p == 0 &&
+                 a.size % (size / p) == 0) {
+        label.push_back({AtomKind::kConst, size / p});
+        a.size /= size / p;
+        p = size;
+      } else {
+        return std::nullopt;
+      }
+    }
+    if (p != size)
+      return std::nullopt;
+    labels.push_back(label);
+  }
+  if (!atoms.empty())
+    return std::nullopt;
+  return labels;
+}
+
+/// A constant operand replaced by a new splat: resized, or a new value.
+struct ConstRewrite {
+  mlir::OpOperand *operand;
+  llvm::SmallVector<int64_t> shape;
+  std::optional<double> value;
+};
+
+struct HeadPlan {
+  llvm::MapVector<mlir::Operation *, llvm::SmallVector<int64_t>> reshapes;
+  llvm::SmallVector<ConstRewrite> consts;
+  int scales = 0;
+};
+
+std::optional<double> splatValue(mlir::tosa::ConstOp c) {
+  auto dense = llvm::dyn_cast<mlir::DenseFPElementsAttr>(c.getValues());
+  if (!dense || !dense.isSplat())
+    return std::nullopt;
+  return dense.getSplatValue<llvm::APFloat>().convertToDouble();
+}
+
+bool near(double a, double b) { return std::abs(a - b) <= 1e-3 * std::abs(b); }
+
+/// Plans re-splitting the attention of the selected `splits` from
+/// `from` into `to`; emits (when `emit`) on the op that cannot follow.
+mlir::FailureOr<HeadPlan>
+planHeads(mlir::func::FuncOp func,
+          const llvm::DenseSet<mlir::Operation *> &splits, Geometry from,
+          Geometry to, bool emit) {
+  HeadPlan plan;
+  llvm::DenseMap<mlir::Value, Labels> labels;
+  auto labelsOf = [&](mlir::Value v) -> Labels {
+    auto it = labels.find(v);
+    return it != labels.end() ? it->second : constantLabels(shapeOf(v));
+  };
+  auto fail = [&](mlir::Operation *op, llvm::StringRef why) {
+    if (emit)
+      op->emitOpError() << why;
+    return mlir::failure();
+  };
+
+  for (mlir::Operation &op : func.getBody().getOps()) {
+    bool carries = llvm::any_of(op.getOperands(), [&](mlir::Value v) {
+      return labels.count(v) && anyHead(labels.lookup(v));
+    });
+    if (llvm::isa<mlir::func::ReturnOp>(op)) {
+      for (mlir::Value v : op.getOperands())
+        if (to.shape(labelsOf(v)) != llvm::to_vector(shapeOf(v)))
+          return fail(&op, "returns a value whose shape follows the head "
+                           "geometry: set_heads would change the model's "
+                           "outputs");
+      continue;
+    }
+    if (op.getNumResults() != 1 || shapeOf(op.getResult(0)).empty())
+      continue;
+    mlir::Value out = op.getResult(0);
+    auto outShape = shapeOf(out);
+    std::optional<Labels> result;
+    if (auto r = llvm::dyn_cast<mlir::tosa::ReshapeOp>(op)) {
+      Labels in = labelsOf(r.getInput1());
+      if (splits.contains(&op))
+        in.back() = {{AtomKind::kHeads, from.heads},
+                     {AtomKind::kHeadDim, from.headDim}};
+      result = redistribute(in, outShape);
+      if (!result && anyHead(in))
+        return fail(&op, "cuts a head dimension apart; set_heads cannot "
+                         "follow it");
+      if (result && anyHead(*result) &&
+          to.shape(*result) != llvm::to_vector(outShape))
+        plan.reshapes[&op] = to.shape(*result);
+    } else if (auto t = llvm::dyn_cast<mlir::tosa::TransposeOp>(op)) {
+      Labels in = labelsOf(t.getInput1());
+      result.emplace();
+      for (int32_t p : t.getPerms())
+        result->push_back(in[p]);
+    } else if (auto m = llvm::dyn_cast<mlir::tosa::MatMulOp>(op)) {
+      Labels a = labelsOf(m.getA()), b = labelsOf(m.getB());
+      if (to.size(a[2]) != to.size(b[1]))
+        return fail(&op, "would multiply mismatched head dimensions");
+      result = Labels{a[0], a[1], b[2]};
+    } else if (llvm::isa<mlir::tosa::ReduceSumOp, mlir::tosa::ReduceMaxOp,
+                         mlir::tosa::ReduceMinOp, mlir::tosa::ReduceProductOp>(
+                   op)) {
+      result = labelsOf(op.getOperand(0));
+      (*result)[op.getAttrOfType<mlir::IntegerAttr>("axis").getInt()] = {};
+    } else if (llvm::isa<
+                   mlir::tosa::AddOp, mlir::tosa::SubOp, mlir::tosa::MulOp,
+                   mlir::tosa::MaximumOp, mlir::tosa::MinimumOp,
+                   mlir::tosa::PowOp, mlir::tosa::ExpOp, mlir::tosa::LogOp,
+                   mlir::tosa::ReciprocalOp, mlir::tosa::RsqrtOp,
+                   mlir::tosa::ClampOp, mlir::tosa::CastOp, mlir::tosa::TanhOp,
+                   mlir::tosa::SigmoidOp, mlir::tosa::ErfOp, mlir::tosa::AbsOp,
+                   mlir::tosa::NegateOp, mlir::tosa::SelectOp>(op)) {
+      llvm::SmallVector<mlir::OpOperand *> data;
+      for (mlir::OpOperand &operand : op.getOpOperands())
+        if (shapeOf(operand.get()).size() == outShape.size())
+          data.push_back(&operand);
+      result = constantLabels(outShape);
+      for (size_t d = 0; d < outShape.size(); ++d)
+        for (mlir::OpOperand *operand : data) {
+          Label l = labelsOf(operand->get())[d];
+          if (shapeOf(operand->get())[d] == outShape[d] && isHead(l)) {
+            (*result)[d] = l;
+            break;
+          }
+        }
+      bool region =
+          anyHead(*result) && llvm::none_of(*result, [](const Label &l) {
+            return llvm::any_of(l,
+                                [](const Atom &a) {
+                                  return a.kind == AtomKind::kHeads;
+                                }) &&
+                   llvm::any_of(l, [](const Atom &a) {
+                     return a.kind == AtomKind::kHeadDim;
+                   });
+          });
+      llvm::SmallVector<int64_t> newShape = to.shape(*result);
+      for (mlir::OpOperand *operand : data) {
+        mlir::Value v = operand->get();
+        Labels l = labelsOf(v);
+        auto c = v.getDefiningOp<mlir::tosa::ConstOp>();
+        llvm::SmallVector<int64_t> want(shapeOf(v));
+        for (size_t d = 0; d < want.size(); ++d)
+          if (want[d] != 1 && to.size(l[d]) != newShape[d])
+            want[d] = newShape[d];
+        std::optional<double> value;
+        if (c && region && llvm::isa<mlir::tosa::MulOp>(op) &&
+            llvm::all_of(shapeOf(v), [](int64_t s) { return s == 1; }))
+          if (std::optional<double> x = splatValue(c)) {
+            double oldD = static_cast<double>(from.headDim);
+            double newD = static_cast<double>(to.headDim);
+            if (near(*x, 1 / std::sqrt(oldD)))
+              value = 1 / std::sqrt(newD);
+            else if (near(*x, std::sqrt(oldD)))
+              value = std::sqrt(newD);
+          }
+        if (want == llvm::to_vector(shapeOf(v)) && !value)
+          continue;
+        if (!c || (want != llvm::to_vector(shapeOf(v)) && !splatValue(c))) {
+          if (emit) {
+            auto diag = op.emitOpError()
+                        << "has an operand with a head dimension set_heads "
+                           "cannot resize";
+            if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(v))
+              diag << " (function argument #" << arg.getArgNumber()
+                   << ", a model input)";
+          }
+          return mlir::failure();
+        }
+        plan.consts.push_back({operand, want, value});
+        plan.scales += value.has_value();
+      }
+    } else if (llvm::isa<mlir::tosa::ConstOp, mlir::tosa::ConstShapeOp>(op)) {
+      continue;
+    } else if (carries) {
+      return fail(&op, "carries an attention head dimension and set_heads "
+                       "does not know how it follows a new head count");
+    }
+    if (result && anyHead(*result))
+      labels[out] = std::move(*result);
+  }
+  return plan;
+}
+
+/// The selected splits and their common geometry, or an error.
+mlir::FailureOr<std::pair<llvm::DenseSet<mlir::Operation *>, Geometry>>
+selectSplits(mlir::func::FuncOp func, llvm::StringRef scope, bool emit) {
+  llvm::DenseSet<mlir::Operation *> selected;
+  std::optional<Geometry> geometry;
+  for (auto &[reshape, name] : headSplits(func)) {
+    if (!inScope(name, scope))
+      continue;
+    auto out = shapeOf(reshape.getResult());
+    Geometry g{out[out.size() - 2], out.back()};
+    if (geometry &&
+        (g.heads != geometry->heads || g.headDim != geometry->headDim)) {
+      if (emit)
+        reshape.emitOpError()
+            << "is head split '" << name << "' with " << g.heads << " heads of "
+            << g.headDim << ", but another selected one has " << geometry->heads
+            << " of " << geometry->headDim << "; name one attention layer";
+      return mlir::failure();
+    }
+    geometry = g;
+    selected.insert(reshape);
+  }
+  if (!geometry) {
+    if (emit)
+      func.emitError() << "set_heads: no attention head split (a reshape "
+                          "[.., hidden] -> [.., H, D] then a transpose) "
+                       << (scope == "*" ? "in the model"
+                                        : "named '" + scope.str() + ".*'");
+    return mlir::failure();
+  }
+  return std::make_pair(std::move(selected), *geometry);
+}
+
+void applyConstRewrite(const ConstRewrite &rewrite) {
+  mlir::Value v = rewrite.operand->get();
+  auto c = v.getDefiningOp<mlir::tosa::ConstOp>();
+  auto oldType = llvm::cast<mlir::RankedTensorType>(c.getType());
+  auto type = mlir::RankedTensorType::get(
+      rewrite.shape, oldType.getElementType(), oldType.getEncoding());
+  mlir::OpBuilder builder(rewrite.operand->getOwner());
+  mlir::Attribute element =
+      rewrite.value
+          ? builder.getFloatAttr(oldType.getElementType(), *rewrite.value)
+          : *llvm::cast<mlir::ElementsAttr>(c.getValues())
+                 .getValues<mlir::Attribute>()
+                 .begin();
+  auto replacement = mlir::tosa::ConstOp::create(
+      builder, c.getLoc(), type, mlir::DenseElementsAttr::get(type, element));
+  rewrite.operand->set(replacement.getResult());
+  if (c->use_empty())
+    c.erase();
+}
+
+} // namespace
+
+std::optional<HeadSite> findHeadSite(mlir::func::FuncOp func) {
+  auto selected = selectSplits(func, "*", /*emit=*/false);
+  if (mlir::failed(selected))
+    return std::nullopt;
+  auto &[splits, from] = *selected;
+  HeadSite site;
+  site.heads = from.heads;
+  site.headDim = from.headDim;
+  for (auto &[reshape, name] : headSplits(func))
+    site.splits.push_back(name);
+  int64_t hidden = from.heads * from.headDim;
+  for (int64_t h = std::max<int64_t>(1, from.heads / 4); h <= 4 * from.heads;
+       ++h)
+    if (h != from.heads && hidden % h == 0 &&
+        mlir::succeeded(
+            planHeads(func, splits, from, {h, hidden / h}, /*emit=*/false)))
+      site.candidates.push_back(h);
+  if (site.candidates.empty())
+    return std::nullopt;
+  return site;
+}
+
+mlir::LogicalResult setHeads(mlir::func::FuncOp func, llvm::StringRef scope,
+                             int64_t heads) {
+  auto selected = selectSplits(func, scope, /*emit=*/true);
+  if (mlir::failed(selected))
+    return mlir::failure();
+  auto &[splits, from] = *selected;
+  int64_t hidden = from.heads * from.headDim;
+  if (heads < 1 || hidden % heads != 0)
+    return func.emitError()
+           << "set_heads: " << heads << " heads do not divide the hidden size "
+           << hidden << " (" << from.heads << " heads of " << from.headDim
+           << ")";
+  if (heads == from.heads)
+    return func.emitError()
+           << "set_heads: the attention already has " << heads << " heads";
+  Geometry to{heads, hidden / heads};
+  mlir::FailureOr<HeadPlan> plan =
+      planHeads(func, splits, from, to, /*emit=*/true);
+  if (mlir::failed(plan))
+    return mlir::failure();
+  mlir::FunctionType before = func.getFunctionType();
+  for (const ConstRewrite &rewrite : plan->consts)
+    applyConstRewrite(rewrite);
+  for (auto &[op, shape] : plan->reshapes) {
+    auto reshape = llvm::cast<mlir::tosa::ReshapeOp>(op);
+    mlir::OpBuilder builder(op);
+    auto n = static_cast<int64_t>(shape.size());
+    auto attr = mlir::DenseIntElementsAttr::get(
+        mlir::RankedTensorType::get({n}, builder.getIndexType()), shape);
+    mlir::Value old = reshape.getShape();
+    reshape.getShapeMutable().set(mlir::tosa::ConstShapeOp::create(
+        builder, old.getLoc(), old.getType(), attr));
+    if (old.use_empty())
+      old.getDefiningOp()->erase();
+  }
+  if (mlir::failed(refineShapes(func)))
+    return func.emitError() << "set_heads(" << scope << ", " << heads
+                            << ") left an invalid module";
+  if (func.getFunctionType() != before)
+    return func.emitError() << "set_heads(" << scope << ", " << heads
+                            << ") would change the model's signature";
+  return mlir::success();
+}
+
+} // namespace goodhart

@@ -1,0 +1,52 @@
+//===- WindowGeometry.h - Windows for geometry mutations -------*- C++ -*-===//
+//
+// What the layer-geometry mutations (move_stride, set_kernel) share: finding
+// a layer by name, giving a convolution a new kernel extent or stride with the
+// padding an exporter would write (TOSA 1.0 requires the padded extent to
+// divide by the stride: the bottom/right padding is trimmed, and the input is
+// sliced when trimming is not enough, as mlir/zoo/TosaModelBuilder does), and
+// re-inferring one op's result types while the function is mid-change.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GOODHART_MLIR_WINDOWGEOMETRY_H
+#define GOODHART_MLIR_WINDOWGEOMETRY_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace goodhart {
+
+/// The compute op of `func` whose layer name (assignLayerNames) is `name`.
+mlir::Operation *findNamedLayer(mlir::func::FuncOp func, llvm::StringRef name);
+
+/// Exporter padding of a window along one dimension: the output a framework
+/// computes with symmetric padding `before`, then {before, after, rows to
+/// slice off the end of the input} so that TOSA's extent divides exactly.
+std::array<int64_t, 3> exporterPadding(int64_t in, int64_t kernel,
+                                       int64_t stride, int64_t before);
+
+/// `input` without the exporter's trim: the source of a tosa.slice that
+/// starts at zero and only shortens dimensions 1 and 2 (H, W), else `input`.
+mlir::Value untrimmedInput(mlir::Value input);
+
+/// Gives `conv` (tosa.conv2d or tosa.depthwise_conv2d, whose weights already
+/// have the kernel extents `kh` x `kw`) stride `stride` and exporter padding
+/// with `beforeH`/`beforeW` rows/cols before, computed on its untrimmed
+/// input; slices the input when needed (reusing an identical slice, else a
+/// new one named `trimName`), drops a trim slice nothing uses any more, and
+/// re-infers `conv`'s result type.
+mlir::LogicalResult setConvWindow(mlir::Operation *conv, int64_t kh, int64_t kw,
+                                  int64_t stride, int64_t beforeH,
+                                  int64_t beforeW, llvm::StringRef trimName);
+
+/// Re-infers the result types of `op` from its operands (the one-op step of
+/// refineShapes), without verifying the function.
+mlir::LogicalResult reinferResultTypes(mlir::Operation *op);
+
+} // namespace goodhart
+
+#endif // GOODHART_MLIR_WINDOWGEOMETRY_H

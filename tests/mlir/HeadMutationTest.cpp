@@ -1,0 +1,167 @@
+//===- HeadMutationTest.cpp - Changing the number of attention heads ------===//
+
+#include "mlir/Accounting.h"
+#include "mlir/Mutations.h"
+#include "mlir/PlanLowering.h"
+#include "mlir/zoo/ModelZoo.h"
+
+#include "MlirTestSupport.h"
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Verifier.h"
+
+#include <cmath>
+
+namespace goodhart {
+namespace {
+
+struct Built {
+  std::unique_ptr<mlir::MLIRContext> context = testing::makeContext();
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  mlir::func::FuncOp entry;
+};
+
+/// A zoo model at sequence 16 (small and quick, same structure).
+Built build(const std::string &name) {
+  Built b;
+  ZooOptions options;
+  options.seq = 16;
+  b.module = buildZooModel(*b.context, *findZooModel(name), options);
+  if (b.module)
+    b.entry = *b.module->getOps<mlir::func::FuncOp>().begin();
+  return b;
+}
+
+std::string typeText(mlir::func::FuncOp func) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << func.getFunctionType();
+  return text;
+}
+
+int64_t matmulFlops(const Plan &plan) {
+  int64_t flops = 0;
+  for (const Layer &l : plan.layers)
+    if (l.kind == LayerKind::kMatMul)
+      flops += l.flops;
+  return flops;
+}
+
+/// Values of the [1, 1, 1] splat constants that scale attention scores.
+std::vector<double> scales(mlir::func::FuncOp func) {
+  std::vector<double> values;
+  for (auto c : func.getBody().getOps<mlir::tosa::ConstOp>())
+    if (nameFromLocation(c.getLoc()).ends_with(".scale"))
+      values.push_back(llvm::cast<mlir::DenseFPElementsAttr>(c.getValues())
+                           .getSplatValue<llvm::APFloat>()
+                           .convertToDouble());
+  return values;
+}
+
+TEST(HeadMutationTest, BertHasOneHeadSite) {
+  Built b = build("bert_large");
+  ASSERT_TRUE(b.module);
+  std::optional<HeadSite> site = findHeadSite(b.entry);
+  ASSERT_TRUE(site);
+  EXPECT_EQ(site->heads, 16);
+  EXPECT_EQ(site->headDim, 64);
+  EXPECT_EQ(site->splits.size(), 24u * 3); // query, key, value per layer
+  EXPECT_EQ(site->splits.front(), "encoder.layer.0.attention.self.value.split");
+  // Divisors of 1024 in [16 / 4, 16 * 4].
+  EXPECT_EQ(site->candidates, (std::vector<int64_t>{4, 8, 32, 64}));
+}
+
+TEST(HeadMutationTest, BertWith32HeadsKeepsLayersAndMatmulFlops) {
+  Built ref = build("bert_large");
+  Built b = build("bert_large");
+  ASSERT_TRUE(ref.module && b.module);
+  ASSERT_TRUE(mlir::succeeded(setHeads(b.entry, "*", 32)));
+  ASSERT_TRUE(mlir::succeeded(mlir::verify(b.entry)));
+  EXPECT_EQ(typeText(b.entry), typeText(ref.entry));
+
+  mlir::FailureOr<Plan> refPlan = lowerToPlan(ref.entry, {});
+  mlir::FailureOr<Plan> plan = lowerToPlan(b.entry, {});
+  ASSERT_TRUE(mlir::succeeded(refPlan) && mlir::succeeded(plan));
+  EXPECT_EQ(plan->layers.size(), refPlan->layers.size());
+  EXPECT_EQ(plan->totalParams(), refPlan->totalParams());
+  // Projections: T x h x h each; attention: 2 x T^2 x H x D = 2 x T^2 x h.
+  EXPECT_EQ(matmulFlops(*plan), matmulFlops(*refPlan));
+  // The attention composite is still recognized around every softmax.
+  int attention = 0;
+  for (const Layer &l : plan->layers)
+    attention += l.pattern == "attention";
+  EXPECT_EQ(attention, 24 * 4);
+  // Scores are [H, S, S] = [32, 16, 16] batched matmuls of [32, 16, 32].
+  int batched = 0;
+  for (const Layer &l : plan->layers)
+    if (l.kind == LayerKind::kMatMul &&
+        plan->tensor(l.outputs[0]).shape == std::vector<int64_t>{32, 16, 16})
+      ++batched;
+  EXPECT_EQ(batched, 24);
+  // The scale is 1 / sqrt(32) in every layer.
+  std::vector<double> values = scales(b.entry);
+  ASSERT_EQ(values.size(), 24u);
+  for (double v : values)
+    EXPECT_NEAR(v, 1 / std::sqrt(32.0), 1e-6);
+}
+
+TEST(HeadMutationTest, ScopeSelectsOneLayer) {
+  Built b = build("bert_large");
+  ASSERT_TRUE(b.module);
+  ASSERT_TRUE(
+      mlir::succeeded(setHeads(b.entry, "encoder.layer.3.attention", 8)));
+  std::vector<double> values = scales(b.entry);
+  ASSERT_EQ(values.size(), 24u);
+  for (size_t i = 0; i < values.size(); ++i)
+    EXPECT_NEAR(values[i], i == 3 ? 1 / std::sqrt(128.0) : 0.125, 1e-6) << i;
+}
+
+TEST(HeadMutationTest, RefusalsExplainThemselves) {
+  Built b = build("bert_large");
+  ASSERT_TRUE(b.module);
+  std::string messages;
+  mlir::ScopedDiagnosticHandler handler(b.context.get(),
+                                        [&](mlir::Diagnostic &d) {
+                                          messages += d.str() + "\n";
+                                          return mlir::success();
+                                        });
+  EXPECT_TRUE(mlir::failed(setHeads(b.entry, "*", 24)));
+  EXPECT_NE(messages.find("24 heads do not divide the hidden size 1024 (16 "
+                          "heads of 64)"),
+            std::string::npos)
+      << messages;
+  EXPECT_TRUE(mlir::failed(setHeads(b.entry, "*", 16)));
+  EXPECT_NE(messages.find("already has 16 heads"), std::string::npos)
+      << messages;
+  EXPECT_TRUE(mlir::failed(setHeads(b.entry, "encoder.layer.99", 8)));
+  EXPECT_NE(messages.find("named 'encoder.layer.99.*'"), std::string::npos)
+      << messages;
+  EXPECT_TRUE(mlir::succeeded(mlir::verify(b.entry)));
+}
+
+TEST(HeadMutationTest, LlamaRotaryIsNotFollowed) {
+  // Rotary embeddings slice the head dimension in halves and multiply by
+  // [S, D] tables that are model inputs: set_heads refuses.
+  Built b = build("llama2_7b_layer");
+  ASSERT_TRUE(b.module);
+  EXPECT_FALSE(findHeadSite(b.entry));
+  std::string messages;
+  mlir::ScopedDiagnosticHandler handler(b.context.get(),
+                                        [&](mlir::Diagnostic &d) {
+                                          messages += d.str() + "\n";
+                                          return mlir::success();
+                                        });
+  EXPECT_TRUE(mlir::failed(setHeads(b.entry, "*", 64)));
+  EXPECT_NE(messages.find("carries an attention head dimension"),
+            std::string::npos)
+      << messages;
+}
+
+TEST(HeadMutationTest, CnnsHaveNoHeads) {
+  testing::Loaded m = testing::load(testing::kSmallCnn);
+  ASSERT_TRUE(m.ok) << m.diagnostics;
+  EXPECT_FALSE(findHeadSite(m.entry));
+}
+
+} // namespace
+} // namespace goodhart
