@@ -28,6 +28,12 @@ mlir::LogicalResult applyMutation(mlir::func::FuncOp func,
     return spec.kind == "set_spatial" ? setSpatialSize(func, spec.value)
                                       : setSequenceLength(func, spec.value);
   }
+  if (spec.kind == "move_stride")
+    return moveStride(func, spec.layer, spec.value);
+  if (spec.kind == "set_kernel")
+    return setKernel(func, spec.layer, spec.value);
+  if (spec.kind == "set_heads")
+    return setHeads(func, spec.layer, spec.value);
   if (spec.kind == "identity") {
     if (spec.layer != "*")
       return func.emitError()

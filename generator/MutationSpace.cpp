@@ -17,6 +17,9 @@ namespace {
 constexpr int64_t kWidthPercents[] = {90, 95, 97, 103, 105, 110};
 constexpr int64_t kMinWidthPercent = 80, kMaxWidthPercent = 120;
 
+/// Kernel extents set_kernel tries (odd, as exporters center windows).
+constexpr int64_t kMinKernel = 1, kMaxKernel = 7;
+
 /// Index of `func`'s element type in namedValues("set_dtype"): the type of
 /// its first floating-point argument, f32 when it has none.
 int64_t modelDTypeIndex(mlir::func::FuncOp func) {
@@ -120,6 +123,8 @@ std::vector<MutationSite> enumerateMutationSites(mlir::func::FuncOp func) {
                      static_cast<int64_t>(dtypes.size()) - 1});
   for (MutationSite &site : inputSizeSites(func))
     sites.push_back(std::move(site));
+  for (MutationSite &site : geometrySites(func))
+    sites.push_back(std::move(site));
   return sites;
 }
 
@@ -141,6 +146,30 @@ std::vector<MutationSite> inputSizeSites(mlir::func::FuncOp func) {
         site.candidates.push_back(b);
     sites.push_back(std::move(site));
   }
+  return sites;
+}
+
+std::vector<MutationSite> geometrySites(mlir::func::FuncOp func) {
+  std::vector<MutationSite> sites;
+  for (const StrideSite &stride : findStrideSites(func)) {
+    auto n = static_cast<int64_t>(stride.convs.size());
+    MutationSite site{"move_stride", stride.block, stride.position, {}, 1, n};
+    for (int64_t p = 1; p <= n; ++p)
+      if (p != stride.position)
+        site.candidates.push_back(p);
+    sites.push_back(std::move(site));
+  }
+  for (const KernelSite &kernel : findKernelSites(func)) {
+    MutationSite site{"set_kernel", kernel.layerName, kernel.kernel,
+                      {},           kMinKernel,       kMaxKernel};
+    for (int64_t k = kMinKernel; k <= kMaxKernel; k += 2)
+      if (k != kernel.kernel)
+        site.candidates.push_back(k);
+    sites.push_back(std::move(site));
+  }
+  if (std::optional<HeadSite> heads = findHeadSite(func))
+    sites.push_back({"set_heads", "*", heads->heads, heads->candidates,
+                     heads->candidates.front(), heads->candidates.back()});
   return sites;
 }
 

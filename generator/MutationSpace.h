@@ -52,6 +52,14 @@ std::vector<MutationSite> enumerateMutationSites(mlir::func::FuncOp func);
 /// after its other kinds.
 std::vector<MutationSite> inputSizeSites(mlir::func::FuncOp func);
 
+/// The model's layer-geometry sites, which enumerateMutationSites appends
+/// last: move_stride per block whose stride can move (value: the strided
+/// convolution's 1-based position in the block, candidates every other
+/// one), set_kernel per convolution whose kernel can change with a channel
+/// compensation (odd kernels 1 to 7), set_heads on "*" when the model's
+/// attention can be re-split (candidates: HeadSite::candidates).
+std::vector<MutationSite> geometrySites(mlir::func::FuncOp func);
+
 /// The stages scale_width can apply to: the distinct first components of
 /// channel-site names with at least two sites ("layer3" of
 /// "layer3.0.conv1"), in first-appearance order, then "*".

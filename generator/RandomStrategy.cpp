@@ -29,6 +29,12 @@ std::vector<Proposal> proposeRandomMutations(mlir::func::FuncOp func,
   const std::vector<std::string> &kinds = activationKinds();
   // The batch is left out: FLOPs follow it linearly, so no draw would pass.
   std::vector<MutationSite> inputSites = inputSizeSites(func);
+  // Layer geometry (move_stride, set_kernel, set_heads) takes one of the
+  // channel family's six draws when the model has such sites.
+  std::vector<MutationSite> geometry;
+  for (MutationSite &site : geometrySites(func))
+    if (!site.candidates.empty())
+      geometry.push_back(std::move(site));
   std::erase_if(inputSites,
                 [](const MutationSite &s) { return s.kind == "set_batch"; });
 
@@ -40,7 +46,12 @@ std::vector<Proposal> proposeRandomMutations(mlir::func::FuncOp func,
        ++attempt) {
     int64_t family = rng.uniformInt(0, 9);
     std::optional<MutationSpec> spec;
-    if (family < 6 && !channels.empty()) {
+    if (family == 5 && !geometry.empty()) {
+      const MutationSite &site = geometry[rng.uniformInt(
+          0, static_cast<int64_t>(geometry.size()) - 1)];
+      spec = site.spec(site.candidates[rng.uniformInt(
+          0, static_cast<int64_t>(site.candidates.size()) - 1)]);
+    } else if (family < 6 && !channels.empty()) {
       const ChannelSite &site = channels[rng.uniformInt(
           0, static_cast<int64_t>(channels.size()) - 1)];
       int64_t lo = std::max<int64_t>(1, site.channels / 2);

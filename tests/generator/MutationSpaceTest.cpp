@@ -67,9 +67,55 @@ TEST(MutationSpaceTest, SmallCnnOffersEveryKindInFixedOrder) {
   for (const MutationSite &site : sites)
     if (order.empty() || order.back() != site.kind)
       order.push_back(site.kind);
-  EXPECT_EQ(order, (std::vector<std::string>{"set_channels", "scale_width",
-                                             "set_activation", "set_dtype",
-                                             "set_spatial", "set_batch"}));
+  EXPECT_EQ(order, (std::vector<std::string>{
+                       "set_channels", "scale_width", "set_activation",
+                       "set_dtype", "set_spatial", "set_batch", "set_kernel"}));
+}
+
+TEST(MutationSpaceTest, SmallCnnGeometryIsItsKernels) {
+  testing::Loaded holder = testing::load(testing::kSmallCnn);
+  ASSERT_TRUE(holder.ok) << holder.diagnostics;
+  auto kinds = byKind(enumerateMutationSites(holder.entry));
+  // Its one strided conv is alone in its block; it has no attention.
+  EXPECT_TRUE(kinds["move_stride"].empty());
+  EXPECT_TRUE(kinds["set_heads"].empty());
+  ASSERT_EQ(kinds["set_kernel"].size(), 4u);
+  const MutationSite &conv1 = kinds["set_kernel"][0];
+  EXPECT_EQ(conv1.layer, "block1.conv1");
+  EXPECT_EQ(conv1.current, 3);
+  EXPECT_EQ(conv1.candidates, (std::vector<int64_t>{1, 5, 7}));
+  EXPECT_EQ(conv1.minValue, 1);
+  EXPECT_EQ(conv1.maxValue, 7);
+  EXPECT_EQ(kinds["set_kernel"][3].layer, "expand.conv");
+  EXPECT_EQ(kinds["set_kernel"][3].candidates, (std::vector<int64_t>{3, 5, 7}));
+}
+
+TEST(MutationSpaceTest, EveryKernelCandidateApplies) {
+  testing::Loaded holder = testing::load(testing::kSmallCnn);
+  ASSERT_TRUE(holder.ok) << holder.diagnostics;
+  for (const MutationSite &site : geometrySites(holder.entry))
+    for (int64_t value : site.candidates) {
+      testing::Loaded fresh = testing::load(testing::kSmallCnn);
+      ASSERT_TRUE(fresh.ok);
+      EXPECT_TRUE(mlir::succeeded(applyMutation(fresh.entry, site.spec(value))))
+          << site.spec(value).describe();
+    }
+}
+
+TEST(MutationSpaceTest, ResNetStridesMoveWithinTheirBottlenecks) {
+  testing::Loaded holder =
+      testing::load(std::string(GOODHART_SOURCE_DIR) + "/corpus/resnet50.mlir");
+  ASSERT_TRUE(holder.ok) << holder.diagnostics;
+  auto kinds = byKind(geometrySites(holder.entry));
+  ASSERT_EQ(kinds["move_stride"].size(), 3u);
+  for (const MutationSite &site : kinds["move_stride"]) {
+    EXPECT_EQ(site.current, 2) << site.layer; // v1.5
+    EXPECT_EQ(site.candidates, (std::vector<int64_t>{1, 3})) << site.layer;
+    EXPECT_EQ(site.maxValue, 3);
+  }
+  EXPECT_EQ(kinds["move_stride"][0].layer, "layer2.0");
+  EXPECT_EQ(kinds["move_stride"][0].spec(1).describe(),
+            "move_stride(layer2.0, 1)");
 }
 
 TEST(MutationSpaceTest, EveryActivationAndDTypeCandidateApplies) {
