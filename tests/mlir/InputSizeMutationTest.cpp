@@ -212,6 +212,23 @@ func.func @same(%x: tensor<1x8x8x4xf32>, %w: tensor<4x3x3x4xf32> {goodhart.weigh
   EXPECT_EQ(shapeOf(conv.getResult())[1], 5);
 }
 
+TEST(SpatialMutationTest, PaddingOfNoKnownRuleIsKept) {
+  // A causal-style window: 2 rows before, none after (neither symmetric nor
+  // SAME). Stride 1 divides any extent: both pads stay.
+  const char *text = R"mlir(
+func.func @causal(%x: tensor<1x8x8x4xf32>, %w: tensor<4x3x3x4xf32> {goodhart.weight}, %b: tensor<4xf32> {goodhart.weight}) -> tensor<1x8x8x4xf32> {
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %c = tosa.conv2d %x, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 2, 0, 2, 0>, stride = array<i64: 1, 1>} : (tensor<1x8x8x4xf32>, tensor<4x3x3x4xf32>, tensor<4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x8x8x4xf32>
+  return %c : tensor<1x8x8x4xf32>
+})mlir";
+  testing::Loaded m = testing::load(testing::writeTemp("causal.mlir", text));
+  ASSERT_TRUE(m.ok) << m.diagnostics;
+  ASSERT_TRUE(mlir::succeeded(setSpatialSize(m.entry, 11)));
+  auto conv = *m.entry.getOps<mlir::tosa::Conv2DOp>().begin();
+  EXPECT_EQ(conv.getPad(), (llvm::ArrayRef<int64_t>{2, 0, 2, 0}));
+  EXPECT_EQ(shapeOf(conv.getResult())[1], 11);
+}
+
 TEST(SpatialMutationTest, RefusesModelsWithoutAnImageInput) {
   testing::Loaded m = testing::load(kCorpus + "llama2_7b_layer.mlir");
   ASSERT_TRUE(m.ok);
