@@ -2,10 +2,12 @@
 //
 // Each draw picks a family (channels 6 in 10, activation 2 in 10, element
 // type 2 in 10, among those the model has sites for; the input size takes
-// one of element type's two when the model has an input-size site), then a
+// one of element type's two when the model has an input-size site, layer
+// geometry one of the channels' six when it has geometry sites), then a
 // site and a value uniformly: a channel count anywhere in [c/2, 2c] (not c),
 // another activation of the table, bf16 or f16 for the whole model or one
-// site, an input size in its site's range (MutationSpace.h).
+// site, an input size in its site's range, one of a geometry site's
+// candidates (MutationSpace.h).
 // Equivalence is not checked here: the generator rejects what breaks it.
 //
 //===----------------------------------------------------------------------===//
