@@ -321,7 +321,9 @@ public:
   Status run() override { return graph->run(); }
   std::unique_ptr<CudnnGraph> graph;
   std::vector<std::shared_ptr<DeviceBuffer>> buffers; // ones, zeros, ws
-  float epsilon = 0; // read by cuDNN from here (a by-value tensor)
+  // Read by cuDNN from here (a by-value tensor), aligned as the byte
+  // alignment its descriptor states.
+  alignas(16) float epsilon = 0;
 };
 
 /// A device buffer of `n` f32 values all equal to `value`.
