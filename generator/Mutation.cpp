@@ -34,6 +34,8 @@ mlir::LogicalResult applyMutation(mlir::func::FuncOp func,
     return setKernel(func, spec.layer, spec.value);
   if (spec.kind == "set_heads")
     return setHeads(func, spec.layer, spec.value);
+  if (spec.kind == "set_head_dim")
+    return setHeadDim(func, spec.layer, spec.value);
   if (spec.kind == "identity") {
     if (spec.layer != "*")
       return func.emitError()

@@ -167,9 +167,20 @@ std::vector<MutationSite> geometrySites(mlir::func::FuncOp func) {
         site.candidates.push_back(k);
     sites.push_back(std::move(site));
   }
-  if (std::optional<HeadSite> heads = findHeadSite(func))
+  if (std::optional<HeadSite> heads = findHeadSite(func)) {
     sites.push_back({"set_heads", "*", heads->heads, heads->candidates,
                      heads->candidates.front(), heads->candidates.back()});
+    // Head dimensions in steps of D/8: each changes the attention width,
+    // so the projections' FLOPs, by an eighth of their share.
+    int64_t d = heads->headDim, step = std::max<int64_t>(1, d / 8);
+    MutationSite site{"set_head_dim", "*", d, {}, std::max<int64_t>(1, d / 2),
+                      2 * d};
+    for (int64_t v : {d - 2 * step, d - step, d + step, d + 2 * step})
+      if (v >= site.minValue && v != d &&
+          !llvm::is_contained(site.candidates, v))
+        site.candidates.push_back(v);
+    sites.push_back(std::move(site));
+  }
   return sites;
 }
 

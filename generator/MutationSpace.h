@@ -57,7 +57,8 @@ std::vector<MutationSite> inputSizeSites(mlir::func::FuncOp func);
 /// convolution's 1-based position in the block, candidates every other
 /// one), set_kernel per convolution whose kernel can change with a channel
 /// compensation (odd kernels 1 to 7), set_heads on "*" when the model's
-/// attention can be re-split (candidates: HeadSite::candidates).
+/// attention can be re-split (candidates: HeadSite::candidates) and then
+/// set_head_dim on "*" (D -+ D/8, D -+ D/4, in [D/2, 2D]).
 std::vector<MutationSite> geometrySites(mlir::func::FuncOp func);
 
 /// The stages scale_width can apply to: the distinct first components of

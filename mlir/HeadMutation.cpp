@@ -21,6 +21,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mlir/DimensionAnalysis.h"
+#include "mlir/ModelLoader.h"
 #include "mlir/Mutations.h"
 #include "mlir/PlanLowering.h"
 
@@ -34,6 +36,7 @@
 
 #include <cmath>
 #include <deque>
+#include <map>
 
 namespace goodhart {
 namespace {
@@ -172,8 +175,20 @@ struct ConstRewrite {
 struct HeadPlan {
   llvm::MapVector<mlir::Operation *, llvm::SmallVector<int64_t>> reshapes;
   llvm::SmallVector<ConstRewrite> consts;
+  /// Weight arguments resized (set_head_dim): argument -> dim -> size.
+  std::map<unsigned, std::map<unsigned, int64_t>> args;
   int scales = 0;
 };
+
+/// The weight argument `v` is, or null.
+mlir::BlockArgument weightArgument(mlir::Value v) {
+  auto arg = llvm::dyn_cast<mlir::BlockArgument>(v);
+  if (!arg)
+    return nullptr;
+  auto func = llvm::dyn_cast<mlir::func::FuncOp>(arg.getOwner()->getParentOp());
+  return func && func.getArgAttr(arg.getArgNumber(), kWeightArgAttr) ? arg
+                                                                     : nullptr;
+}
 
 std::optional<double> splatValue(mlir::tosa::ConstOp c) {
   auto dense = llvm::dyn_cast<mlir::DenseFPElementsAttr>(c.getValues());
@@ -238,8 +253,13 @@ planHeads(mlir::func::FuncOp func,
         result->push_back(in[p]);
     } else if (auto m = llvm::dyn_cast<mlir::tosa::MatMulOp>(op)) {
       Labels a = labelsOf(m.getA()), b = labelsOf(m.getB());
-      if (to.size(a[2]) != to.size(b[1]))
-        return fail(&op, "would multiply mismatched head dimensions");
+      if (to.size(a[2]) != to.size(b[1])) {
+        // The output projection of a narrower or wider attention.
+        mlir::BlockArgument w = weightArgument(m.getB());
+        if (!w || isHead(b[1]))
+          return fail(&op, "would multiply mismatched head dimensions");
+        plan.args[w.getArgNumber()][1] = to.size(a[2]);
+      }
       result = Labels{a[0], a[1], b[2]};
     } else if (llvm::isa<mlir::tosa::ReduceSumOp, mlir::tosa::ReduceMaxOp,
                          mlir::tosa::ReduceMinOp, mlir::tosa::ReduceProductOp>(
@@ -378,6 +398,89 @@ void applyConstRewrite(const ConstRewrite &rewrite) {
     c.erase();
 }
 
+/// Plans resizing the attention width (the projections' output features
+/// before each selected head split) to `width`: weight arguments and
+/// constants of the split input's class. Fails on a model input, a reshape
+/// or slice of the width, or a returned value in that class.
+mlir::LogicalResult
+planProjections(mlir::func::FuncOp func,
+                const llvm::DenseSet<mlir::Operation *> &splits, int64_t width,
+                HeadPlan &plan) {
+  DimensionAnalysis analysis(func);
+  llvm::DenseSet<mlir::Operation *> constsDone;
+  for (mlir::Operation &op : func.getBody().getOps()) {
+    if (!splits.contains(&op))
+      continue;
+    mlir::Value in = llvm::cast<mlir::tosa::ReshapeOp>(op).getInput1();
+    auto dim = static_cast<unsigned>(shapeOf(in).size() - 1);
+    for (const DimRef &ref : analysis.classOf({in, dim})) {
+      for (mlir::Operation *user : ref.value.getUsers())
+        if (llvm::isa<mlir::func::ReturnOp>(user))
+          return op.emitOpError()
+                 << "splits an attention width the model returns";
+      if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(ref.value)) {
+        if (!weightArgument(arg))
+          return op.emitOpError()
+                 << "splits an attention width that model input #"
+                 << arg.getArgNumber() << " carries";
+        plan.args[arg.getArgNumber()][ref.dim] = width;
+        continue;
+      }
+      mlir::Operation *def = ref.value.getDefiningOp();
+      if (auto c = llvm::dyn_cast<mlir::tosa::ConstOp>(def)) {
+        if (!constsDone.insert(c).second)
+          continue;
+        for (mlir::OpOperand &use : c->getUses()) {
+          llvm::SmallVector<int64_t> shape(shapeOf(c.getResult()));
+          shape[ref.dim] = width;
+          plan.consts.push_back({&use, shape, std::nullopt});
+        }
+      } else if (llvm::isa<mlir::tosa::ReshapeOp, mlir::tosa::SliceOp>(def)) {
+        return def->emitOpError()
+               << "reshapes the attention width before its head split; "
+                  "set_head_dim does not follow it";
+      }
+    }
+  }
+  return mlir::success();
+}
+
+/// Applies `plan` and re-infers; fails when the model's outputs would
+/// change (arguments change only as planned: weights set_head_dim resizes).
+mlir::LogicalResult applyHeadPlan(mlir::func::FuncOp func, const HeadPlan &plan,
+                                  llvm::StringRef what) {
+  auto results = func.getFunctionType().getResults();
+  llvm::SmallVector<mlir::Type> before(results.begin(), results.end());
+  for (const ConstRewrite &rewrite : plan.consts)
+    applyConstRewrite(rewrite);
+  for (auto &[index, dims] : plan.args) {
+    mlir::BlockArgument arg = func.getArgument(index);
+    auto type = llvm::cast<mlir::RankedTensorType>(arg.getType());
+    llvm::SmallVector<int64_t> shape(type.getShape());
+    for (auto [dim, size] : dims)
+      shape[dim] = size;
+    arg.setType(mlir::RankedTensorType::get(shape, type.getElementType(),
+                                            type.getEncoding()));
+  }
+  for (auto &[op, shape] : plan.reshapes) {
+    auto reshape = llvm::cast<mlir::tosa::ReshapeOp>(op);
+    mlir::OpBuilder builder(op);
+    auto n = static_cast<int64_t>(shape.size());
+    auto attr = mlir::DenseIntElementsAttr::get(
+        mlir::RankedTensorType::get({n}, builder.getIndexType()), shape);
+    mlir::Value old = reshape.getShape();
+    reshape.getShapeMutable().set(mlir::tosa::ConstShapeOp::create(
+        builder, old.getLoc(), old.getType(), attr));
+    if (old.use_empty())
+      old.getDefiningOp()->erase();
+  }
+  if (mlir::failed(refineShapes(func)))
+    return func.emitError() << what << " left an invalid module";
+  if (llvm::to_vector(func.getFunctionType().getResults()) != before)
+    return func.emitError() << what << " would change the model's outputs";
+  return mlir::success();
+}
+
 } // namespace
 
 std::optional<HeadSite> findHeadSite(mlir::func::FuncOp func) {
@@ -422,28 +525,36 @@ mlir::LogicalResult setHeads(mlir::func::FuncOp func, llvm::StringRef scope,
       planHeads(func, splits, from, to, /*emit=*/true);
   if (mlir::failed(plan))
     return mlir::failure();
-  mlir::FunctionType before = func.getFunctionType();
-  for (const ConstRewrite &rewrite : plan->consts)
-    applyConstRewrite(rewrite);
-  for (auto &[op, shape] : plan->reshapes) {
-    auto reshape = llvm::cast<mlir::tosa::ReshapeOp>(op);
-    mlir::OpBuilder builder(op);
-    auto n = static_cast<int64_t>(shape.size());
-    auto attr = mlir::DenseIntElementsAttr::get(
-        mlir::RankedTensorType::get({n}, builder.getIndexType()), shape);
-    mlir::Value old = reshape.getShape();
-    reshape.getShapeMutable().set(mlir::tosa::ConstShapeOp::create(
-        builder, old.getLoc(), old.getType(), attr));
-    if (old.use_empty())
-      old.getDefiningOp()->erase();
-  }
-  if (mlir::failed(refineShapes(func)))
-    return func.emitError() << "set_heads(" << scope << ", " << heads
-                            << ") left an invalid module";
-  if (func.getFunctionType() != before)
-    return func.emitError() << "set_heads(" << scope << ", " << heads
-                            << ") would change the model's signature";
-  return mlir::success();
+  if (!plan->args.empty())
+    return func.emitError() << "set_heads: the attention width would change";
+  std::string what =
+      "set_heads(" + scope.str() + ", " + std::to_string(heads) + ")";
+  return applyHeadPlan(func, *plan, what);
+}
+
+mlir::LogicalResult setHeadDim(mlir::func::FuncOp func, llvm::StringRef scope,
+                               int64_t headDim) {
+  auto selected = selectSplits(func, scope, /*emit=*/true);
+  if (mlir::failed(selected))
+    return mlir::failure();
+  auto &[splits, from] = *selected;
+  if (headDim < 1)
+    return func.emitError() << "set_head_dim: a head dimension must be at "
+                               "least 1, not "
+                            << headDim;
+  if (headDim == from.headDim)
+    return func.emitError() << "set_head_dim: the attention's heads already "
+                               "have "
+                            << headDim << " dimensions";
+  Geometry to{from.heads, headDim};
+  mlir::FailureOr<HeadPlan> plan =
+      planHeads(func, splits, from, to, /*emit=*/true);
+  if (mlir::failed(plan) ||
+      mlir::failed(planProjections(func, splits, from.heads * headDim, *plan)))
+    return mlir::failure();
+  std::string what =
+      "set_head_dim(" + scope.str() + ", " + std::to_string(headDim) + ")";
+  return applyHeadPlan(func, *plan, what);
 }
 
 } // namespace goodhart

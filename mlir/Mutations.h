@@ -162,6 +162,14 @@ std::optional<HeadSite> findHeadSite(mlir::func::FuncOp func);
 mlir::LogicalResult setHeads(mlir::func::FuncOp func, llvm::StringRef scope,
                              int64_t heads);
 
+/// Sets the head dimension of the selected attention layers (as setHeads)
+/// to `headDim`, keeping the head count: the attention width H x D changes,
+/// so the query/key/value projections' output features (weights, biases)
+/// and the output projection's input features follow, and the residual
+/// width does not. Fails when the width reaches a model input or output.
+mlir::LogicalResult setHeadDim(mlir::func::FuncOp func, llvm::StringRef scope,
+                               int64_t headDim);
+
 /// Input sizes (mlir/InputSizeSupport.h): set_spatial, set_seq, set_batch
 /// resize the model's data input and let every op follow, with exporter
 /// padding for strided windows and the layer count unchanged.

@@ -389,6 +389,39 @@ struct SetHeadsPass
   Option<int64_t> heads{*this, "heads", llvm::cl::desc("new head count")};
 };
 
+/// Changes the attention's head dimension, head count kept.
+struct SetHeadDimPass
+    : public mlir::PassWrapper<SetHeadDimPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetHeadDimPass)
+
+  SetHeadDimPass() = default;
+  SetHeadDimPass(const SetHeadDimPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-set-head-dim"; }
+  llvm::StringRef getDescription() const final {
+    return "Set the head dimension of every attention (scope=*) or of those "
+           "named SCOPE.*; the projections' widths follow";
+  }
+
+  void runOnOperation() override {
+    if (dim <= 0) {
+      getOperation().emitError()
+          << "goodhart-set-head-dim needs dim=D > 0 (and scope=NAME|*)";
+      return signalPassFailure();
+    }
+    for (auto func : getOperation().getOps<mlir::func::FuncOp>())
+      if (!func.isExternal() && mlir::failed(setHeadDim(func, scope, dim)))
+        return signalPassFailure();
+  }
+
+  Option<std::string> scope{
+      *this, "scope",
+      llvm::cl::desc("layer-name prefix of the attention, or *"),
+      llvm::cl::init("*")};
+  Option<int64_t> dim{*this, "dim", llvm::cl::desc("new head dimension")};
+};
+
 /// Makes an identity variant of every function: renamed, independent ops
 /// reordered by a seeded draw.
 struct IdentityPass
@@ -445,6 +478,7 @@ void registerGoodhartPasses() {
   mlir::PassRegistration<MoveStridePass>();
   mlir::PassRegistration<SetKernelPass>();
   mlir::PassRegistration<SetHeadsPass>();
+  mlir::PassRegistration<SetHeadDimPass>();
   mlir::PassRegistration<SetSpatialPass>();
   mlir::PassRegistration<SetSeqPass>();
   mlir::PassRegistration<SetBatchPass>();

@@ -8,6 +8,7 @@
 //   --goodhart-move-stride="block=NAME position=N"
 //   --goodhart-set-kernel="layer=NAME kernel=K"
 //   --goodhart-set-heads="scope=NAME|* heads=H"
+//   --goodhart-set-head-dim="scope=NAME|* dim=D"
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_MLIR_PASSES_H

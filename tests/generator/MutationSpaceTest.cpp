@@ -191,5 +191,22 @@ TEST(MutationSpaceTest, InputSizesAreOfferedWhereTheModelHasThem) {
       mlir::failed(applyMutation(llama.entry, {"set_seq", "self_attn", 500})));
 }
 
+TEST(MutationSpaceTest, BertAttentionGeometry) {
+  testing::Loaded holder = testing::load(std::string(GOODHART_SOURCE_DIR) +
+                                         "/corpus/bert_large.mlir");
+  ASSERT_TRUE(holder.ok) << holder.diagnostics;
+  auto kinds = byKind(geometrySites(holder.entry));
+  ASSERT_EQ(kinds["set_heads"].size(), 1u);
+  EXPECT_EQ(kinds["set_heads"][0].current, 16);
+  EXPECT_EQ(kinds["set_heads"][0].candidates,
+            (std::vector<int64_t>{4, 8, 32, 64}));
+  ASSERT_EQ(kinds["set_head_dim"].size(), 1u);
+  EXPECT_EQ(kinds["set_head_dim"][0].current, 64);
+  EXPECT_EQ(kinds["set_head_dim"][0].candidates,
+            (std::vector<int64_t>{48, 56, 72, 80}));
+  EXPECT_TRUE(kinds["set_kernel"].empty());
+  EXPECT_TRUE(kinds["move_stride"].empty());
+}
+
 } // namespace
 } // namespace goodhart

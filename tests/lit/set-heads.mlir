@@ -1,5 +1,7 @@
 // RUN: goodhart-opt %s --goodhart-set-heads="heads=4" | FileCheck %s --check-prefix=H4
 // RUN: goodhart-opt %s --goodhart-set-heads="scope=attn heads=1" | FileCheck %s --check-prefix=H1
+// RUN: goodhart-opt %s --goodhart-set-head-dim="dim=6" | FileCheck %s --check-prefix=DIM
+// RUN: not goodhart-opt %s --goodhart-set-head-dim="dim=4" 2>&1 | FileCheck %s --check-prefix=DIMSAME
 // RUN: not goodhart-opt %s --goodhart-set-heads="heads=3" 2>&1 | FileCheck %s --check-prefix=DIVIDE
 // RUN: not goodhart-opt %s --goodhart-set-heads="heads=2" 2>&1 | FileCheck %s --check-prefix=SAME
 // RUN: not goodhart-opt %s --goodhart-set-heads="scope=mlp heads=4" 2>&1 | FileCheck %s --check-prefix=SCOPE
@@ -30,6 +32,17 @@
 // H1: tosa.reshape {{.*}} -> tensor<1x4x1x8xf32>
 // H1: tosa.matmul {{.*}} (tensor<1x4x8xf32>, tensor<1x8x4xf32>, {{.*}} -> tensor<1x4x4xf32>
 // H1: "tosa.const"() <{values = dense<0.353553{{[0-9]*}}> : tensor<1x1x1xf32>}>
+
+// set_head_dim keeps 2 heads, now of 6: the attention is 12 wide, the
+// projections' weights follow, the residual width (8) does not.
+// DIM-LABEL: func.func @attention(%arg0: tensor<1x4x8xf32>, %arg1: tensor<1x8x12xf32> {goodhart.weight}, %arg2: tensor<1x8x12xf32> {goodhart.weight}, %arg3: tensor<1x8x12xf32> {goodhart.weight}, %arg4: tensor<1x12x8xf32> {goodhart.weight})
+// DIM-SAME: -> tensor<1x4x8xf32>
+// DIM: tosa.reshape {{.*}} -> tensor<1x4x2x6xf32>
+// DIM: tosa.matmul {{.*}} (tensor<2x4x6xf32>, tensor<2x6x4xf32>, {{.*}} -> tensor<2x4x4xf32>
+// DIM: "tosa.const"() <{values = dense<0.408248{{[0-9]*}}> : tensor<1x1x1xf32>}>
+// DIM: tosa.reshape {{.*}} -> tensor<1x4x12xf32>
+// DIM: tosa.matmul {{.*}} (tensor<1x4x12xf32>, tensor<1x12x8xf32>, {{.*}} -> tensor<1x4x8xf32>
+// DIMSAME: error: set_head_dim: the attention's heads already have 4 dimensions
 
 // DIVIDE: error: set_heads: 3 heads do not divide the hidden size 8 (2 heads of 4)
 // SAME: error: set_heads: the attention already has 2 heads

@@ -105,6 +105,29 @@ TEST(HeadMutationTest, BertWith32HeadsKeepsLayersAndMatmulFlops) {
     EXPECT_NEAR(v, 1 / std::sqrt(32.0), 1e-6);
 }
 
+TEST(HeadMutationTest, BertHeadDim48NarrowsTheAttention) {
+  Built ref = build("bert_large");
+  Built b = build("bert_large");
+  ASSERT_TRUE(ref.module && b.module);
+  ASSERT_TRUE(mlir::succeeded(setHeadDim(b.entry, "*", 48)));
+  ASSERT_TRUE(mlir::succeeded(mlir::verify(b.entry)));
+  mlir::FailureOr<Plan> refPlan = lowerToPlan(ref.entry, {});
+  mlir::FailureOr<Plan> plan = lowerToPlan(b.entry, {});
+  ASSERT_TRUE(mlir::succeeded(refPlan) && mlir::succeeded(plan));
+  EXPECT_EQ(plan->layers.size(), refPlan->layers.size());
+  // 16 heads of 48: Q, K, V project 1024 -> 768 (weights and biases), the
+  // output projection 768 -> 1024 (its bias keeps the residual width).
+  const int64_t h = 1024, w = 16 * 48;
+  int64_t perLayer = (3 * (h * h + h) + h * h) - (3 * (h * w + w) + w * h);
+  EXPECT_EQ(plan->totalParams(), refPlan->totalParams() - 24 * perLayer);
+  EXPECT_EQ(plan->tensor(plan->outputs[0]).shape,
+            refPlan->tensor(refPlan->outputs[0]).shape);
+  std::vector<double> values = scales(b.entry);
+  ASSERT_EQ(values.size(), 24u);
+  for (double v : values)
+    EXPECT_NEAR(v, 1 / std::sqrt(48.0), 1e-6);
+}
+
 TEST(HeadMutationTest, ScopeSelectsOneLayer) {
   Built b = build("bert_large");
   ASSERT_TRUE(b.module);
