@@ -78,10 +78,27 @@ enum class LayerKind {
   kCast,      // element type conversion
   kSlice,     // a box of the input starting at `start`, the output's shape
   kNorm,      // layer or RMS normalization over the last axis (+ scale, shift)
+  kInnerProduct, // [M,K] x constant [K,N] (+ bias [N]): a Linear layer
 };
 
 std::string_view layerKindName(LayerKind kind);
 std::optional<LayerKind> parseLayerKind(std::string_view name);
+
+/// One operation a layer applies to its result before storing it (oneDNN's
+/// post-ops), in the order listed in attrs "post_ops":
+///   {"kind": "sum", "input": I}: adds layer input I (same shape as the
+///   output) to the result;
+///   {"kind": "eltwise", "op": OP, "alpha": A, "beta": B}: an eltwise
+///   layer's op applied to the result (alpha and beta as eltwise layers).
+struct PostOp {
+  enum class Kind { kSum, kEltwise };
+  Kind kind = Kind::kEltwise;
+  int64_t input = -1; // sum: index into Layer::inputs
+  nlohmann::json attrs = nlohmann::json::object(); // eltwise: op, alpha, beta
+};
+
+/// Kinds whose layers may carry post-ops.
+bool acceptsPostOps(LayerKind kind);
 
 struct Layer {
   int64_t id = -1;
@@ -108,6 +125,12 @@ struct Layer {
                                          size_t expectedSize = 0) const;
   /// "layer 3 'block1.conv1' (conv2d)", for messages.
   std::string describe() const;
+  /// The post-ops of attrs "post_ops" (empty when absent); errors name the
+  /// layer and the entry.
+  StatusOr<std::vector<PostOp>> postOps() const;
+  /// Inputs of the kind itself (src, weights, bias), without the operands
+  /// of sum post-ops, which come after them.
+  size_t numPrimaryInputs() const;
 };
 
 struct Plan {

@@ -6,11 +6,14 @@
 //   g1mb1ic64ih56iw56oc64oh56ow56kh3kw3sh1sw1ph1pw1dh0dw0
 // Dimensions are given in NCHW order; benchdnn derives the right/bottom
 // padding from the output size, so asymmetric TOSA padding is reproduced.
+// Post-ops become --attr-post-ops (knobs_attr.md), e.g. sum+relu; an inner
+// product is --ip mbMicKocN with M the rows of the flattened source.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runners/onednn/OneDnnPrimitives.h"
 
+#include <optional>
 #include <sstream>
 
 namespace goodhart::onednn {
@@ -41,6 +44,48 @@ std::string dimsX(const TensorDesc &t) {
   return s;
 }
 
+/// benchdnn's name of an eltwise op, or nullptr.
+const char *eltwiseAlgName(const std::string &op) {
+  static const std::pair<const char *, const char *> kAlgs[] = {
+      {"relu", "relu"}, {"clamp", "clip"},        {"sigmoid", "logistic"},
+      {"tanh", "tanh"}, {"exp", "exp"},           {"log", "log"},
+      {"abs", "abs"},   {"gelu_erf", "gelu_erf"}, {"gelu_tanh", "gelu_tanh"},
+      {"silu", "swish"}};
+  for (auto [name, alg] : kAlgs)
+    if (op == name)
+      return alg;
+  return nullptr;
+}
+
+/// " --attr-post-ops=sum+relu" for the layer's post-ops (knobs_attr.md:
+/// SUM[:SCALE] and ELTWISE[:ALPHA[:BETA]] joined by '+'), "" when it has
+/// none, nullopt when benchdnn cannot express one.
+std::optional<std::string> postOpsKnob(const Layer &layer) {
+  auto postOps = layer.postOps();
+  if (!postOps)
+    return std::nullopt;
+  std::ostringstream os;
+  for (const PostOp &op : *postOps) {
+    os << (os.tellp() > 0 ? "+" : "");
+    if (op.kind == PostOp::Kind::kSum) {
+      os << "sum";
+      continue;
+    }
+    std::string name = op.attrs.value("op", "");
+    const char *alg = eltwiseAlgName(name);
+    if (!alg)
+      return std::nullopt;
+    os << alg;
+    if (name == "clamp")
+      os << ":" << op.attrs.value("alpha", 0.0) << ":"
+         << op.attrs.value("beta", 0.0);
+    if (name == "silu")
+      os << ":1";
+  }
+  std::string knob = os.str();
+  return knob.empty() ? knob : " --attr-post-ops=" + knob;
+}
+
 std::string tagOf(const TensorDesc &t) {
   static const char *kTags[] = {"", "a", "ab", "abc", "acdb", "abcde"};
   return t.shape.size() < 6 ? kTags[t.shape.size()] : "any";
@@ -61,14 +106,29 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
     auto g = layer.getInt("groups");
     if (!s || !p || !d || !g)
       return "";
+    std::optional<std::string> postOps = postOpsKnob(layer);
+    if (!postOps)
+      return "";
     const TensorDesc &src = tensor(0), &wei = tensor(1);
     os << "--conv --dir=FWD_I --dt=" << dt(src) << ":" << dt(wei) << ":"
-       << dt(out) << " --stag=any --wtag=any --dtag=any"
-       << " g" << *g << "mb" << src.shape[0] << "ic" << src.shape[3] << "ih"
+       << dt(out) << " --stag=any --wtag=any --dtag=any" << *postOps << " g"
+       << *g << "mb" << src.shape[0] << "ic" << src.shape[3] << "ih"
        << src.shape[1] << "iw" << src.shape[2] << "oc" << out.shape[3] << "oh"
        << out.shape[1] << "ow" << out.shape[2] << "kh" << wei.shape[1] << "kw"
        << wei.shape[2] << "sh" << (*s)[0] << "sw" << (*s)[1] << "ph" << (*p)[0]
        << "pw" << (*p)[2] << "dh" << (*d)[0] - 1 << "dw" << (*d)[1] - 1 << "n\""
+       << layer.name << "\"";
+    return os.str();
+  }
+  case LayerKind::kInnerProduct: {
+    std::optional<std::string> postOps = postOpsKnob(layer);
+    const TensorDesc &src = tensor(0), &wei = tensor(1);
+    if (!postOps || src.shape.empty() || out.shape.empty())
+      return "";
+    const int64_t ic = src.shape.back(), oc = out.shape.back();
+    os << "--ip --dir=FWD_I --dt=" << dt(src) << ":" << dt(wei) << ":"
+       << dt(out) << " --stag=any --wtag=any --dtag=any" << *postOps << " mb"
+       << src.numElements() / ic << "ic" << ic << "oc" << oc << "n\""
        << layer.name << "\"";
     return os.str();
   }
@@ -94,24 +154,18 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
     return os.str();
   case LayerKind::kEltwise: {
     std::string op = layer.attrs.value("op", "");
-    static const std::pair<const char *, const char *> kAlgs[] = {
-        {"relu", "relu"}, {"clamp", "clip"},        {"sigmoid", "logistic"},
-        {"tanh", "tanh"}, {"exp", "exp"},           {"log", "log"},
-        {"abs", "abs"},   {"gelu_erf", "gelu_erf"}, {"gelu_tanh", "gelu_tanh"},
-        {"silu", "swish"}};
-    for (auto [name, alg] : kAlgs)
-      if (op == name) {
-        os << "--eltwise --dir=FWD_I --dt=" << dt(tensor(0))
-           << " --tag=" << tagOf(tensor(0)) << " --alg=" << alg;
-        if (op == "clamp")
-          os << " --alpha=" << layer.attrs.value("alpha", 0.0)
-             << " --beta=" << layer.attrs.value("beta", 0.0);
-        if (op == "silu")
-          os << " --alpha=1";
-        os << " " << dimsX(tensor(0));
-        return os.str();
-      }
-    return "";
+    const char *alg = eltwiseAlgName(op);
+    if (!alg)
+      return "";
+    os << "--eltwise --dir=FWD_I --dt=" << dt(tensor(0))
+       << " --tag=" << tagOf(tensor(0)) << " --alg=" << alg;
+    if (op == "clamp")
+      os << " --alpha=" << layer.attrs.value("alpha", 0.0)
+         << " --beta=" << layer.attrs.value("beta", 0.0);
+    if (op == "silu")
+      os << " --alpha=1";
+    os << " " << dimsX(tensor(0));
+    return os.str();
   }
   case LayerKind::kBinary: {
     std::string op = layer.attrs.value("op", "");

@@ -51,18 +51,22 @@ std::string cpuAffinity() {
 }
 
 /// A memory of `desc` holding tensor `id`'s seeded values: filled plain in
-/// f32, then reordered (layout and type) into `desc`.
-dnnl::memory seededMemory(const dnnl::engine &engine, dnnl::stream &stream,
-                          const Plan &plan, int64_t id,
-                          const dnnl::memory::desc &desc, uint64_t seed,
-                          bool planOrder = false) {
+/// f32, then reordered (layout and type) into `desc`. `planLayout`, when
+/// set, says how the plan's row-major data reads in `desc`'s dims.
+dnnl::memory
+seededMemory(const dnnl::engine &engine, dnnl::stream &stream, const Plan &plan,
+             int64_t id, const dnnl::memory::desc &desc, uint64_t seed,
+             bool planOrder = false,
+             const std::optional<dnnl::memory::desc> &planLayout = {}) {
   const TensorDesc &t = plan.tensor(id);
   std::vector<float> values = seededTensorData(plan, id, seed);
   TensorDesc f32 = t;
   f32.dtype = DType::kF32;
   dnnl::memory::desc plain = plainDesc(f32);
   dnnl::memory::dims planDims(t.shape.begin(), t.shape.end());
-  if (planOrder && desc.dims() == planDims) {
+  if (planLayout) {
+    plain = retyped(*planLayout, dnnl::memory::data_type::f32);
+  } else if (planOrder && desc.dims() == planDims) {
     // Described in the plan's own dim order (transpose, norm): row-major.
     dnnl::memory::dims strides(planDims.size(), 1);
     for (int64_t i = static_cast<int64_t>(planDims.size()) - 2; i >= 0; --i)
@@ -95,6 +99,43 @@ Measurement skipped(const std::string &reason) {
   m.status = ResultStatus::kSkipped;
   m.reason = reason;
   return m;
+}
+
+const BuiltLayer::Arg *findArg(const BuiltLayer &built, int dnnlArg) {
+  for (const BuiltLayer::Arg &arg : built.args)
+    if (arg.dnnlArg == dnnlArg)
+      return &arg;
+  return nullptr;
+}
+
+/// Whether `layer`'s sum operand `sumInput` may be overwritten by the
+/// layer's output in whole-model execution (in place, as frameworks run a
+/// residual add): an activation no later layer reads and no model output
+/// shares a buffer with.
+bool canAccumulateInPlace(
+    const Plan &plan, const Layer &layer, int64_t sumInput,
+    const std::vector<std::shared_ptr<std::vector<char>>> &buffers) {
+  const TensorDesc &t = plan.tensor(sumInput);
+  const TensorDesc &out = plan.tensor(layer.outputs[0]);
+  if (t.role != TensorRole::kActivation || t.dtype != out.dtype ||
+      t.shape != out.shape)
+    return false;
+  auto shares = [&](int64_t id) {
+    return id == sumInput || (buffers[id] && buffers[id] == buffers[sumInput]);
+  };
+  for (int64_t id : plan.outputs)
+    if (shares(id))
+      return false;
+  int readers = 0; // the sum itself, and the layer's src if it is the same
+  for (int64_t id : layer.inputs)
+    readers += shares(id);
+  if (readers > 1)
+    return false;
+  for (size_t i = layer.id + 1; i < plan.layers.size(); ++i)
+    for (int64_t id : plan.layers[i].inputs)
+      if (shares(id))
+        return false;
+  return true;
 }
 
 } // namespace
@@ -144,12 +185,13 @@ RunnerInfo OneDnnBackend::info() const {
   info.device = cpuModelName();
   info.isa = effectiveIsaName();
   info.threads = omp_get_max_threads();
-  info.kinds = {"conv2d",  "matmul", "pool2d",  "eltwise",   "binary",
-                "reshape", "reduce", "softmax", "transpose", "cast",
-                "concat",  "slice",  "norm"};
+  info.kinds = {"conv2d",  "matmul", "pool2d",  "eltwise",      "binary",
+                "reshape", "reduce", "softmax", "transpose",    "cast",
+                "concat",  "slice",  "norm",    "inner_product"};
   info.dtypes = {"f32", "bf16", "f16", "i32", "i8"};
   info.extra["library_hash"] = v->hash ? v->hash : "";
   info.extra["cpu_runtime"] = "OpenMP";
+  info.extra["post_ops"] = {"sum", "eltwise"};
   info.extra["affinity"] = cpuAffinity();
   if (!peakGflops.is_null())
     info.extra["peak_gflops"] = peakGflops;
@@ -161,14 +203,18 @@ void OneDnnBackend::ensurePeak(const MeasureOptions &options) {
     peakGflops = measurePeaks(engine, stream, effectiveIsaName());
 }
 
-CheckResult OneDnnBackend::checkOutput(const Plan &plan, const Layer &layer,
-                                       dnnl::memory &dst,
-                                       const MeasureOptions &options) {
+CheckResult OneDnnBackend::checkOutput(
+    const Plan &plan, const Layer &layer, dnnl::memory &dst,
+    const MeasureOptions &options,
+    const std::optional<dnnl::memory::desc> &planLayout) {
   // The output in plain f32, whatever layout and type the primitive chose.
   TensorDesc out = plan.tensor(layer.outputs[0]);
   out.dtype = DType::kF32;
   std::vector<float> actual(static_cast<size_t>(out.numElements()));
-  dnnl::memory plain(plainDesc(out), engine, actual.data());
+  dnnl::memory plain(planLayout
+                         ? retyped(*planLayout, dnnl::memory::data_type::f32)
+                         : plainDesc(out),
+                     engine, actual.data());
   dnnl::memory source = dst;
   if (describedInPlanOrder(layer))
     // A transpose's destination is described in source order with strides
@@ -216,18 +262,28 @@ LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
   try {
     std::unordered_map<int, dnnl::memory> args;
     std::vector<dnnl::memory> owners; // whole tensors behind views
+    const BuiltLayer::Arg *dstArg = findArg(*built, DNNL_ARG_DST);
+    // A sum post-op accumulates into the destination: it starts as the
+    // sum's operand, and is filled again before the checked execution.
+    auto freshDestination = [&] {
+      return built->sumInput >= 0
+                 ? seededMemory(engine, stream, plan, built->sumInput,
+                                dstArg->desc, options.seed, false,
+                                dstArg->planLayout)
+                 : dnnl::memory(dstArg->desc, engine);
+    };
     for (const BuiltLayer::Arg &arg : built->args) {
       if (arg.tensorId == layer.outputs[0]) {
-        args[arg.dnnlArg] = dnnl::memory(arg.desc, engine);
+        args[arg.dnnlArg] = freshDestination();
       } else if (arg.storage) {
         owners.push_back(seededMemory(engine, stream, plan, arg.tensorId,
                                       *arg.storage, options.seed));
         args[arg.dnnlArg] =
             dnnl::memory(arg.desc, engine, owners.back().get_data_handle());
       } else {
-        args[arg.dnnlArg] =
-            seededMemory(engine, stream, plan, arg.tensorId, arg.desc,
-                         options.seed, describedInPlanOrder(layer));
+        args[arg.dnnlArg] = seededMemory(
+            engine, stream, plan, arg.tensorId, arg.desc, options.seed,
+            describedInPlanOrder(layer), arg.planLayout);
       }
     }
     result.measurement = measureWallClock(
@@ -236,8 +292,15 @@ LayerResult OneDnnBackend::measureLayer(const Plan &plan, const Layer &layer,
           stream.wait();
         },
         options);
-    if (options.check && result.measurement.status == ResultStatus::kOk)
-      result.check = checkOutput(plan, layer, args.at(DNNL_ARG_DST), options);
+    if (options.check && result.measurement.status == ResultStatus::kOk) {
+      if (built->sumInput >= 0) {
+        args[DNNL_ARG_DST] = freshDestination();
+        built->primitive.execute(stream, args);
+        stream.wait();
+      }
+      result.check = checkOutput(plan, layer, args.at(DNNL_ARG_DST), options,
+                                 dstArg->planLayout);
+    }
   } catch (const dnnl::error &e) {
     result.measurement.status = ResultStatus::kError;
     result.measurement.reason =
@@ -292,14 +355,34 @@ ModelResult OneDnnBackend::measureModel(const Plan &plan,
         buffers[layer.outputs[0]] = buffers[layer.inputs[0]];
         continue;
       }
+      if (int64_t sum = built->sumInput; sum >= 0) {
+        // A sum post-op accumulates into the destination: it takes over the
+        // operand's buffer when nothing reads the operand later, else the
+        // operand is copied into it first.
+        const int64_t out = layer.outputs[0];
+        if (canAccumulateInPlace(plan, layer, sum, buffers)) {
+          buffers[out] = buffers[sum];
+        } else {
+          dnnl::memory from(plainDesc(plan.tensor(sum)), engine,
+                            buffers[sum]->data());
+          dnnl::memory to(plainDesc(plan.tensor(out)), engine,
+                          buffers[out]->data());
+          Step copy;
+          copy.built.primitive = dnnl::reorder(from, to);
+          copy.built.impl = "sum operand copy";
+          copy.args = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+          steps.push_back(std::move(copy));
+        }
+      }
       Step step{std::move(*built), {}};
       for (const BuiltLayer::Arg &arg : step.built.args) {
         const TensorDesc &t = plan.tensor(arg.tensorId);
         if (t.role == TensorRole::kWeight && arg.desc != plainDesc(t)) {
           // Weights in the primitive's preferred layout, reordered once,
           // outside the timing, as inference frameworks do.
-          keepAlive.push_back(
-              seededMemory(engine, stream, plan, t.id, arg.desc, options.seed));
+          keepAlive.push_back(seededMemory(engine, stream, plan, t.id, arg.desc,
+                                           options.seed, false,
+                                           arg.planLayout));
           step.args[arg.dnnlArg] = keepAlive.back();
           continue;
         }

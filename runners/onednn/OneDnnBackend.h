@@ -7,6 +7,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <memory>
+#include <optional>
 
 namespace goodhart::onednn {
 
@@ -21,8 +22,11 @@ public:
 
 private:
   /// Compares sampled points of `dst` with the float64 reference.
+  /// `planLayout`: the output's plan data in the primitive's dims, when
+  /// those are not the plan tensor's (OneDnnPrimitives.h).
   CheckResult checkOutput(const Plan &plan, const Layer &layer,
-                          dnnl::memory &dst, const MeasureOptions &options);
+                          dnnl::memory &dst, const MeasureOptions &options,
+                          const std::optional<dnnl::memory::desc> &planLayout);
   /// Measures the peak GFLOP/s (OneDnnPeak.h) on the first measurement
   /// that asks for it (options.measurePeak); info() reports it after.
   void ensurePeak(const MeasureOptions &options);

@@ -38,6 +38,69 @@ BuiltLayer finish(const PrimitiveDesc &pd, std::vector<BuiltLayer::Arg> args) {
   return built;
 }
 
+struct EltwiseAlg {
+  algorithm alg;
+  float alpha = 0, beta = 0;
+};
+
+/// The algorithm of an eltwise layer's or eltwise post-op's attributes.
+std::optional<EltwiseAlg> eltwiseAlg(const nlohmann::json &attrs) {
+  std::string op = attrs.value("op", "");
+  float alpha = attrs.value("alpha", 0.0f);
+  float beta = attrs.value("beta", 0.0f);
+  static const std::map<std::string, EltwiseAlg> kSimple = {
+      {"relu", {algorithm::eltwise_relu}},
+      {"sigmoid", {algorithm::eltwise_logistic}},
+      {"tanh", {algorithm::eltwise_tanh}},
+      {"exp", {algorithm::eltwise_exp}},
+      {"log", {algorithm::eltwise_log}},
+      {"abs", {algorithm::eltwise_abs}},
+      {"gelu_erf", {algorithm::eltwise_gelu_erf}},
+      {"gelu_tanh", {algorithm::eltwise_gelu_tanh}},
+      {"silu", {algorithm::eltwise_swish, 1.0f}},
+      {"neg", {algorithm::eltwise_linear, -1.0f, 0.0f}},
+      {"reciprocal", {algorithm::eltwise_pow, 1.0f, -1.0f}},
+      {"rsqrt", {algorithm::eltwise_pow, 1.0f, -0.5f}},
+  };
+  if (op == "clamp")
+    return EltwiseAlg{algorithm::eltwise_clip, alpha, beta};
+  auto it = kSimple.find(op);
+  if (it == kSimple.end())
+    return std::nullopt;
+  return it->second;
+}
+
+/// The layer's post-ops as a oneDNN attribute; sets `sumInput` to the
+/// operand of its sum (oneDNN takes at most one here).
+StatusOr<dnnl::primitive_attr> postOpAttr(const Plan &plan, const Layer &layer,
+                                          int64_t &sumInput) {
+  auto postOps = layer.postOps();
+  if (!postOps)
+    return postOps.status();
+  dnnl::post_ops ops;
+  sumInput = -1;
+  for (const PostOp &op : *postOps) {
+    if (op.kind == PostOp::Kind::kSum) {
+      if (sumInput >= 0)
+        return skip(layer, "more than one sum post-op");
+      sumInput = layer.inputs[op.input];
+      if (plan.tensor(sumInput).dtype != plan.tensor(layer.outputs[0]).dtype)
+        return skip(layer, "the sum post-op's operand type differs from the "
+                           "output's");
+      ops.append_sum(1.0f);
+      continue;
+    }
+    std::optional<EltwiseAlg> alg = eltwiseAlg(op.attrs);
+    if (!alg)
+      return skip(layer, "oneDNN 2.6 has no eltwise post-op for '" +
+                             op.attrs.value("op", "") + "'");
+    ops.append_eltwise(1.0f, alg->alg, alg->alpha, alg->beta);
+  }
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  return attr;
+}
+
 StatusOr<BuiltLayer> buildConv(const dnnl::engine &engine, const Plan &plan,
                                const Layer &layer, Layout layout) {
   auto stride = layer.getInts("stride", 2);
@@ -63,7 +126,11 @@ StatusOr<BuiltLayer> buildConv(const dnnl::engine &engine, const Plan &plan,
   auto weiType = *toDnnlType(wei.dtype);
   memory::desc weiDesc(weiDims, weiType, tag::any);
   memory::desc srcDesc = describe(src, layout), dstDesc = describe(dst, layout);
-  bool hasBias = layer.inputs.size() > 2;
+  int64_t sumInput = -1;
+  StatusOr<dnnl::primitive_attr> attr = postOpAttr(plan, layer, sumInput);
+  if (!attr)
+    return attr.status();
+  bool hasBias = layer.numPrimaryInputs() > 2;
   memory::desc biasDesc;
   if (hasBias) {
     // The plan's bias may be a broadcast [1]; oneDNN wants [OC].
@@ -87,14 +154,77 @@ StatusOr<BuiltLayer> buildConv(const dnnl::engine &engine, const Plan &plan,
           : dnnl::convolution_forward::desc(
                 prop_kind::forward_inference, algorithm::convolution_direct,
                 srcDesc, weiDesc, dstDesc, strides, dilates, padL, padR);
-  dnnl::convolution_forward::primitive_desc pd(desc, engine);
+  dnnl::convolution_forward::primitive_desc pd(desc, *attr, engine);
   std::vector<BuiltLayer::Arg> args = {
       {DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
       {DNNL_ARG_WEIGHTS, layer.inputs[1], pd.weights_desc()}};
   if (hasBias)
     args.push_back({DNNL_ARG_BIAS, layer.inputs[2], pd.bias_desc()});
   args.push_back({DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()});
-  return finish<decltype(pd), dnnl::convolution_forward>(pd, std::move(args));
+  BuiltLayer built =
+      finish<decltype(pd), dnnl::convolution_forward>(pd, std::move(args));
+  built.sumInput = sumInput;
+  return built;
+}
+
+/// A Linear layer: src [..., M, K] as {M, K}, weights [..., K, N] as
+/// {N, K} (their row-major data is oneDNN's `ba`), bias of N elements.
+StatusOr<BuiltLayer> buildInnerProduct(const dnnl::engine &engine,
+                                       const Plan &plan, const Layer &layer,
+                                       Layout layout) {
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  const TensorDesc &wei = plan.tensor(layer.inputs[1]);
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
+  if (src.shape.size() < 2 || wei.shape.size() < 2)
+    return invalidInput(layer.describe() +
+                        ": inner_product needs src and weights of rank 2+");
+  const int64_t k = src.shape.back(), n = dst.shape.back();
+  const int64_t m = src.numElements() / k;
+  if (wei.shape[wei.shape.size() - 2] != k || wei.shape.back() != n ||
+      wei.numElements() != k * n || m * n != dst.numElements())
+    return invalidInput(layer.describe() + ": inner_product shapes do not "
+                                           "agree ([M,K] x [K,N] -> [M,N])");
+  int64_t sumInput = -1;
+  StatusOr<dnnl::primitive_attr> attr = postOpAttr(plan, layer, sumInput);
+  if (!attr)
+    return attr.status();
+  memory::desc srcPlan({m, k}, *toDnnlType(src.dtype), tag::ab);
+  memory::desc weiPlan({n, k}, *toDnnlType(wei.dtype), tag::ba);
+  memory::desc dstPlan({m, n}, *toDnnlType(dst.dtype), tag::ab);
+  auto any = [&](const memory::desc &plain) {
+    return layout == Layout::kAny
+               ? memory::desc(plain.dims(), plain.data_type(), tag::any)
+               : plain;
+  };
+  memory::desc weiDesc({n, k}, *toDnnlType(wei.dtype), tag::any);
+  const bool hasBias = layer.numPrimaryInputs() > 2;
+  std::optional<memory::desc> biasPlan;
+  if (hasBias) {
+    const TensorDesc &bias = plan.tensor(layer.inputs[2]);
+    if (bias.numElements() != n)
+      return skip(layer, "bias of size " + std::to_string(bias.numElements()) +
+                             " is not per output channel");
+    biasPlan = memory::desc({n}, *toDnnlType(bias.dtype), tag::a);
+  }
+  auto desc =
+      hasBias ? dnnl::inner_product_forward::desc(prop_kind::forward_inference,
+                                                  any(srcPlan), weiDesc,
+                                                  *biasPlan, any(dstPlan))
+              : dnnl::inner_product_forward::desc(prop_kind::forward_inference,
+                                                  any(srcPlan), weiDesc,
+                                                  any(dstPlan));
+  dnnl::inner_product_forward::primitive_desc pd(desc, *attr, engine);
+  std::vector<BuiltLayer::Arg> args = {
+      {DNNL_ARG_SRC, src.id, pd.src_desc(), std::nullopt, srcPlan},
+      {DNNL_ARG_WEIGHTS, wei.id, pd.weights_desc(), std::nullopt, weiPlan}};
+  if (hasBias)
+    args.push_back({DNNL_ARG_BIAS, layer.inputs[2], pd.bias_desc(),
+                    std::nullopt, biasPlan});
+  args.push_back({DNNL_ARG_DST, dst.id, pd.dst_desc(), std::nullopt, dstPlan});
+  BuiltLayer built =
+      finish<decltype(pd), dnnl::inner_product_forward>(pd, std::move(args));
+  built.sumInput = sumInput;
+  return built;
 }
 
 StatusOr<BuiltLayer> buildMatMul(const dnnl::engine &engine, const Plan &plan,
@@ -139,40 +269,9 @@ StatusOr<BuiltLayer> buildPool(const dnnl::engine &engine, const Plan &plan,
            {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
 }
 
-struct EltwiseAlg {
-  algorithm alg;
-  float alpha = 0, beta = 0;
-};
-
-std::optional<EltwiseAlg> eltwiseAlg(const Layer &layer) {
-  std::string op = layer.attrs.value("op", "");
-  float alpha = layer.attrs.value("alpha", 0.0f);
-  float beta = layer.attrs.value("beta", 0.0f);
-  static const std::map<std::string, EltwiseAlg> kSimple = {
-      {"relu", {algorithm::eltwise_relu}},
-      {"sigmoid", {algorithm::eltwise_logistic}},
-      {"tanh", {algorithm::eltwise_tanh}},
-      {"exp", {algorithm::eltwise_exp}},
-      {"log", {algorithm::eltwise_log}},
-      {"abs", {algorithm::eltwise_abs}},
-      {"gelu_erf", {algorithm::eltwise_gelu_erf}},
-      {"gelu_tanh", {algorithm::eltwise_gelu_tanh}},
-      {"silu", {algorithm::eltwise_swish, 1.0f}},
-      {"neg", {algorithm::eltwise_linear, -1.0f, 0.0f}},
-      {"reciprocal", {algorithm::eltwise_pow, 1.0f, -1.0f}},
-      {"rsqrt", {algorithm::eltwise_pow, 1.0f, -0.5f}},
-  };
-  if (op == "clamp")
-    return EltwiseAlg{algorithm::eltwise_clip, alpha, beta};
-  auto it = kSimple.find(op);
-  if (it == kSimple.end())
-    return std::nullopt;
-  return it->second;
-}
-
 StatusOr<BuiltLayer> buildEltwise(const dnnl::engine &engine, const Plan &plan,
                                   const Layer &layer, Layout layout) {
-  std::optional<EltwiseAlg> alg = eltwiseAlg(layer);
+  std::optional<EltwiseAlg> alg = eltwiseAlg(layer.attrs);
   if (!alg)
     return skip(layer, "oneDNN 2.6 has no eltwise algorithm for '" +
                            layer.attrs.value("op", "") + "'");
@@ -392,6 +491,13 @@ memory::desc plainDesc(const TensorDesc &t) {
   return memory::desc(logicalDims(t), *toDnnlType(t.dtype), layout);
 }
 
+memory::desc retyped(const memory::desc &plain, memory::data_type type) {
+  const dnnl_memory_desc_t &c = plain.data;
+  memory::dims strides(c.format_desc.blocking.strides,
+                       c.format_desc.blocking.strides + c.ndims);
+  return memory::desc(plain.dims(), type, strides);
+}
+
 StatusOr<BuiltLayer> buildLayer(const dnnl::engine &engine, const Plan &plan,
                                 const Layer &layer, Layout layout) {
   for (int64_t id : layer.inputs)
@@ -415,6 +521,8 @@ StatusOr<BuiltLayer> buildLayer(const dnnl::engine &engine, const Plan &plan,
       return buildConv(engine, plan, layer, layout);
     case LayerKind::kMatMul:
       return buildMatMul(engine, plan, layer, layout);
+    case LayerKind::kInnerProduct:
+      return buildInnerProduct(engine, plan, layer, layout);
     case LayerKind::kPool2d:
       return buildPool(engine, plan, layer, layout);
     case LayerKind::kEltwise:

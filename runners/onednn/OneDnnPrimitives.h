@@ -38,9 +38,17 @@ struct BuiltLayer {
     /// Set when `desc` views part of a larger tensor (a slice's source): the
     /// whole tensor's plain layout, which owns the memory.
     std::optional<dnnl::memory::desc> storage = std::nullopt;
+    /// Set when the primitive's dims are not the plan tensor's (an inner
+    /// product reads [1,M,K] as {M,K} and weights [K,N] as {N,K}): the
+    /// plan's row-major data described in the primitive's dims.
+    std::optional<dnnl::memory::desc> planLayout = std::nullopt;
   };
   std::vector<Arg> args; // inputs first, then the output
   bool isView = false;   // reshape: no primitive, output aliases input
+  /// The operand of a sum post-op, or -1: oneDNN accumulates into the
+  /// destination, so it must hold this tensor's values before an execution
+  /// whose result counts.
+  int64_t sumInput = -1;
 };
 
 std::optional<dnnl::memory::data_type> toDnnlType(DType type);
@@ -50,6 +58,10 @@ dnnl::memory::dims logicalDims(const TensorDesc &tensor);
 
 /// The plain memory descriptor of a plan tensor: its row-major layout.
 dnnl::memory::desc plainDesc(const TensorDesc &tensor);
+
+/// `plain` (a plain layout) with another element type.
+dnnl::memory::desc retyped(const dnnl::memory::desc &plain,
+                           dnnl::memory::data_type type);
 
 /// Builds the layer; kUnsupported (a skip, with oneDNN's or our reason)
 /// when the library, the ISA or this runner cannot run it.

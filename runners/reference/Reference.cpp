@@ -5,6 +5,7 @@
 
 #include "runners/common/DataFill.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -39,7 +40,7 @@ StatusOr<ReferenceValue> conv(const Plan &plan, const Layer &layer,
                 kw = wei.shape[2], ocPerGroup = wei.shape[0] / *groups;
   const int64_t g = oc / ocPerGroup;
   ReferenceValue r;
-  if (layer.inputs.size() > 2) {
+  if (layer.numPrimaryInputs() > 2) {
     const TensorDesc &bias = plan.tensor(layer.inputs[2]);
     double b = in(bias.id)[bias.numElements() == 1 ? 0 : oc];
     r.value = b;
@@ -81,6 +82,41 @@ ReferenceValue matmul(const Plan &plan, const Layer &layer,
   return r;
 }
 
+/// Inner product: the output row-major as [M,N] (leading dims of size 1
+/// folded into M), src as [M,K], weights as [K,N], bias of N elements.
+StatusOr<ReferenceValue> innerProduct(const Plan &plan, const Layer &layer,
+                                      const TensorValues &in, int64_t index) {
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  const TensorDesc &wei = plan.tensor(layer.inputs[1]);
+  const TensorDesc &out = plan.tensor(layer.outputs[0]);
+  if (src.shape.size() < 2 || wei.shape.size() < 2 || out.shape.empty())
+    return invalidInput(layer.describe() +
+                        ": inner_product needs src and weights of rank 2+");
+  const int64_t k = src.shape.back(), n = out.shape.back();
+  if (wei.shape[wei.shape.size() - 2] != k || wei.shape.back() != n ||
+      wei.numElements() != k * n ||
+      src.numElements() / k != out.numElements() / n)
+    return invalidInput(layer.describe() + ": inner_product shapes do not "
+                                           "agree ([M,K] x [K,N] -> [M,N])");
+  const int64_t m = index / n, col = index % n;
+  const std::vector<float> &x = in(src.id), &w = in(wei.id);
+  ReferenceValue r;
+  if (layer.numPrimaryInputs() > 2) {
+    const TensorDesc &bias = plan.tensor(layer.inputs[2]);
+    if (bias.numElements() != n)
+      return invalidInput(layer.describe() + ": bias must have N elements");
+    r.value = in(bias.id)[col];
+    r.magnitude = std::abs(r.value);
+  }
+  for (int64_t i = 0; i < k; ++i) {
+    double p =
+        static_cast<double>(x[m * k + i]) * static_cast<double>(w[i * n + col]);
+    r.value += p;
+    r.magnitude += std::abs(p);
+  }
+  return r;
+}
+
 StatusOr<ReferenceValue> pool(const Plan &plan, const Layer &layer,
                               const TensorValues &in,
                               const std::vector<int64_t> &o) {
@@ -111,10 +147,10 @@ StatusOr<ReferenceValue> pool(const Plan &plan, const Layer &layer,
   return ReferenceValue{acc, std::abs(acc)};
 }
 
-StatusOr<double> eltwiseValue(const Layer &layer, double x) {
-  std::string op = layer.attrs.value("op", "");
-  double a = layer.attrs.value("alpha", 0.0),
-         b = layer.attrs.value("beta", 0.0);
+/// `attrs` (an eltwise layer's, or an eltwise post-op's) applied to x.
+StatusOr<double> eltwiseValue(const nlohmann::json &attrs, double x) {
+  std::string op = attrs.value("op", "");
+  double a = attrs.value("alpha", 0.0), b = attrs.value("beta", 0.0);
   if (op == "relu")
     return std::max(x, 0.0);
   if (op == "clamp")
@@ -165,6 +201,39 @@ StatusOr<double> binaryValue(const std::string &op, double a, double b) {
   return unsupported("no reference for binary op '" + op + "'");
 }
 
+/// The layer's post-ops applied to its main result `r` at output `index`.
+/// A sum adds its operand's magnitude; an eltwise scales the magnitude by
+/// its slope at the value when that is above 1 (rounding error travels
+/// through f as f'), and never shrinks it: near a kink (relu at 0) the
+/// computed value may sit on the other side.
+StatusOr<ReferenceValue> applyPostOps(const Plan &plan, const Layer &layer,
+                                      const TensorValues &in, int64_t index,
+                                      ReferenceValue r) {
+  auto postOps = layer.postOps();
+  if (!postOps)
+    return postOps.status();
+  for (const PostOp &op : *postOps) {
+    if (op.kind == PostOp::Kind::kSum) {
+      double v = in(layer.inputs[op.input])[index];
+      r.value += v;
+      r.magnitude += std::abs(v);
+      continue;
+    }
+    auto y = eltwiseValue(op.attrs, r.value);
+    if (!y)
+      return y.status();
+    double h = 1e-6 * std::max(1.0, std::abs(r.value));
+    auto up = eltwiseValue(op.attrs, r.value + h);
+    auto down = eltwiseValue(op.attrs, r.value - h);
+    double slope = up && down ? std::abs(*up - *down) / (2 * h) : 1.0;
+    if (!std::isfinite(slope))
+      slope = 1.0;
+    r.magnitude = r.magnitude * std::max(slope, 1.0) + std::abs(*y);
+    r.value = *y;
+  }
+  return r;
+}
+
 double epsilon(DType type) {
   switch (type) {
   case DType::kBF16:
@@ -186,15 +255,25 @@ StatusOr<ReferenceValue> referenceAt(const Plan &plan, const Layer &layer,
   const TensorDesc &out = plan.tensor(layer.outputs[0]);
   std::vector<int64_t> o = unravel(index, out.shape);
   switch (layer.kind) {
-  case LayerKind::kConv2d:
-    return conv(plan, layer, inputs, o);
+  case LayerKind::kConv2d: {
+    auto r = conv(plan, layer, inputs, o);
+    if (!r)
+      return r;
+    return applyPostOps(plan, layer, inputs, index, *r);
+  }
+  case LayerKind::kInnerProduct: {
+    auto r = innerProduct(plan, layer, inputs, index);
+    if (!r)
+      return r;
+    return applyPostOps(plan, layer, inputs, index, *r);
+  }
   case LayerKind::kMatMul:
     return matmul(plan, layer, inputs, o);
   case LayerKind::kPool2d:
     return pool(plan, layer, inputs, o);
   case LayerKind::kEltwise: {
     const TensorDesc &src = plan.tensor(layer.inputs[0]);
-    auto v = eltwiseValue(layer, inputs(src.id)[index]);
+    auto v = eltwiseValue(layer.attrs, inputs(src.id)[index]);
     if (!v)
       return v.status();
     return ReferenceValue{*v, std::abs(*v)};

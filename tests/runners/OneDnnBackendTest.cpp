@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace goodhart::onednn {
 namespace {
 
@@ -166,6 +168,87 @@ TEST(OneDnnPrimitivesTest, Nhwc4dMapsToLogicalNchw) {
   EXPECT_EQ(logicalDims(t), dnnl::memory::dims({1, 3, 7, 5}));
   EXPECT_EQ(plainDesc(t).get_size(), size_t(1 * 7 * 5 * 3 * 2));
   EXPECT_FALSE(toDnnlType(DType::kBool));
+}
+
+TEST_F(OneDnnBackendTest, ConvolutionWithSumAndReluPostOps) {
+  Plan plan = testing::convPostOpPlan();
+  ASSERT_TRUE(validatePlan(plan).isOk());
+  const Layer &conv = plan.layers[1];
+  EXPECT_EQ(benchdnnLine(plan, conv),
+            "--conv --dir=FWD_I --dt=f32:f32:f32 --stag=any --wtag=any "
+            "--dtag=any --attr-post-ops=sum+relu "
+            "g1mb1ic8ih8iw8oc8oh8ow8kh3kw3sh1sw1ph1pw1dh0dw0n\"conv\"");
+  LayerResult r = backend.measureLayer(plan, conv, quickOptions());
+  ASSERT_EQ(r.measurement.status, ResultStatus::kOk) << r.measurement.reason;
+  EXPECT_EQ(r.check.verdict, CheckVerdict::kPassed) << r.check.reason;
+  EXPECT_GT(r.check.points, 0);
+  // Without its post-ops the convolution is another problem.
+  Plan bare = plan;
+  bare.layers[1].attrs.erase("post_ops");
+  bare.layers[1].inputs.pop_back();
+  LayerResult plain =
+      backend.measureLayer(bare, bare.layers[1], quickOptions());
+  ASSERT_EQ(plain.measurement.status, ResultStatus::kOk);
+  EXPECT_EQ(plain.check.verdict, CheckVerdict::kPassed);
+  EXPECT_NE(computeLayerHash(bare, bare.layers[1]),
+            computeLayerHash(plan, conv));
+  // The whole model: in place (the sum's operand is dead after the layer)
+  // and with a copy (the sum's operand is the model input, also the src).
+  for (bool sumOfInput : {false, true}) {
+    Plan model = testing::convPostOpPlan(sumOfInput);
+    ModelResult m = backend.measureModel(model, quickOptions());
+    EXPECT_EQ(m.measurement.status, ResultStatus::kOk)
+        << sumOfInput << ": " << m.measurement.reason;
+    LayerResult l =
+        backend.measureLayer(model, model.layers[1], quickOptions());
+    EXPECT_EQ(l.check.verdict, CheckVerdict::kPassed)
+        << sumOfInput << ": " << l.check.reason;
+  }
+}
+
+TEST_F(OneDnnBackendTest, ClampPostOpHasItsBounds) {
+  Plan plan = testing::convPostOpPlan();
+  plan.layers[1].attrs["post_ops"] = nlohmann::json::parse(
+      R"([{"kind":"eltwise","op":"clamp","alpha":0.0,"beta":0.25}])");
+  plan.layers[1].inputs.pop_back();
+  ASSERT_TRUE(validatePlan(plan).isOk());
+  EXPECT_NE(
+      benchdnnLine(plan, plan.layers[1]).find("--attr-post-ops=clip:0:0.25 "),
+      std::string::npos);
+  LayerResult r = backend.measureLayer(plan, plan.layers[1], quickOptions());
+  ASSERT_EQ(r.measurement.status, ResultStatus::kOk) << r.measurement.reason;
+  EXPECT_EQ(r.check.verdict, CheckVerdict::kPassed) << r.check.reason;
+}
+
+TEST_F(OneDnnBackendTest, InnerProductWithBiasSumAndTanh) {
+  Plan plan = testing::innerProductPlan();
+  ASSERT_TRUE(validatePlan(plan).isOk());
+  MeasureResponse r = measurePlan(backend, plan, quickOptions());
+  ASSERT_EQ(r.layers.size(), 1u);
+  const LayerResult &l = r.layers[0];
+  ASSERT_EQ(l.measurement.status, ResultStatus::kOk) << l.measurement.reason;
+  EXPECT_EQ(l.check.verdict, CheckVerdict::kPassed) << l.check.reason;
+  EXPECT_FALSE(l.impl.empty());
+  ASSERT_TRUE(r.model);
+  EXPECT_EQ(r.model->measurement.status, ResultStatus::kOk)
+      << r.model->measurement.reason;
+  EXPECT_EQ(benchdnnLine(plan, plan.layers[0]),
+            "--ip --dir=FWD_I --dt=f32:f32:f32 --stag=any --wtag=any "
+            "--dtag=any --attr-post-ops=sum+tanh mb4ic16oc8n\"fc\"");
+  // BERT-large's dense layer, as PyTorch runs nn.Linear on oneDNN.
+  Plan bert = testing::innerProductPlan(384, 1024, 1024);
+  bert.layers[0].attrs.erase("post_ops");
+  bert.layers[0].inputs.pop_back();
+  EXPECT_EQ(benchdnnLine(bert, bert.layers[0]),
+            "--ip --dir=FWD_I --dt=f32:f32:f32 --stag=any --wtag=any "
+            "--dtag=any mb384ic1024oc1024n\"fc\"");
+}
+
+TEST_F(OneDnnBackendTest, InfoListsInnerProductAndPostOps) {
+  RunnerInfo info = backend.info();
+  EXPECT_NE(std::find(info.kinds.begin(), info.kinds.end(), "inner_product"),
+            info.kinds.end());
+  EXPECT_EQ(info.extra["post_ops"], nlohmann::json({"sum", "eltwise"}));
 }
 
 } // namespace

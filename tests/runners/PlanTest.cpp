@@ -197,5 +197,45 @@ TEST(PlanTest, TypedAttributeAccessNamesTheLayer) {
   EXPECT_FALSE(plan.layers[1].getInt("op").isOk());
 }
 
+TEST(PlanTest, PostOpsAndInnerProductRoundTripAndHash) {
+  for (const Plan &plan :
+       {testing::convPostOpPlan(), testing::innerProductPlan()}) {
+    StatusOr<Plan> back = planFromJson(planToJson(plan));
+    ASSERT_TRUE(back.isOk()) << back.status().toString();
+    EXPECT_EQ(planToJson(*back), planToJson(plan));
+    const Layer &fused = back->layers.back();
+    EXPECT_EQ(fused.numPrimaryInputs(), 3u);
+    auto postOps = fused.postOps();
+    ASSERT_TRUE(postOps.isOk());
+    ASSERT_EQ(postOps->size(), 2u);
+    EXPECT_EQ((*postOps)[0].kind, PostOp::Kind::kSum);
+    EXPECT_EQ((*postOps)[0].input, 3);
+    EXPECT_EQ((*postOps)[1].kind, PostOp::Kind::kEltwise);
+    EXPECT_FALSE((*postOps)[1].attrs.contains("kind"));
+  }
+  EXPECT_EQ(parseLayerKind("inner_product"), LayerKind::kInnerProduct);
+  // Post-ops are part of the problem, so of the hash: the signature lists
+  // them and the sum's operand.
+  Plan plan = testing::convPostOpPlan();
+  std::string signature = layerSignature(plan, plan.layers[1]);
+  EXPECT_NE(signature.find(R"("post_ops":[{"input":3,"kind":"sum"},)"
+                           R"({"kind":"eltwise","op":"relu"}])"),
+            std::string::npos)
+      << signature;
+  Plan swapped = plan;
+  std::swap(swapped.layers[1].attrs["post_ops"][0],
+            swapped.layers[1].attrs["post_ops"][1]);
+  EXPECT_NE(computeLayerHash(swapped, swapped.layers[1]),
+            computeLayerHash(plan, plan.layers[1]))
+      << "relu then sum is another problem than sum then relu";
+  // A sum operand beyond the inputs, and too many primary inputs.
+  nlohmann::json json = planToJson(plan);
+  json["layers"][1]["attrs"]["post_ops"][0]["input"] = 7;
+  expectError(json, "is not one of the layer's 4 inputs");
+  json = planToJson(plan);
+  json["layers"][1]["attrs"].erase("post_ops");
+  expectError(json, "has 4 inputs, expected 2 to 3");
+}
+
 } // namespace
 } // namespace goodhart

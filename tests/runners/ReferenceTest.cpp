@@ -240,5 +240,89 @@ TEST(ReferenceTest, ReduceAndConcat) {
   EXPECT_FALSE(referenceAt(bad, bad.layers[0], v.fn(), 0).isOk());
 }
 
+/// tinyConv with post-ops: sum of a residual r [1,2,2,1], then `act`.
+Plan tinyConvWithPostOps(nlohmann::json act) {
+  Plan p = tinyConv();
+  p.tensors.push_back(testing::tensor(4, {1, 2, 2, 1}, TensorRole::kInput));
+  p.inputs.push_back(4);
+  p.layers[0].inputs.push_back(4);
+  act["kind"] = "eltwise";
+  p.layers[0].attrs["post_ops"] = {{{"kind", "sum"}, {"input", 3}}, act};
+  return p;
+}
+
+TEST(ReferenceTest, ConvolutionPostOpsInOrder) {
+  Plan p = tinyConvWithPostOps({{"op", "relu"}});
+  ASSERT_TRUE(validatePlan(p).isOk());
+  Values v;
+  v.byId[0] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  v.byId[1] = {1, 0, 0, -1}; // every output is -4 + bias
+  v.byId[2] = {0.5};
+  v.byId[4] = {10, 1, 3.25, -2};
+  // relu(-3.5 + r): 6.5, 0 (relu of -2.5), 0 (relu of -0.25), 0.
+  const double expected[] = {6.5, 0, 0, 0};
+  for (int64_t i = 0; i < 4; ++i)
+    EXPECT_DOUBLE_EQ(referenceAt(p, p.layers[0], v.fn(), i)->value, expected[i])
+        << i;
+  // The magnitude carries the residual, so the tolerance scales with it.
+  EXPECT_GT(referenceAt(p, p.layers[0], v.fn(), 0)->magnitude, 10);
+  // An output computed without the post-ops does not pass.
+  std::vector<float> bare = {-3.5, -3.5, -3.5, -3.5};
+  EXPECT_EQ(checkLayerOutput(p, p.layers[0], v.fn(), bare, 1).verdict,
+            CheckVerdict::kMismatch);
+  std::vector<float> right(expected, expected + 4);
+  EXPECT_EQ(checkLayerOutput(p, p.layers[0], v.fn(), right, 1).verdict,
+            CheckVerdict::kPassed);
+  // clamp with bounds; an unknown op is a skip naming it.
+  Plan clamp =
+      tinyConvWithPostOps({{"op", "clamp"}, {"alpha", -1.0}, {"beta", 1.0}});
+  EXPECT_DOUBLE_EQ(referenceAt(clamp, clamp.layers[0], v.fn(), 0)->value, 1);
+  EXPECT_DOUBLE_EQ(referenceAt(clamp, clamp.layers[0], v.fn(), 3)->value, -1);
+  Plan odd = tinyConvWithPostOps({{"op", "hardswish_v9"}});
+  CheckResult c = checkLayerOutput(odd, odd.layers[0], v.fn(), right, 1);
+  EXPECT_EQ(c.verdict, CheckVerdict::kSkipped);
+  EXPECT_NE(c.reason.find("hardswish_v9"), std::string::npos);
+}
+
+TEST(ReferenceTest, PostOpsAreValidated) {
+  Plan p = tinyConvWithPostOps({{"op", "relu"}});
+  p.layers[0].attrs["post_ops"][0]["input"] = 2; // the bias, not the sum
+  EXPECT_FALSE(validatePlan(p).isOk());
+  p = tinyConvWithPostOps({{"op", "relu"}});
+  p.tensors[4].shape = {1, 1, 1, 1}; // a broadcast is no sum
+  EXPECT_FALSE(validatePlan(p).isOk());
+  p = tinyConvWithPostOps({{"op", "relu"}});
+  p.layers[0].attrs["post_ops"][1]["kind"] = "binary";
+  Status s = validatePlan(p);
+  EXPECT_NE(s.message().find("unknown kind 'binary'"), std::string::npos)
+      << s.message();
+  p = testing::smallPlan();
+  p.layers[1].attrs["post_ops"] = {{{"kind", "eltwise"}, {"op", "relu"}}};
+  s = validatePlan(p);
+  EXPECT_NE(s.message().find("not allowed on eltwise"), std::string::npos)
+      << s.message();
+}
+
+TEST(ReferenceTest, InnerProductWithBiasAndPostOps) {
+  Plan p = testing::innerProductPlan(2, 3, 2);
+  ASSERT_TRUE(validatePlan(p).isOk());
+  Values v;
+  v.byId[0] = {1, 2, 3, 4, 5, 6};  // x [1,2,3]
+  v.byId[1] = {1, 0, 0, 1, 1, -1}; // w [1,3,2]
+  v.byId[2] = {0.5, -0.5};         // bias [1,1,2]
+  v.byId[3] = {0, 0, 0.25, -10};   // residual [1,2,2]
+  // out[m][n] = tanh(bias[n] + sum_k x[m][k] w[k][n] + r[m][n]).
+  const double expected[] = {std::tanh(1 + 3 + 0.5), std::tanh(2 - 3 - 0.5),
+                             std::tanh(4 + 6 + 0.5 + 0.25),
+                             std::tanh(5 - 6 - 0.5 - 10)};
+  for (int64_t i = 0; i < 4; ++i)
+    EXPECT_NEAR(referenceAt(p, p.layers[0], v.fn(), i)->value, expected[i],
+                1e-15)
+        << i;
+  Plan bad = p;
+  bad.tensors[1].shape = {1, 2, 3};
+  EXPECT_FALSE(referenceAt(bad, bad.layers[0], v.fn(), 0).isOk());
+}
+
 } // namespace
 } // namespace goodhart

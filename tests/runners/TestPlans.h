@@ -71,6 +71,78 @@ inline Plan smallPlan() {
   return p;
 }
 
+/// relu(x) -> a; conv 3x3 of x (8 -> 8 channels, pad 1, bias) with post-ops
+/// sum(a) and relu -> y. `sumOfInput`: the sum reads x instead of a, which
+/// the conv also reads as its source.
+inline Plan convPostOpPlan(bool sumOfInput = false) {
+  Plan p;
+  p.model = "postops";
+  p.variant = "reference";
+  p.tensors = {
+      tensor(0, {1, 8, 8, 8}, TensorRole::kInput, "x"),
+      tensor(1, {1, 8, 8, 8}, TensorRole::kActivation, "a"),
+      tensor(2, {8, 3, 3, 8}, TensorRole::kWeight, "w"),
+      tensor(3, {8}, TensorRole::kWeight, "b"),
+      tensor(4, {1, 8, 8, 8}, TensorRole::kActivation, "conv"),
+  };
+  Layer relu;
+  relu.id = 0;
+  relu.name = "relu";
+  relu.kind = LayerKind::kEltwise;
+  relu.inputs = {0};
+  relu.outputs = {1};
+  relu.attrs = {{"op", "relu"}};
+  Layer conv;
+  conv.id = 1;
+  conv.name = "conv";
+  conv.kind = LayerKind::kConv2d;
+  conv.inputs = {0, 2, 3, sumOfInput ? 0 : 1};
+  conv.outputs = {4};
+  conv.attrs = {{"stride", {1, 1}},
+                {"pad", {1, 1, 1, 1}},
+                {"dilation", {1, 1}},
+                {"groups", 1},
+                {"post_ops", nlohmann::json::parse(R"([{"kind":"sum","input":3},
+                                {"kind":"eltwise","op":"relu"}])")}};
+  conv.flops = 2 * 8 * 8 * 8 * 8 * 9;
+  p.layers = {relu, conv};
+  p.inputs = {0};
+  p.outputs = {4};
+  for (Layer &l : p.layers)
+    l.hash = computeLayerHash(p, l);
+  return p;
+}
+
+/// A Linear layer: x [1,M,K] by weights [1,K,N] plus bias [1,1,N], with
+/// post-ops sum(r) (an input [1,M,N]) and tanh.
+inline Plan innerProductPlan(int64_t m = 4, int64_t k = 16, int64_t n = 8) {
+  Plan p;
+  p.model = "linear";
+  p.variant = "reference";
+  p.tensors = {
+      tensor(0, {1, m, k}, TensorRole::kInput, "x"),
+      tensor(1, {1, k, n}, TensorRole::kWeight, "w"),
+      tensor(2, {1, 1, n}, TensorRole::kWeight, "b"),
+      tensor(3, {1, m, n}, TensorRole::kInput, "r"),
+      tensor(4, {1, m, n}, TensorRole::kActivation, "fc"),
+  };
+  Layer fc;
+  fc.id = 0;
+  fc.name = "fc";
+  fc.kind = LayerKind::kInnerProduct;
+  fc.inputs = {0, 1, 2, 3};
+  fc.outputs = {4};
+  fc.attrs = {{"post_ops", nlohmann::json::parse(R"([{"kind":"sum","input":3},
+                             {"kind":"eltwise","op":"tanh"}])")}};
+  fc.flops = 2 * m * k * n;
+  p.layers = {fc};
+  p.inputs = {0, 3};
+  p.outputs = {4};
+  fc.hash = computeLayerHash(p, p.layers[0]);
+  p.layers[0].hash = fc.hash;
+  return p;
+}
+
 /// Options whose sample count does not depend on machine speed or load: the
 /// time limit is far away and any spread converges, so exactly min_samples
 /// are taken.
