@@ -81,6 +81,9 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
   const std::string model =
       options.modelName.empty() ? entry.getSymName().str() : options.modelName;
   LoweringOptions lowering{model, "reference", options.source};
+  if (options.fusePostOps)
+    for (const std::string &pattern : postOpPatterns())
+      lowering.fuse.insert(pattern);
 
   {
     DiagnosticCollector diags(module.getContext());

@@ -42,6 +42,10 @@ struct GeneratorOptions {
   double paramTolerance = 0.10; // |params ratio - 1| at most
   std::string modelName;        // plan.model; empty: entry function name
   std::string source;           // reference file, for provenance
+  /// Lower the reference and the variants with the post-op fusions
+  /// (conv_post_ops, linear: CompositePatterns.h), as oneDNN frameworks run
+  /// them; off by default (one layer per op).
+  bool fusePostOps = false;
 };
 
 struct Variant {

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
 
 #include <set>
@@ -42,6 +43,10 @@ struct CompositeMatch {
   llvm::SmallVector<mlir::Operation *, 12> ops;
   /// Whether the composite can become one layer (false for attention).
   bool fusible = true;
+  /// The op whose layer name, location and operand forms the fused layer
+  /// keeps (a post-op fusion's convolution or matmul); null: the layer is
+  /// named after the root, or after the pattern.
+  mlir::Operation *anchor = nullptr;
 };
 
 /// The patterns fused into one layer by default: those the oneDNN 2.6 runner
@@ -52,6 +57,24 @@ std::set<std::string> defaultFusedPatterns();
 /// Every composite of `func`, each op in at most one fusible match.
 /// Attention matches overlap the softmax they contain.
 std::vector<CompositeMatch> findComposites(mlir::func::FuncOp func);
+
+/// The post-op fusions (PostOpPatterns.cpp): what oneDNN-based frameworks
+/// (IPEX, torch.compile, ONNX Runtime) run as one primitive with post-ops.
+/// Off by default, so plans keep one layer per op; LoweringOptions::fuse
+/// turns them on by name:
+///   conv_post_ops: conv2d or depthwise conv -> [add of a tensor of the
+///     result's shape] -> [relu, clamp, sigmoid, tanh]... as one conv2d
+///     layer whose attrs carry "post_ops" (runners/common/Plan.h, PostOp);
+///   linear: a batch-1 matmul by a constant [1,K,N] -> [add of a per-column
+///     constant: the bias] -> [sum] -> [eltwise]... as one inner_product.
+std::set<std::string> postOpPatterns();
+
+/// The post-op fusions of `func` whose pattern is in `enabled`. A chain
+/// continues through values with one use only and stops at ops in
+/// `excluded` (those of other composites).
+std::vector<CompositeMatch>
+findPostOpFusions(mlir::func::FuncOp func, const std::set<std::string> &enabled,
+                  const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded);
 
 } // namespace goodhart
 

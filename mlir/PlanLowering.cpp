@@ -304,7 +304,16 @@ mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,
   for (auto &entry : names)
     usedNames.insert(entry.second);
   std::vector<CompositeMatch> composites = findComposites(func);
+  llvm::SmallPtrSet<mlir::Operation *, 32> inComposite;
+  for (const CompositeMatch &m : composites)
+    inComposite.insert(m.ops.begin(), m.ops.end());
+  // Opt-in post-op fusions (conv_post_ops, linear) stay clear of composites.
+  const std::vector<CompositeMatch> postOpFusions =
+      findPostOpFusions(func, options.fuse, inComposite);
   llvm::DenseMap<mlir::Operation *, const CompositeMatch *> fusedInto;
+  for (const CompositeMatch &m : postOpFusions)
+    for (mlir::Operation *op : m.ops)
+      fusedInto[op] = &m;
   llvm::DenseMap<mlir::Operation *, std::string> tags;
   for (const CompositeMatch &m : composites) {
     bool fuse = m.fusible && options.fuse.count(m.pattern);
@@ -345,7 +354,11 @@ mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,
       layer.kind = fused->kind;
       layer.attrs = fused->attrs;
       dataOperands.assign(fused->inputs.begin(), fused->inputs.end());
-      if (nameFromLocation(op.getLoc()).empty()) {
+      if (fused->anchor) {
+        // A convolution with post-ops is still that convolution.
+        layer.name = names.lookup(fused->anchor);
+        layer.location = locationString(fused->anchor->getLoc());
+      } else if (nameFromLocation(op.getLoc()).empty()) {
         std::string base =
             fused->pattern + "_" + std::to_string(fusedCount[fused->pattern]++);
         layer.name = base;
@@ -356,11 +369,12 @@ mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,
     }
     if (layer.location.empty())
       layer.location = layer.name;
+    mlir::Operation *shapeOp = fused && fused->anchor ? fused->anchor : &op;
     for (auto [position, operand] : llvm::enumerate(dataOperands)) {
       std::optional<std::vector<int64_t>> shape;
       // Depthwise weights [KH, KW, C, M] are stated in the plan's
       // canonical conv2d form [C*M, KH, KW, 1].
-      if (auto dw = llvm::dyn_cast<mlir::tosa::DepthwiseConv2DOp>(op);
+      if (auto dw = llvm::dyn_cast<mlir::tosa::DepthwiseConv2DOp>(shapeOp);
           dw && position == 1) {
         auto w = llvm::cast<mlir::RankedTensorType>(operand.getType());
         shape = std::vector<int64_t>{w.getDimSize(2) * w.getDimSize(3),

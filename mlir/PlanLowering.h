@@ -30,6 +30,8 @@ struct LoweringOptions {
   std::string source; // plan.source, usually the file name
   /// Composite patterns (CompositePatterns.h) lowered to one fused layer;
   /// the others recognized are lowered op by op and tagged with `pattern`.
+  /// The post-op fusions (postOpPatterns(): conv_post_ops, linear) are off
+  /// by default and never tag: `goodhart --fuse-post-ops` adds them.
   std::set<std::string> fuse = defaultFusedPatterns();
 };
 

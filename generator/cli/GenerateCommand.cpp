@@ -37,7 +37,11 @@ void addGeneratorOptions(po::options_description &options) {
       "(overrides --count)")(
       "dtype", po::value<std::string>(),
       "retype the reference (and so every variant) to f32, bf16 or f16 "
-      "before generating");
+      "before generating")(
+      "fuse-post-ops", po::bool_switch(),
+      "lower convolutions with their residual add and activation, and "
+      "Linear layers (matmul by a constant + bias), to one layer each with "
+      "post-ops, as oneDNN frameworks run them (docs/MODELS.md)");
 }
 
 GeneratorOptions readGeneratorOptions(const po::variables_map &vm,
@@ -54,6 +58,7 @@ GeneratorOptions readGeneratorOptions(const po::variables_map &vm,
   options.identityCount = vm["identity-variants"].as<int>();
   if (vm.count("grid"))
     options.grid = vm["grid"].as<std::vector<std::string>>();
+  options.fusePostOps = vm["fuse-post-ops"].as<bool>();
   options.modelName = modelNameFromPath(modelPath);
   options.source = modelPath;
   return options;

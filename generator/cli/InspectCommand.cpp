@@ -85,13 +85,17 @@ int runInspect(const Args &args) {
                                               "print JSON instead of a table")(
       "plan", po::value<std::string>(),
       "also write the model's execution plan to this file (for goodhart run "
-      "or a runner)");
+      "or a runner)")("fuse-post-ops", po::bool_switch(),
+                      "fuse convolutions with their residual add and "
+                      "activation, and Linear layers, into layers with "
+                      "post-ops (docs/MODELS.md)");
   addLoadOptions(options);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
-  if (auto code = parseCommandLine("inspect", "MODEL [--json] [--plan FILE]",
-                                   options, positional, args, vm))
+  if (auto code = parseCommandLine(
+          "inspect", "MODEL [--json] [--plan FILE] [--fuse-post-ops]", options,
+          positional, args, vm))
     return *code;
 
   const std::string path = vm["model"].as<std::string>();
@@ -99,6 +103,9 @@ int runInspect(const Args &args) {
   if (!model)
     return kExitFailure;
   LoweringOptions lowering{modelNameFromPath(path), "reference", path};
+  if (vm["fuse-post-ops"].as<bool>())
+    for (const std::string &pattern : postOpPatterns())
+      lowering.fuse.insert(pattern);
   mlir::FailureOr<Plan> plan = lowerToPlan(model->entry, lowering);
   if (mlir::failed(plan))
     return kExitFailure;
