@@ -292,14 +292,13 @@ StatusOr<MeasureOutcome> MeasureSession::measure(const PlanInput &input) {
     GOODHART_RETURN_IF_ERROR(
         recordLayerFindings(db_, runId_, input.key, record.layers));
     if (memo && options_.measure.mode != MeasureMode::kModel)
-      std::cerr << "goodhart: " << input.key << ": runner measured "
-                << record.layers.size() - record.reused.size() << " of "
-                << record.layers.size() << " layers, " << record.reused.size()
-                << " reused\n";
+      outcome.memoNote = fmt::format(
+          "goodhart: {}: runner measured {} of {} layers, {} reused", input.key,
+          record.layers.size() - record.reused.size(), record.layers.size(),
+          record.reused.size());
   } else {
     what = "failed";
     outcome.failure = response.status();
-    std::cerr << "goodhart: " << response.status().message() << "\n";
     GOODHART_RETURN_IF_ERROR(db_.addFinding(
         runId_,
         {0, input.key, findingKind(response.status().code()), std::nullopt,
@@ -342,6 +341,10 @@ StatusOr<int64_t> measureIntoDb(const std::vector<PlanInput> &inputs,
     if (!outcome)
       return outcome.status();
     progress.end(outcome->summary, Progress::Clock::now());
+    if (outcome->failure)
+      std::cerr << "goodhart: " << outcome->failure->message() << "\n";
+    if (!outcome->memoNote.empty())
+      std::cerr << outcome->memoNote << "\n";
   }
   GOODHART_RETURN_IF_ERROR((*session)->finish("finished"));
   return (*session)->runId();

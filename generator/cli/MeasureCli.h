@@ -63,6 +63,9 @@ struct MeasureOutcome {
   VariantRecord record;
   std::string summary; // "model 42.475 ms", "done", "failed"
   std::optional<Status> failure;
+  /// "goodhart: v001: runner measured 3 of 127 layers, 124 reused" when
+  /// layers were memoized; printed by the caller after its progress line.
+  std::string memoNote;
 };
 
 /// One run in the results database fed by one runner process: begins (or

@@ -202,6 +202,8 @@ Evaluation GuidedSearch::evaluate(const uint8_t *data, size_t size) {
     return ev;
   }
   if (outcome->failure) {
+    std::cerr << "goodhart-fuzz: " << ev.key << ": "
+              << outcome->failure->message() << "\n";
     ev.kind = Evaluation::Kind::kFailed;
     ev.features.push_back(
         featureKey("failure|" +
