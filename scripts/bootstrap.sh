@@ -29,8 +29,9 @@ cmake --build "$build" -j "$jobs"
 if [ "$what" = test ]; then
   ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 900
   # Every parser of outside input, fuzzed with ASan and UBSan for
-  # FUZZ_SECONDS each (tests/fuzz); fails on any crash.
-  JOBS=$jobs scripts/fuzz-parsers.sh
+  # FUZZ_SECONDS each (tests/fuzz), then a short goodhart-fuzz run; fails
+  # on any crash.
+  JOBS=$jobs MAIN_BUILD_DIR=$build scripts/fuzz-parsers.sh
   exit $?
 fi
 

@@ -10,6 +10,8 @@
 #   FUZZ_SECONDS    seconds per target (default 60; 0 only replays)
 #   FUZZ_TARGETS    targets to run (default: all)
 #   JOBS            build jobs (default: all cores)
+#   GUIDED_VARIANTS variants the goodhart-fuzz smoke run measures (default 6;
+#                   0 skips it); it uses MAIN_BUILD_DIR's (build) oneDNN runner
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD_DIR:-build-fuzz}
@@ -62,6 +64,33 @@ for target in $targets; do
     failed+=("$target")
   fi
 done
+
+# The guided search (goodhart-fuzz) under the same sanitizers: a short run
+# on smallcnn through the main build's oneDNN runner must measure
+# GUIDED_VARIANTS variants and stop cleanly. Skipped (with the reason) when
+# there is no runner, or with GUIDED_VARIANTS=0.
+guided=${GUIDED_VARIANTS:-6}
+runner=${MAIN_BUILD_DIR:-build}/bin/goodhart-runner-onednn
+if [ "$guided" -gt 0 ] && [ -x "$runner" ]; then
+  echo "== goodhart-fuzz: $guided guided variants of smallcnn"
+  cmake --build "$build" -j "$jobs" --target goodhart-fuzz >/dev/null
+  work="$build/guided-smoke"
+  rm -rf "$work"
+  mkdir -p "$work/corpus"
+  log="$artifacts/goodhart-fuzz.log"
+  if "$build/bin/goodhart-fuzz" "$work/corpus" -runs=500 -seed=1 \
+    --model=corpus/smallcnn.mlir --runner="$runner" --db="$work/fuzz.db" \
+    --artifacts="$work/findings" --max-variants="$guided" --threads=1 \
+    --min-samples=3 --min-time-ms=2 --max-time-ms=50 >"$log" 2>&1 &&
+    grep -q "measured $guided variants" "$log"; then
+    grep -c "^goodhart-fuzz: g0" "$log" | sed 's/^/   variants measured: /'
+  else
+    tail -n 40 "$log"
+    failed+=("goodhart-fuzz")
+  fi
+elif [ "$guided" -gt 0 ]; then
+  echo "== goodhart-fuzz: skipped: no runner at $runner (build the main build first)"
+fi
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz-parsers: FAILED: ${failed[*]} (inputs and logs in $artifacts)" >&2
