@@ -61,25 +61,6 @@ std::optional<unsigned> reduceAxis(mlir::Operation *op) {
   return op->getAttrOfType<mlir::IntegerAttr>("axis").getInt();
 }
 
-int64_t product(llvm::ArrayRef<int64_t> dims) {
-  int64_t p = 1;
-  for (int64_t d : dims)
-    p *= d;
-  return p;
-}
-
-std::optional<Shape> constShape(mlir::Value v) {
-  auto op = v.getDefiningOp<mlir::tosa::ConstShapeOp>();
-  if (!op)
-    return std::nullopt;
-  Shape values;
-  for (const llvm::APInt &x :
-       llvm::cast<mlir::DenseIntElementsAttr>(op.getValues())
-           .getValues<llvm::APInt>())
-    values.push_back(x.getSExtValue());
-  return values;
-}
-
 /// Where the batch goes, op by op.
 class BatchFollower {
 public:
@@ -198,8 +179,8 @@ private:
           return std::optional<unsigned>(i);
     }
     if (auto slice = llvm::dyn_cast<mlir::tosa::SliceOp>(op)) {
-      std::optional<Shape> start = constShape(slice.getStart());
-      std::optional<Shape> size = constShape(slice.getSize());
+      std::optional<Shape> start = constShapeValues(slice.getStart());
+      std::optional<Shape> size = constShapeValues(slice.getSize());
       if (index != 0 || !start || !size || (*start)[dim] != 0 ||
           (*size)[dim] != old.of(slice.getInput1())[dim])
         return refuse("and does not keep it whole");
@@ -209,7 +190,7 @@ private:
       return std::optional<unsigned>(dim);
     }
     if (auto pad = llvm::dyn_cast<mlir::tosa::PadOp>(op)) {
-      std::optional<Shape> padding = constShape(pad.getPadding());
+      std::optional<Shape> padding = constShapeValues(pad.getPadding());
       if (index != 0 || !padding || (*padding)[2 * dim] != 0 ||
           (*padding)[2 * dim + 1] != 0)
         return refuse("and pads it");

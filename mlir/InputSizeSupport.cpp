@@ -16,26 +16,6 @@
 namespace goodhart {
 namespace {
 
-int64_t product(llvm::ArrayRef<int64_t> dims) {
-  int64_t p = 1;
-  for (int64_t d : dims)
-    p *= d;
-  return p;
-}
-
-/// The entries of a tosa.const_shape operand, or nullopt.
-std::optional<Shape> constShapeValues(mlir::Value v) {
-  auto shapeOp = v.getDefiningOp<mlir::tosa::ConstShapeOp>();
-  if (!shapeOp)
-    return std::nullopt;
-  Shape values;
-  for (const llvm::APInt &x :
-       llvm::cast<mlir::DenseIntElementsAttr>(shapeOp.getValues())
-           .getValues<llvm::APInt>())
-    values.push_back(x.getSExtValue());
-  return values;
-}
-
 /// Row-major linear index of `index` in `shape`.
 int64_t linearIndex(llvm::ArrayRef<int64_t> index,
                     llvm::ArrayRef<int64_t> shape) {
@@ -105,6 +85,25 @@ llvm::SmallVector<DimGroup> agreeingDims(mlir::Operation *op) {
 }
 
 } // namespace
+
+int64_t product(llvm::ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims)
+    p *= d;
+  return p;
+}
+
+std::optional<Shape> constShapeValues(mlir::Value v) {
+  auto shapeOp = v.getDefiningOp<mlir::tosa::ConstShapeOp>();
+  if (!shapeOp)
+    return std::nullopt;
+  Shape values;
+  for (const llvm::APInt &x :
+       llvm::cast<mlir::DenseIntElementsAttr>(shapeOp.getValues())
+           .getValues<llvm::APInt>())
+    values.push_back(x.getSExtValue());
+  return values;
+}
 
 OldShapes::OldShapes(mlir::func::FuncOp func) {
   for (mlir::BlockArgument arg : func.getArguments())

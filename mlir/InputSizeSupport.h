@@ -42,6 +42,12 @@ private:
 /// The current shape of a ranked tensor value (empty otherwise).
 llvm::ArrayRef<int64_t> shapeOf(mlir::Value value);
 
+/// The product of `dims` (1 for none).
+int64_t product(llvm::ArrayRef<int64_t> dims);
+
+/// The entries of a tosa.const_shape operand, or nullopt when `v` is not one.
+std::optional<Shape> constShapeValues(mlir::Value v);
+
 /// The model's data input: its first argument that is not a weight and has
 /// rank `rank`, or nullopt.
 std::optional<unsigned> dataInputIndex(mlir::func::FuncOp func, int64_t rank);
