@@ -79,7 +79,7 @@ public:
         ops.push_back(&op);
     for (mlir::Operation *op : ops) {
       mlir::FailureOr<std::optional<unsigned>> dim = visit(op);
-      if (mlir::failed(dim) || mlir::failed(inferResultTypes(op)))
+      if (mlir::failed(dim) || mlir::failed(refineResultTypes(op)))
         return mlir::failure();
       if (!*dim)
         continue;

@@ -1,6 +1,7 @@
 //===- InputSizeSupport.cpp - Shared steps of the input-size mutations ----===//
 
 #include "mlir/InputSizeSupport.h"
+#include "mlir/Mutations.h"
 
 #include "mlir/ModelLoader.h"
 
@@ -134,32 +135,6 @@ std::optional<unsigned> dataInputIndex(mlir::func::FuncOp func, int64_t rank) {
         static_cast<int64_t>(shapeOf(arg).size()) == rank)
       return arg.getArgNumber();
   return std::nullopt;
-}
-
-mlir::LogicalResult inferResultTypes(mlir::Operation *op) {
-  auto infer = llvm::dyn_cast<mlir::InferShapedTypeOpInterface>(op);
-  if (!infer || op->getNumResults() == 0)
-    return mlir::success();
-  llvm::SmallVector<mlir::ShapedTypeComponents> components;
-  if (mlir::failed(infer.inferReturnTypeComponents(
-          op->getContext(), op->getLoc(), op->getOperands(),
-          op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
-          op->getRegions(), components)) ||
-      components.size() != op->getNumResults())
-    return op->emitOpError()
-           << "cannot infer its result shape after the input size changed";
-  for (auto [result, comp] : llvm::zip(op->getResults(), components)) {
-    auto old = llvm::dyn_cast<mlir::RankedTensorType>(result.getType());
-    if (!old || !comp.hasRank())
-      continue;
-    auto refined = mlir::RankedTensorType::get(
-        comp.getDims(), old.getElementType(), old.getEncoding());
-    if (!refined.hasStaticShape())
-      return op->emitOpError() << "infers a dynamic result " << refined
-                               << " after the input size changed";
-    result.setType(refined);
-  }
-  return mlir::success();
 }
 
 mlir::LogicalResult setShapeOperand(mlir::Operation *op,
@@ -331,7 +306,7 @@ mlir::LogicalResult followInputChange(
         return mlir::failure();
       }
     }
-    if (mlir::failed(inferResultTypes(op)))
+    if (mlir::failed(refineResultTypes(op)))
       return mlir::failure();
   }
   return finishResize(func);

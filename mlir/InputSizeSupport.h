@@ -52,10 +52,6 @@ std::optional<Shape> constShapeValues(mlir::Value v);
 /// rank `rank`, or nullopt.
 std::optional<unsigned> dataInputIndex(mlir::func::FuncOp func, int64_t rank);
 
-/// Re-infers `op`'s result types from its current operands with its own
-/// shape inference; fails with an error on `op`.
-mlir::LogicalResult inferResultTypes(mlir::Operation *op);
-
 /// Gives `op` a fresh tosa.const_shape with `values` in `operand` (a
 /// reshape's shape, a slice's start or size), erasing the old one when
 /// nothing else uses it. Fails when the operand is not a tosa.const_shape.

@@ -205,6 +205,11 @@ mlir::LogicalResult setBatchSize(mlir::func::FuncOp func, int64_t batch);
 /// order, and updates the function's result types.
 mlir::LogicalResult refineShapes(mlir::func::FuncOp func);
 
+/// Re-infers the result types of one op from its operands (ops without
+/// shape inference are left alone); fails, with an error on the op, when
+/// inference fails or gives a dynamic shape.
+mlir::LogicalResult refineResultTypes(mlir::Operation *op);
+
 } // namespace goodhart
 
 #endif // GOODHART_MLIR_MUTATIONS_H

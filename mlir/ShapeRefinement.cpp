@@ -15,34 +15,39 @@
 
 namespace goodhart {
 
-mlir::LogicalResult refineShapes(mlir::func::FuncOp func) {
-  for (mlir::Operation &op : func.getBody().getOps()) {
-    auto infer = llvm::dyn_cast<mlir::InferShapedTypeOpInterface>(&op);
-    if (!infer || op.getNumResults() == 0)
+mlir::LogicalResult refineResultTypes(mlir::Operation *op) {
+  auto infer = llvm::dyn_cast<mlir::InferShapedTypeOpInterface>(op);
+  if (!infer || op->getNumResults() == 0)
+    return mlir::success();
+  llvm::SmallVector<mlir::ShapedTypeComponents> components;
+  if (mlir::failed(infer.inferReturnTypeComponents(
+          op->getContext(), op->getLoc(), op->getOperands(),
+          op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
+          op->getRegions(), components)))
+    return op->emitOpError()
+           << "cannot infer its result shape after the mutation";
+  if (components.size() != op->getNumResults())
+    return mlir::success();
+  for (auto [result, comp] : llvm::zip(op->getResults(), components)) {
+    auto old = llvm::dyn_cast<mlir::TensorType>(result.getType());
+    if (!old || !comp.hasRank())
       continue;
-    llvm::SmallVector<mlir::ShapedTypeComponents> components;
-    if (mlir::failed(infer.inferReturnTypeComponents(
-            op.getContext(), op.getLoc(), op.getOperands(),
-            op.getRawDictionaryAttrs(), op.getPropertiesStorage(),
-            op.getRegions(), components)))
-      return op.emitOpError()
-             << "cannot infer its result shape after the mutation";
-    if (components.size() != op.getNumResults())
-      continue;
-    for (auto [result, comp] : llvm::zip(op.getResults(), components)) {
-      auto old = llvm::dyn_cast<mlir::TensorType>(result.getType());
-      if (!old || !comp.hasRank())
-        continue;
-      auto ranked = llvm::dyn_cast<mlir::RankedTensorType>(old);
-      auto refined = mlir::RankedTensorType::get(
-          comp.getDims(), old.getElementType(),
-          ranked ? ranked.getEncoding() : mlir::Attribute());
-      if (!refined.hasStaticShape())
-        return op.emitOpError() << "infers a dynamic result " << refined
-                                << " after the mutation";
-      result.setType(refined);
-    }
+    auto ranked = llvm::dyn_cast<mlir::RankedTensorType>(old);
+    auto refined = mlir::RankedTensorType::get(
+        comp.getDims(), old.getElementType(),
+        ranked ? ranked.getEncoding() : mlir::Attribute());
+    if (!refined.hasStaticShape())
+      return op->emitOpError()
+             << "infers a dynamic result " << refined << " after the mutation";
+    result.setType(refined);
   }
+  return mlir::success();
+}
+
+mlir::LogicalResult refineShapes(mlir::func::FuncOp func) {
+  for (mlir::Operation &op : func.getBody().getOps())
+    if (mlir::failed(refineResultTypes(&op)))
+      return mlir::failure();
   auto ret =
       llvm::cast<mlir::func::ReturnOp>(func.getBody().front().getTerminator());
   func.setFunctionType(mlir::FunctionType::get(

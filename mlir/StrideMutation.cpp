@@ -223,7 +223,7 @@ mlir::LogicalResult moveStride(mlir::func::FuncOp func, llvm::StringRef block,
       break;
     for (mlir::Operation *op : link.path)
       if (!llvm::isa<mlir::tosa::SliceOp>(op) &&
-          mlir::failed(reinferResultTypes(op)))
+          mlir::failed(refineResultTypes(op)))
         return mlir::failure();
   }
   if (lastConv->getResult(0).getType() != blockOutput)

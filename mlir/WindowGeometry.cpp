@@ -1,6 +1,7 @@
 //===- WindowGeometry.cpp - Exporter-style windows for geometry mutations -===//
 
 #include "mlir/WindowGeometry.h"
+#include "mlir/Mutations.h"
 
 #include "mlir/PlanLowering.h"
 
@@ -157,29 +158,7 @@ mlir::LogicalResult setConvWindow(mlir::Operation *conv, int64_t kh, int64_t kw,
     d.setPadAttr(pad);
     d.setStrideAttr(strides);
   }
-  return reinferResultTypes(conv);
-}
-
-mlir::LogicalResult reinferResultTypes(mlir::Operation *op) {
-  auto infer = llvm::dyn_cast<mlir::InferShapedTypeOpInterface>(op);
-  if (!infer)
-    return mlir::success();
-  llvm::SmallVector<mlir::ShapedTypeComponents> components;
-  if (mlir::failed(infer.inferReturnTypeComponents(
-          op->getContext(), op->getLoc(), op->getOperands(),
-          op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
-          op->getRegions(), components)) ||
-      components.size() != op->getNumResults())
-    return op->emitOpError() << "cannot infer its result shape after the "
-                                "mutation";
-  for (auto [result, comp] : llvm::zip(op->getResults(), components)) {
-    auto old = llvm::dyn_cast<mlir::RankedTensorType>(result.getType());
-    if (!old || !comp.hasRank())
-      continue;
-    result.setType(mlir::RankedTensorType::get(
-        comp.getDims(), old.getElementType(), old.getEncoding()));
-  }
-  return mlir::success();
+  return refineResultTypes(conv);
 }
 
 } // namespace goodhart

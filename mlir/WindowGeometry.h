@@ -43,10 +43,6 @@ mlir::LogicalResult setConvWindow(mlir::Operation *conv, int64_t kh, int64_t kw,
                                   int64_t stride, int64_t beforeH,
                                   int64_t beforeW, llvm::StringRef trimName);
 
-/// Re-infers the result types of `op` from its operands (the one-op step of
-/// refineShapes), without verifying the function.
-mlir::LogicalResult reinferResultTypes(mlir::Operation *op);
-
 } // namespace goodhart
 
 #endif // GOODHART_MLIR_WINDOWGEOMETRY_H
