@@ -15,9 +15,12 @@
 // and elementwise ops pass them on, reductions drop the reduced one. The
 // rewrite sets every reshape's shape to its labels' new sizes, resizes splat
 // constants broadcast against a head dimension, rewrites the attention scale
-// 1/sqrt(D) (or sqrt(D)) to the new D, and re-infers everything else. An op
-// set_heads does not know (Llama's rotary slices) or a model input carrying
-// a head dimension refuses the mutation with an error naming it.
+// 1/sqrt(D) (or sqrt(D)) to the new D, and re-infers everything else.
+// Rotary embeddings (Llama) follow: rotate_half's slices cut D into halves
+// (an atom D/2, so D must stay even), its concat joins them back, and the
+// cos/sin tables, model inputs broadcast against D, are resized with it. An
+// op set_heads does not know, or a model input carrying the head count or
+// another head dimension, refuses the mutation with an error naming it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,7 +44,7 @@
 namespace goodhart {
 namespace {
 
-enum class AtomKind { kConst, kHeads, kHeadDim };
+enum class AtomKind { kConst, kHeads, kHeadDim, kHalfHeadDim };
 struct Atom {
   AtomKind kind;
   int64_t size; // the reference's size
@@ -54,6 +57,11 @@ bool isHead(const Label &label) {
                       [](const Atom &a) { return a.kind != AtomKind::kConst; });
 }
 bool anyHead(const Labels &labels) { return llvm::any_of(labels, isHead); }
+
+/// A label that is exactly one atom of `kind`.
+bool isAtom(const Label &label, AtomKind kind) {
+  return label.size() == 1 && label.front().kind == kind;
+}
 
 llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
   auto t = llvm::dyn_cast<mlir::RankedTensorType>(v.getType());
@@ -108,9 +116,17 @@ bool inScope(llvm::StringRef name, llvm::StringRef scope) {
 struct Geometry {
   int64_t heads, headDim;
   int64_t size(const Atom &a) const {
-    return a.kind == AtomKind::kConst
-               ? a.size
-               : (a.kind == AtomKind::kHeads ? heads : headDim);
+    switch (a.kind) {
+    case AtomKind::kConst:
+      return a.size;
+    case AtomKind::kHeads:
+      return heads;
+    case AtomKind::kHeadDim:
+      return headDim;
+    case AtomKind::kHalfHeadDim:
+      return headDim / 2;
+    }
+    return a.size;
   }
   int64_t size(const Label &label) const {
     int64_t n = 1;
@@ -174,9 +190,15 @@ struct ConstRewrite {
 
 struct HeadPlan {
   llvm::MapVector<mlir::Operation *, llvm::SmallVector<int64_t>> reshapes;
+  /// Slices of a head dimension (rotate_half): new start and size.
+  llvm::MapVector<mlir::Operation *, std::pair<llvm::SmallVector<int64_t>,
+                                               llvm::SmallVector<int64_t>>>
+      slices;
   llvm::SmallVector<ConstRewrite> consts;
   /// Weight arguments resized (set_head_dim): argument -> dim -> size.
   std::map<unsigned, std::map<unsigned, int64_t>> args;
+  /// Model inputs resized with the head dimension (rotary cos/sin tables).
+  std::map<unsigned, std::map<unsigned, int64_t>> inputs;
   int scales = 0;
 };
 
@@ -198,6 +220,103 @@ std::optional<double> splatValue(mlir::tosa::ConstOp c) {
 }
 
 bool near(double a, double b) { return std::abs(a - b) <= 1e-3 * std::abs(b); }
+
+/// The entries of a tosa.const_shape operand, or nullopt when computed.
+std::optional<llvm::SmallVector<int64_t>> constShape(mlir::Value v) {
+  auto shapeOp = v.getDefiningOp<mlir::tosa::ConstShapeOp>();
+  if (!shapeOp)
+    return std::nullopt;
+  llvm::SmallVector<int64_t> values;
+  for (const llvm::APInt &x :
+       llvm::cast<mlir::DenseIntElementsAttr>(shapeOp.getValues())
+           .getValues<llvm::APInt>())
+    values.push_back(x.getSExtValue());
+  return values;
+}
+
+/// Gives `operand` (a reshape's shape, a slice's start or size) a new
+/// tosa.const_shape holding `values`.
+void setConstShape(mlir::OpOperand &operand, llvm::ArrayRef<int64_t> values) {
+  mlir::OpBuilder builder(operand.getOwner());
+  auto n = static_cast<int64_t>(values.size());
+  auto attr = mlir::DenseIntElementsAttr::get(
+      mlir::RankedTensorType::get({n}, builder.getIndexType()), values);
+  mlir::Value old = operand.get();
+  operand.set(mlir::tosa::ConstShapeOp::create(builder, old.getLoc(),
+                                               old.getType(), attr));
+  if (old.use_empty())
+    old.getDefiningOp()->erase();
+}
+
+/// Labels of a slice's result when it keeps head dimensions whole or cuts
+/// D into the halves rotate_half takes; records the new start and size.
+mlir::FailureOr<Labels> sliceLabels(mlir::tosa::SliceOp slice, const Labels &in,
+                                    Geometry from, Geometry to, HeadPlan &plan,
+                                    llvm::StringRef &why) {
+  auto inShape = shapeOf(slice.getInput1()), out = shapeOf(slice.getResult());
+  std::optional<llvm::SmallVector<int64_t>> start =
+                                                constShape(slice.getStart()),
+                                            size = constShape(slice.getSize());
+  if (!start || !size) {
+    why = "slices a head dimension with a computed start or size";
+    return mlir::failure();
+  }
+  Labels result;
+  llvm::SmallVector<int64_t> newStart(*start), newSize(*size);
+  for (size_t d = 0; d < in.size(); ++d) {
+    const Label &l = in[d];
+    if (!isHead(l)) {
+      result.push_back(constantLabels({out[d]}).front());
+    } else if (out[d] == inShape[d] && (*start)[d] == 0) {
+      result.push_back(l);
+      newSize[d] = to.size(l);
+    } else if (isAtom(l, AtomKind::kHeadDim) && 2 * out[d] == from.headDim &&
+               ((*start)[d] == 0 || (*start)[d] == out[d])) {
+      if (to.headDim % 2 != 0) {
+        why = "cuts the head dimension in halves (rotate_half): the new head "
+              "dimension must be even";
+        return mlir::failure();
+      }
+      result.push_back({{AtomKind::kHalfHeadDim, out[d]}});
+      newStart[d] = (*start)[d] == 0 ? 0 : to.headDim / 2;
+      newSize[d] = to.headDim / 2;
+    } else {
+      why = "slices a head dimension other than into the halves of "
+            "rotate_half; set_heads cannot follow it";
+      return mlir::failure();
+    }
+  }
+  if (newStart != *start || newSize != *size)
+    plan.slices[slice] = {newStart, newSize};
+  return result;
+}
+
+/// Labels of a concat's result: head dimensions off the axis pass on; on
+/// the axis, rotate_half's two halves of D join back into D.
+mlir::FailureOr<Labels> concatLabels(mlir::tosa::ConcatOp concat,
+                                     llvm::ArrayRef<Labels> in,
+                                     llvm::StringRef &why) {
+  auto axis = static_cast<size_t>(concat.getAxis());
+  Labels result = in.front();
+  bool halves = in.size() == 2 && llvm::all_of(in, [&](const Labels &l) {
+                  return isAtom(l[axis], AtomKind::kHalfHeadDim);
+                });
+  if (halves) {
+    result[axis] = {{AtomKind::kHeadDim, 2 * in.front()[axis].front().size}};
+  } else if (llvm::any_of(in,
+                          [&](const Labels &l) { return isHead(l[axis]); })) {
+    why = "concatenates along a head dimension other than rotate_half's "
+          "halves; set_heads cannot follow it";
+    return mlir::failure();
+  } else {
+    result[axis] = constantLabels({shapeOf(concat.getResult())[axis]}).front();
+  }
+  for (size_t d = 0; d < result.size(); ++d)
+    for (const Labels &l : in)
+      if (d != axis && isHead(l[d]))
+        result[d] = l[d];
+  return result;
+}
 
 /// Plans re-splitting the attention of the selected `splits` from
 /// `from` into `to`; emits (when `emit`) on the op that cannot follow.
@@ -246,6 +365,23 @@ planHeads(mlir::func::FuncOp func,
       if (result && anyHead(*result) &&
           to.shape(*result) != llvm::to_vector(outShape))
         plan.reshapes[&op] = to.shape(*result);
+    } else if (auto s = llvm::dyn_cast<mlir::tosa::SliceOp>(op); s && carries) {
+      llvm::StringRef why;
+      mlir::FailureOr<Labels> sliced =
+          sliceLabels(s, labelsOf(s.getInput1()), from, to, plan, why);
+      if (mlir::failed(sliced))
+        return fail(&op, why);
+      result = std::move(*sliced);
+    } else if (auto c = llvm::dyn_cast<mlir::tosa::ConcatOp>(op);
+               c && carries) {
+      llvm::SmallVector<Labels> in;
+      for (mlir::Value v : c.getOperands())
+        in.push_back(labelsOf(v));
+      llvm::StringRef why;
+      mlir::FailureOr<Labels> joined = concatLabels(c, in, why);
+      if (mlir::failed(joined))
+        return fail(&op, why);
+      result = std::move(*joined);
     } else if (auto t = llvm::dyn_cast<mlir::tosa::TransposeOp>(op)) {
       Labels in = labelsOf(t.getInput1());
       result.emplace();
@@ -319,6 +455,21 @@ planHeads(mlir::func::FuncOp func,
           }
         if (want == llvm::to_vector(shapeOf(v)) && !value)
           continue;
+        if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(v);
+            arg && !weightArgument(arg)) {
+          // A table broadcast against D (rotary cos/sin) follows D.
+          bool headDimOnly = true;
+          for (size_t d = 0; d < want.size(); ++d)
+            if (want[d] != shapeOf(v)[d])
+              headDimOnly &= isAtom((*result)[d], AtomKind::kHeadDim) ||
+                             isAtom((*result)[d], AtomKind::kHalfHeadDim);
+          if (headDimOnly) {
+            for (size_t d = 0; d < want.size(); ++d)
+              if (want[d] != shapeOf(v)[d])
+                plan.inputs[arg.getArgNumber()][d] = want[d];
+            continue;
+          }
+        }
         if (!c || (want != llvm::to_vector(shapeOf(v)) && !splatValue(c))) {
           if (emit) {
             auto diag = op.emitOpError()
@@ -453,26 +604,23 @@ mlir::LogicalResult applyHeadPlan(mlir::func::FuncOp func, const HeadPlan &plan,
   llvm::SmallVector<mlir::Type> before(results.begin(), results.end());
   for (const ConstRewrite &rewrite : plan.consts)
     applyConstRewrite(rewrite);
-  for (auto &[index, dims] : plan.args) {
-    mlir::BlockArgument arg = func.getArgument(index);
-    auto type = llvm::cast<mlir::RankedTensorType>(arg.getType());
-    llvm::SmallVector<int64_t> shape(type.getShape());
-    for (auto [dim, size] : dims)
-      shape[dim] = size;
-    arg.setType(mlir::RankedTensorType::get(shape, type.getElementType(),
-                                            type.getEncoding()));
-  }
-  for (auto &[op, shape] : plan.reshapes) {
-    auto reshape = llvm::cast<mlir::tosa::ReshapeOp>(op);
-    mlir::OpBuilder builder(op);
-    auto n = static_cast<int64_t>(shape.size());
-    auto attr = mlir::DenseIntElementsAttr::get(
-        mlir::RankedTensorType::get({n}, builder.getIndexType()), shape);
-    mlir::Value old = reshape.getShape();
-    reshape.getShapeMutable().set(mlir::tosa::ConstShapeOp::create(
-        builder, old.getLoc(), old.getType(), attr));
-    if (old.use_empty())
-      old.getDefiningOp()->erase();
+  for (const auto *resized : {&plan.args, &plan.inputs})
+    for (auto &[index, dims] : *resized) {
+      mlir::BlockArgument arg = func.getArgument(index);
+      auto type = llvm::cast<mlir::RankedTensorType>(arg.getType());
+      llvm::SmallVector<int64_t> shape(type.getShape());
+      for (auto [dim, size] : dims)
+        shape[dim] = size;
+      arg.setType(mlir::RankedTensorType::get(shape, type.getElementType(),
+                                              type.getEncoding()));
+    }
+  for (auto &[op, shape] : plan.reshapes)
+    setConstShape(llvm::cast<mlir::tosa::ReshapeOp>(op).getShapeMutable(),
+                  shape);
+  for (auto &[op, startAndSize] : plan.slices) {
+    auto slice = llvm::cast<mlir::tosa::SliceOp>(op);
+    setConstShape(slice.getStartMutable(), startAndSize.first);
+    setConstShape(slice.getSizeMutable(), startAndSize.second);
   }
   if (mlir::failed(refineShapes(func)))
     return func.emitError() << what << " left an invalid module";

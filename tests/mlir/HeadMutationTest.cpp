@@ -162,22 +162,76 @@ TEST(HeadMutationTest, RefusalsExplainThemselves) {
   EXPECT_TRUE(mlir::succeeded(mlir::verify(b.entry)));
 }
 
-TEST(HeadMutationTest, LlamaRotaryIsNotFollowed) {
-  // Rotary embeddings slice the head dimension in halves and multiply by
-  // [S, D] tables that are model inputs: set_heads refuses.
+/// The type of function argument `index`, as text.
+std::string argType(mlir::func::FuncOp func, unsigned index) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << func.getArgument(index).getType();
+  return text;
+}
+
+TEST(HeadMutationTest, LlamaRotaryFollowsTheHeadDimension) {
+  // Rotary embeddings slice the head dimension in halves (rotate_half) and
+  // multiply by [1, 1, S, D] cos/sin tables that are model inputs: both
+  // follow D; D must stay even.
   Built b = build("llama2_7b_layer");
   ASSERT_TRUE(b.module);
-  EXPECT_FALSE(findHeadSite(b.entry));
+  std::optional<HeadSite> site = findHeadSite(b.entry);
+  ASSERT_TRUE(site);
+  EXPECT_EQ(site->heads, 32);
+  EXPECT_EQ(site->headDim, 128);
+  // Divisors of 4096 in [8, 128] with an even head dimension.
+  EXPECT_EQ(site->candidates, (std::vector<int64_t>{8, 16, 64, 128}));
+
+  ASSERT_TRUE(mlir::succeeded(setHeadDim(b.entry, "*", 96)));
+  ASSERT_TRUE(mlir::succeeded(mlir::verify(b.entry)));
+  EXPECT_EQ(argType(b.entry, 0), "tensor<1x16x4096xf32>");
+  EXPECT_EQ(argType(b.entry, 1), "tensor<1x1x16x96xf32>");
+  EXPECT_EQ(argType(b.entry, 2), "tensor<1x1x16x96xf32>");
+  int halves = 0;
+  for (auto slice : b.entry.getBody().getOps<mlir::tosa::SliceOp>()) {
+    EXPECT_EQ(llvm::cast<mlir::RankedTensorType>(slice.getType()).getShape(),
+              (llvm::ArrayRef<int64_t>{1, 32, 16, 48}));
+    ++halves;
+  }
+  EXPECT_EQ(halves, 4); // x1 and x2 of the query's and the key's rotary
+  std::vector<double> values = scales(b.entry);
+  ASSERT_EQ(values.size(), 1u);
+  EXPECT_NEAR(values[0], 1 / std::sqrt(96.0), 1e-6);
+}
+
+TEST(HeadMutationTest, LlamaWith64HeadsKeepsItsWeights) {
+  Built ref = build("llama2_7b_layer");
+  Built b = build("llama2_7b_layer");
+  ASSERT_TRUE(ref.module && b.module);
+  ASSERT_TRUE(mlir::succeeded(setHeads(b.entry, "*", 64)));
+  ASSERT_TRUE(mlir::succeeded(mlir::verify(b.entry)));
+  EXPECT_EQ(argType(b.entry, 1), "tensor<1x1x16x64xf32>");
+  mlir::FailureOr<Plan> refPlan = lowerToPlan(ref.entry, {});
+  mlir::FailureOr<Plan> plan = lowerToPlan(b.entry, {});
+  ASSERT_TRUE(mlir::succeeded(refPlan) && mlir::succeeded(plan));
+  EXPECT_EQ(plan->layers.size(), refPlan->layers.size());
+  EXPECT_EQ(plan->totalParams(), refPlan->totalParams());
+  EXPECT_EQ(matmulFlops(*plan), matmulFlops(*refPlan));
+  for (auto slice : b.entry.getBody().getOps<mlir::tosa::SliceOp>())
+    EXPECT_EQ(llvm::cast<mlir::RankedTensorType>(slice.getType()).getShape(),
+              (llvm::ArrayRef<int64_t>{1, 64, 16, 32}));
+}
+
+TEST(HeadMutationTest, LlamaRotaryNeedsAnEvenHeadDimension) {
+  Built b = build("llama2_7b_layer");
+  ASSERT_TRUE(b.module);
   std::string messages;
   mlir::ScopedDiagnosticHandler handler(b.context.get(),
                                         [&](mlir::Diagnostic &d) {
                                           messages += d.str() + "\n";
                                           return mlir::success();
                                         });
-  EXPECT_TRUE(mlir::failed(setHeads(b.entry, "*", 64)));
-  EXPECT_NE(messages.find("carries an attention head dimension"),
+  EXPECT_TRUE(mlir::failed(setHeadDim(b.entry, "*", 127)));
+  EXPECT_NE(messages.find("the new head dimension must be even"),
             std::string::npos)
       << messages;
+  EXPECT_TRUE(mlir::succeeded(mlir::verify(b.entry)));
 }
 
 TEST(HeadMutationTest, CnnsHaveNoHeads) {
