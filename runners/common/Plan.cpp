@@ -3,6 +3,7 @@
 #include "runners/common/Plan.h"
 
 #include "runners/common/JsonNumbers.h"
+#include "runners/common/PostOps.h"
 
 #include <array>
 #include <cstdio>
@@ -97,7 +98,7 @@ StatusOr<std::string> readOptionalString(const nlohmann::json &object,
   return it->get<std::string>();
 }
 
-/// Number of operands (sum post-op operands not counted) and attributes
+/// Number of operands (post-op operands not counted) and attributes
 /// each kind requires.
 struct KindRule {
   size_t minInputs;
@@ -138,103 +139,7 @@ KindRule ruleFor(LayerKind kind) {
   return {0, 0, {}};
 }
 
-/// Checks the post-ops of `layer` against its inputs and output.
-Status validatePostOps(const Plan &plan, const Layer &layer) {
-  auto postOps = layer.postOps();
-  if (!postOps)
-    return postOps.status();
-  if (postOps->empty())
-    return Status::ok();
-  if (!acceptsPostOps(layer.kind))
-    return fieldError(layer.describe(),
-                      "post_ops are not allowed on " +
-                          std::string(layerKindName(layer.kind)) + " layers");
-  const size_t primary = layer.numPrimaryInputs();
-  size_t nextSum = primary;
-  for (size_t i = 0; i < postOps->size(); ++i) {
-    const PostOp &op = (*postOps)[i];
-    if (op.kind != PostOp::Kind::kSum)
-      continue;
-    std::string where = "post_ops[" + std::to_string(i) + "]";
-    if (op.input != static_cast<int64_t>(nextSum))
-      return fieldError(layer.describe(),
-                        where + ".input is " + std::to_string(op.input) +
-                            ", expected " + std::to_string(nextSum) +
-                            " (sum operands follow the kind's inputs, in "
-                            "post-op order)");
-    ++nextSum;
-    int64_t id = layer.inputs[op.input];
-    if (id < 0 || id >= static_cast<int64_t>(plan.tensors.size()) ||
-        layer.outputs.empty())
-      continue; // reported by the id checks
-    int64_t out = layer.outputs.front();
-    if (out < 0 || out >= static_cast<int64_t>(plan.tensors.size()))
-      continue;
-    if (plan.tensors[id].shape != plan.tensors[out].shape)
-      return fieldError(layer.describe(),
-                        where + ": the sum operand's shape differs from the "
-                                "output's");
-  }
-  return Status::ok();
-}
-
 } // namespace
-
-bool acceptsPostOps(LayerKind kind) {
-  return kind == LayerKind::kConv2d || kind == LayerKind::kInnerProduct;
-}
-
-StatusOr<std::vector<PostOp>> Layer::postOps() const {
-  std::vector<PostOp> result;
-  auto it = attrs.find("post_ops");
-  if (it == attrs.end())
-    return result;
-  if (!it->is_array())
-    return invalidInput(describe() + ": attribute 'post_ops' must be an array");
-  for (size_t i = 0; i < it->size(); ++i) {
-    const nlohmann::json &entry = (*it)[i];
-    std::string where = describe() + ": post_ops[" + std::to_string(i) + "]";
-    if (!entry.is_object() || !entry.contains("kind") ||
-        !entry["kind"].is_string())
-      return invalidInput(where + " must be an object with a string 'kind'");
-    PostOp op;
-    std::string kind = entry["kind"].get<std::string>();
-    if (kind == "sum") {
-      op.kind = PostOp::Kind::kSum;
-      if (!entry.contains("input") || !entry["input"].is_number_integer())
-        return invalidInput(where + ": a sum needs an integer 'input'");
-      op.input = entry["input"].get<int64_t>();
-      if (op.input < 0 || op.input >= static_cast<int64_t>(inputs.size()))
-        return invalidInput(where + ": input " + std::to_string(op.input) +
-                            " is not one of the layer's " +
-                            std::to_string(inputs.size()) + " inputs");
-    } else if (kind == "eltwise") {
-      op.kind = PostOp::Kind::kEltwise;
-      if (!entry.contains("op") || !entry["op"].is_string())
-        return invalidInput(where + ": an eltwise needs a string 'op'");
-      for (const char *key : {"alpha", "beta"})
-        if (entry.contains(key) && !entry[key].is_number())
-          return invalidInput(where + ": '" + key + "' must be a number");
-      op.attrs = entry;
-      op.attrs.erase("kind");
-    } else {
-      return invalidInput(where + ": unknown kind '" + kind +
-                          "' (known: sum, eltwise)");
-    }
-    result.push_back(std::move(op));
-  }
-  return result;
-}
-
-size_t Layer::numPrimaryInputs() const {
-  size_t sums = 0;
-  auto it = attrs.find("post_ops");
-  if (it != attrs.end() && it->is_array())
-    for (const nlohmann::json &entry : *it)
-      sums += entry.is_object() &&
-              entry.value("kind", nlohmann::json()) == nlohmann::json("sum");
-  return inputs.size() - std::min(sums, inputs.size());
-}
 
 std::string_view dtypeName(DType type) {
   for (const auto &e : kDTypes)

@@ -89,15 +89,19 @@ std::optional<LayerKind> parseLayerKind(std::string_view name);
 ///   {"kind": "sum", "input": I}: adds layer input I (same shape as the
 ///   output) to the result;
 ///   {"kind": "eltwise", "op": OP, "alpha": A, "beta": B}: an eltwise
-///   layer's op applied to the result (alpha and beta as eltwise layers).
+///   layer's op applied to the result (alpha and beta as eltwise layers);
+///   {"kind": "binary", "op": OP, "input": I}: result OP input I (add, sub,
+///   mul, div, max, min), I broadcast to the output's shape (a scale, a
+///   mask). runners/common/PostOps.h parses and validates them.
 struct PostOp {
-  enum class Kind { kSum, kEltwise };
+  enum class Kind { kSum, kEltwise, kBinary };
   Kind kind = Kind::kEltwise;
-  int64_t input = -1; // sum: index into Layer::inputs
-  nlohmann::json attrs = nlohmann::json::object(); // eltwise: op, alpha, beta
+  int64_t input = -1; // sum, binary: index into Layer::inputs
+  nlohmann::json attrs = nlohmann::json::object(); // eltwise: op, alpha, beta;
+                                                   // binary: op
 };
 
-/// Kinds whose layers may carry post-ops.
+/// Kinds whose layers may carry post-ops (conv2d, inner_product, matmul).
 bool acceptsPostOps(LayerKind kind);
 
 struct Layer {
@@ -129,7 +133,7 @@ struct Layer {
   /// layer and the entry.
   StatusOr<std::vector<PostOp>> postOps() const;
   /// Inputs of the kind itself (src, weights, bias), without the operands
-  /// of sum post-ops, which come after them.
+  /// of sum and binary post-ops, which come after them.
   size_t numPrimaryInputs() const;
 };
 

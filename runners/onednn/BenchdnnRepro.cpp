@@ -6,7 +6,8 @@
 //   g1mb1ic64ih56iw56oc64oh56ow56kh3kw3sh1sw1ph1pw1dh0dw0
 // Dimensions are given in NCHW order; benchdnn derives the right/bottom
 // padding from the output size, so asymmetric TOSA padding is reproduced.
-// Post-ops become --attr-post-ops (knobs_attr.md), e.g. sum+relu; an inner
+// Post-ops become --attr-post-ops (knobs_attr.md), e.g. sum+relu or
+// mul:f32:common+gelu_erf; an inner
 // product is --ip mbMicKocN with M the rows of the flattened source.
 //
 //===----------------------------------------------------------------------===//
@@ -57,10 +58,37 @@ const char *eltwiseAlgName(const std::string &op) {
   return nullptr;
 }
 
+std::string tagOf(const TensorDesc &t) {
+  static const char *kTags[] = {"", "a", "ab", "abc", "acdb", "abcde"};
+  return t.shape.size() < 6 ? kTags[t.shape.size()] : "any";
+}
+
+/// A binary post-op as BINARY:DT:POLICY[:TAG] (knobs_attr.md): `common` for
+/// a one-element operand, `per_tensor` with its plain tag for one of the
+/// output's shape, `per_oc` for one per output channel of a convolution or
+/// an inner product; nullopt for broadcasts benchdnn does not name.
+std::optional<std::string> binaryKnob(const Plan &plan, const Layer &layer,
+                                      const PostOp &op) {
+  const TensorDesc &operand = plan.tensor(layer.inputs[op.input]);
+  const TensorDesc &out = plan.tensor(layer.outputs[0]);
+  std::string head = op.attrs.value("op", "") + ":" + dt(operand) + ":";
+  if (operand.numElements() == 1)
+    return head + "common";
+  if (operand.shape == out.shape)
+    return head + "per_tensor:" + tagOf(operand);
+  const bool perChannel = !out.shape.empty() &&
+                          operand.numElements() == out.shape.back() &&
+                          operand.shape.back() == out.shape.back();
+  if (perChannel && (layer.kind == LayerKind::kConv2d ||
+                     layer.kind == LayerKind::kInnerProduct))
+    return head + "per_oc";
+  return std::nullopt;
+}
+
 /// " --attr-post-ops=sum+relu" for the layer's post-ops (knobs_attr.md:
-/// SUM[:SCALE] and ELTWISE[:ALPHA[:BETA]] joined by '+'), "" when it has
-/// none, nullopt when benchdnn cannot express one.
-std::optional<std::string> postOpsKnob(const Layer &layer) {
+/// SUM[:SCALE], ELTWISE[:ALPHA[:BETA]] and BINARY:DT:POLICY joined by '+'),
+/// "" when it has none, nullopt when benchdnn cannot express one.
+std::optional<std::string> postOpsKnob(const Plan &plan, const Layer &layer) {
   auto postOps = layer.postOps();
   if (!postOps)
     return std::nullopt;
@@ -69,6 +97,13 @@ std::optional<std::string> postOpsKnob(const Layer &layer) {
     os << (os.tellp() > 0 ? "+" : "");
     if (op.kind == PostOp::Kind::kSum) {
       os << "sum";
+      continue;
+    }
+    if (op.kind == PostOp::Kind::kBinary) {
+      std::optional<std::string> binary = binaryKnob(plan, layer, op);
+      if (!binary)
+        return std::nullopt;
+      os << *binary;
       continue;
     }
     std::string name = op.attrs.value("op", "");
@@ -86,11 +121,6 @@ std::optional<std::string> postOpsKnob(const Layer &layer) {
   return knob.empty() ? knob : " --attr-post-ops=" + knob;
 }
 
-std::string tagOf(const TensorDesc &t) {
-  static const char *kTags[] = {"", "a", "ab", "abc", "acdb", "abcde"};
-  return t.shape.size() < 6 ? kTags[t.shape.size()] : "any";
-}
-
 } // namespace
 
 std::string benchdnnLine(const Plan &plan, const Layer &layer) {
@@ -106,7 +136,7 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
     auto g = layer.getInt("groups");
     if (!s || !p || !d || !g)
       return "";
-    std::optional<std::string> postOps = postOpsKnob(layer);
+    std::optional<std::string> postOps = postOpsKnob(plan, layer);
     if (!postOps)
       return "";
     const TensorDesc &src = tensor(0), &wei = tensor(1);
@@ -121,7 +151,7 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
     return os.str();
   }
   case LayerKind::kInnerProduct: {
-    std::optional<std::string> postOps = postOpsKnob(layer);
+    std::optional<std::string> postOps = postOpsKnob(plan, layer);
     const TensorDesc &src = tensor(0), &wei = tensor(1);
     if (!postOps || src.shape.empty() || out.shape.empty())
       return "";
@@ -147,11 +177,15 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
        << "\"";
     return os.str();
   }
-  case LayerKind::kMatMul:
+  case LayerKind::kMatMul: {
+    std::optional<std::string> postOps = postOpsKnob(plan, layer);
+    if (!postOps)
+      return "";
     os << "--matmul --dt=" << dt(tensor(0)) << ":" << dt(tensor(1)) << ":"
-       << dt(out) << " --wtag=any " << dimsX(tensor(0)) << ":"
+       << dt(out) << " --wtag=any" << *postOps << " " << dimsX(tensor(0)) << ":"
        << dimsX(tensor(1)) << "n\"" << layer.name << "\"";
     return os.str();
+  }
   case LayerKind::kEltwise: {
     std::string op = layer.attrs.value("op", "");
     const char *alg = eltwiseAlgName(op);

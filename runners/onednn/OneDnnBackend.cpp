@@ -191,7 +191,7 @@ RunnerInfo OneDnnBackend::info() const {
   info.dtypes = {"f32", "bf16", "f16", "i32", "i8"};
   info.extra["library_hash"] = v->hash ? v->hash : "";
   info.extra["cpu_runtime"] = "OpenMP";
-  info.extra["post_ops"] = {"sum", "eltwise"};
+  info.extra["post_ops"] = {"sum", "eltwise", "binary"};
   info.extra["affinity"] = cpuAffinity();
   if (!peakGflops.is_null())
     info.extra["peak_gflops"] = peakGflops;

@@ -2,6 +2,9 @@
 
 #include "runners/onednn/OneDnnPrimitives.h"
 
+#include "runners/onednn/OneDnnPostOps.h"
+
+#include <algorithm>
 #include <map>
 #include <numeric>
 
@@ -38,69 +41,6 @@ BuiltLayer finish(const PrimitiveDesc &pd, std::vector<BuiltLayer::Arg> args) {
   return built;
 }
 
-struct EltwiseAlg {
-  algorithm alg;
-  float alpha = 0, beta = 0;
-};
-
-/// The algorithm of an eltwise layer's or eltwise post-op's attributes.
-std::optional<EltwiseAlg> eltwiseAlg(const nlohmann::json &attrs) {
-  std::string op = attrs.value("op", "");
-  float alpha = attrs.value("alpha", 0.0f);
-  float beta = attrs.value("beta", 0.0f);
-  static const std::map<std::string, EltwiseAlg> kSimple = {
-      {"relu", {algorithm::eltwise_relu}},
-      {"sigmoid", {algorithm::eltwise_logistic}},
-      {"tanh", {algorithm::eltwise_tanh}},
-      {"exp", {algorithm::eltwise_exp}},
-      {"log", {algorithm::eltwise_log}},
-      {"abs", {algorithm::eltwise_abs}},
-      {"gelu_erf", {algorithm::eltwise_gelu_erf}},
-      {"gelu_tanh", {algorithm::eltwise_gelu_tanh}},
-      {"silu", {algorithm::eltwise_swish, 1.0f}},
-      {"neg", {algorithm::eltwise_linear, -1.0f, 0.0f}},
-      {"reciprocal", {algorithm::eltwise_pow, 1.0f, -1.0f}},
-      {"rsqrt", {algorithm::eltwise_pow, 1.0f, -0.5f}},
-  };
-  if (op == "clamp")
-    return EltwiseAlg{algorithm::eltwise_clip, alpha, beta};
-  auto it = kSimple.find(op);
-  if (it == kSimple.end())
-    return std::nullopt;
-  return it->second;
-}
-
-/// The layer's post-ops as a oneDNN attribute; sets `sumInput` to the
-/// operand of its sum (oneDNN takes at most one here).
-StatusOr<dnnl::primitive_attr> postOpAttr(const Plan &plan, const Layer &layer,
-                                          int64_t &sumInput) {
-  auto postOps = layer.postOps();
-  if (!postOps)
-    return postOps.status();
-  dnnl::post_ops ops;
-  sumInput = -1;
-  for (const PostOp &op : *postOps) {
-    if (op.kind == PostOp::Kind::kSum) {
-      if (sumInput >= 0)
-        return skip(layer, "more than one sum post-op");
-      sumInput = layer.inputs[op.input];
-      if (plan.tensor(sumInput).dtype != plan.tensor(layer.outputs[0]).dtype)
-        return skip(layer, "the sum post-op's operand type differs from the "
-                           "output's");
-      ops.append_sum(1.0f);
-      continue;
-    }
-    std::optional<EltwiseAlg> alg = eltwiseAlg(op.attrs);
-    if (!alg)
-      return skip(layer, "oneDNN 2.6 has no eltwise post-op for '" +
-                             op.attrs.value("op", "") + "'");
-    ops.append_eltwise(1.0f, alg->alg, alg->alpha, alg->beta);
-  }
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
-  return attr;
-}
-
 StatusOr<BuiltLayer> buildConv(const dnnl::engine &engine, const Plan &plan,
                                const Layer &layer, Layout layout) {
   auto stride = layer.getInts("stride", 2);
@@ -126,8 +66,8 @@ StatusOr<BuiltLayer> buildConv(const dnnl::engine &engine, const Plan &plan,
   auto weiType = *toDnnlType(wei.dtype);
   memory::desc weiDesc(weiDims, weiType, tag::any);
   memory::desc srcDesc = describe(src, layout), dstDesc = describe(dst, layout);
-  int64_t sumInput = -1;
-  StatusOr<dnnl::primitive_attr> attr = postOpAttr(plan, layer, sumInput);
+  StatusOr<PostOpAttr> attr = postOpAttr(
+      plan, layer, [](const TensorDesc &t) { return broadcastDesc(t, 4); });
   if (!attr)
     return attr.status();
   bool hasBias = layer.numPrimaryInputs() > 2;
@@ -154,17 +94,38 @@ StatusOr<BuiltLayer> buildConv(const dnnl::engine &engine, const Plan &plan,
           : dnnl::convolution_forward::desc(
                 prop_kind::forward_inference, algorithm::convolution_direct,
                 srcDesc, weiDesc, dstDesc, strides, dilates, padL, padR);
-  dnnl::convolution_forward::primitive_desc pd(desc, *attr, engine);
+  dnnl::convolution_forward::primitive_desc pd(desc, attr->attr, engine);
   std::vector<BuiltLayer::Arg> args = {
       {DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
       {DNNL_ARG_WEIGHTS, layer.inputs[1], pd.weights_desc()}};
   if (hasBias)
     args.push_back({DNNL_ARG_BIAS, layer.inputs[2], pd.bias_desc()});
+  args.insert(args.end(), attr->binaryArgs.begin(), attr->binaryArgs.end());
   args.push_back({DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()});
   BuiltLayer built =
       finish<decltype(pd), dnnl::convolution_forward>(pd, std::move(args));
-  built.sumInput = sumInput;
+  built.sumInput = attr->sumInput;
   return built;
+}
+
+/// A binary post-op operand of an inner product whose output [..., N] runs
+/// as {M, N}: {1|M, 1|N}, the leading dims all broadcast or all the
+/// output's.
+std::optional<memory::desc> innerProductOperand(const TensorDesc &t,
+                                                const TensorDesc &dst,
+                                                int64_t m, int64_t n) {
+  if (t.shape.empty() || t.shape.size() > dst.shape.size() ||
+      !toDnnlType(t.dtype))
+    return std::nullopt;
+  const int64_t cols = t.shape.back();
+  const int64_t rows = t.numElements() / cols;
+  if ((cols != 1 && cols != n) || (rows != 1 && rows != m))
+    return std::nullopt;
+  if (rows == m && m != 1 &&
+      !std::equal(t.shape.begin(), t.shape.end() - 1,
+                  dst.shape.end() - t.shape.size(), dst.shape.end() - 1))
+    return std::nullopt; // some leading dims broadcast, others do not
+  return memory::desc({rows, cols}, *toDnnlType(t.dtype), tag::ab);
 }
 
 /// A Linear layer: src [..., M, K] as {M, K}, weights [..., K, N] as
@@ -184,8 +145,10 @@ StatusOr<BuiltLayer> buildInnerProduct(const dnnl::engine &engine,
       wei.numElements() != k * n || m * n != dst.numElements())
     return invalidInput(layer.describe() + ": inner_product shapes do not "
                                            "agree ([M,K] x [K,N] -> [M,N])");
-  int64_t sumInput = -1;
-  StatusOr<dnnl::primitive_attr> attr = postOpAttr(plan, layer, sumInput);
+  StatusOr<PostOpAttr> attr = postOpAttr(
+      plan, layer, [&](const TensorDesc &t) -> std::optional<memory::desc> {
+        return innerProductOperand(t, dst, m, n);
+      });
   if (!attr)
     return attr.status();
   memory::desc srcPlan({m, k}, *toDnnlType(src.dtype), tag::ab);
@@ -213,17 +176,18 @@ StatusOr<BuiltLayer> buildInnerProduct(const dnnl::engine &engine,
               : dnnl::inner_product_forward::desc(prop_kind::forward_inference,
                                                   any(srcPlan), weiDesc,
                                                   any(dstPlan));
-  dnnl::inner_product_forward::primitive_desc pd(desc, *attr, engine);
+  dnnl::inner_product_forward::primitive_desc pd(desc, attr->attr, engine);
   std::vector<BuiltLayer::Arg> args = {
       {DNNL_ARG_SRC, src.id, pd.src_desc(), std::nullopt, srcPlan},
       {DNNL_ARG_WEIGHTS, wei.id, pd.weights_desc(), std::nullopt, weiPlan}};
   if (hasBias)
     args.push_back({DNNL_ARG_BIAS, layer.inputs[2], pd.bias_desc(),
                     std::nullopt, biasPlan});
+  args.insert(args.end(), attr->binaryArgs.begin(), attr->binaryArgs.end());
   args.push_back({DNNL_ARG_DST, dst.id, pd.dst_desc(), std::nullopt, dstPlan});
   BuiltLayer built =
       finish<decltype(pd), dnnl::inner_product_forward>(pd, std::move(args));
-  built.sumInput = sumInput;
+  built.sumInput = attr->sumInput;
   return built;
 }
 
@@ -232,13 +196,22 @@ StatusOr<BuiltLayer> buildMatMul(const dnnl::engine &engine, const Plan &plan,
   const TensorDesc &a = plan.tensor(layer.inputs[0]);
   const TensorDesc &b = plan.tensor(layer.inputs[1]);
   const TensorDesc &c = plan.tensor(layer.outputs[0]);
+  StatusOr<PostOpAttr> attr = postOpAttr(plan, layer, [&](const TensorDesc &t) {
+    return broadcastDesc(t, c.shape.size());
+  });
+  if (!attr)
+    return attr.status();
   memory::desc bDesc(logicalDims(b), *toDnnlType(b.dtype), tag::any);
   dnnl::matmul::desc desc(plainDesc(a), bDesc, plainDesc(c));
-  dnnl::matmul::primitive_desc pd(desc, engine);
-  return finish<decltype(pd), dnnl::matmul>(
-      pd, {{DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
-           {DNNL_ARG_WEIGHTS, layer.inputs[1], pd.weights_desc()},
-           {DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()}});
+  dnnl::matmul::primitive_desc pd(desc, attr->attr, engine);
+  std::vector<BuiltLayer::Arg> args = {
+      {DNNL_ARG_SRC, layer.inputs[0], pd.src_desc()},
+      {DNNL_ARG_WEIGHTS, layer.inputs[1], pd.weights_desc()}};
+  args.insert(args.end(), attr->binaryArgs.begin(), attr->binaryArgs.end());
+  args.push_back({DNNL_ARG_DST, layer.outputs[0], pd.dst_desc()});
+  BuiltLayer built = finish<decltype(pd), dnnl::matmul>(pd, std::move(args));
+  built.sumInput = attr->sumInput;
+  return built;
 }
 
 StatusOr<BuiltLayer> buildPool(const dnnl::engine &engine, const Plan &plan,

@@ -202,10 +202,10 @@ StatusOr<double> binaryValue(const std::string &op, double a, double b) {
 }
 
 /// The layer's post-ops applied to its main result `r` at output `index`.
-/// A sum adds its operand's magnitude; an eltwise scales the magnitude by
-/// its slope at the value when that is above 1 (rounding error travels
-/// through f as f'), and never shrinks it: near a kink (relu at 0) the
-/// computed value may sit on the other side.
+/// A sum adds its operand's magnitude, a binary applies its op to both; an
+/// eltwise scales the magnitude by its slope at the value when that is above 1
+/// (rounding error travels through f as f'), and never shrinks it: near a kink
+/// (relu at 0) the computed value may sit on the other side.
 StatusOr<ReferenceValue> applyPostOps(const Plan &plan, const Layer &layer,
                                       const TensorValues &in, int64_t index,
                                       ReferenceValue r) {
@@ -217,6 +217,27 @@ StatusOr<ReferenceValue> applyPostOps(const Plan &plan, const Layer &layer,
       double v = in(layer.inputs[op.input])[index];
       r.value += v;
       r.magnitude += std::abs(v);
+      continue;
+    }
+    if (op.kind == PostOp::Kind::kBinary) {
+      const TensorDesc &operand = plan.tensor(layer.inputs[op.input]);
+      double b =
+          broadcastAt(operand, in(operand.id),
+                      unravel(index, plan.tensor(layer.outputs[0]).shape));
+      std::string name = op.attrs.value("op", "");
+      auto v = binaryValue(name, r.value, b);
+      if (!v)
+        return v.status();
+      // The magnitude goes through a product as the value does; a sum,
+      // max or min adds the operand's.
+      if (name == "mul")
+        r.magnitude *= std::abs(b);
+      else if (name == "div")
+        r.magnitude /= std::abs(b);
+      else
+        r.magnitude += std::abs(b);
+      r.magnitude = std::max(r.magnitude, std::abs(*v));
+      r.value = *v;
       continue;
     }
     auto y = eltwiseValue(op.attrs, r.value);
@@ -268,7 +289,8 @@ StatusOr<ReferenceValue> referenceAt(const Plan &plan, const Layer &layer,
     return applyPostOps(plan, layer, inputs, index, *r);
   }
   case LayerKind::kMatMul:
-    return matmul(plan, layer, inputs, o);
+    return applyPostOps(plan, layer, inputs, index,
+                        matmul(plan, layer, inputs, o));
   case LayerKind::kPool2d:
     return pool(plan, layer, inputs, o);
   case LayerKind::kEltwise: {

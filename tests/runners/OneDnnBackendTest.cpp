@@ -109,6 +109,29 @@ TEST_F(OneDnnBackendTest, GroupedConvolutionRuns) {
   EXPECT_NE(r.repro.find("g8mb1ic8"), std::string::npos) << r.repro;
 }
 
+TEST_F(OneDnnBackendTest, ConvolutionWithFewGroupsRunsAndIsChecked) {
+  // ResNeXt-style: 2 and 4 groups of 4 and 2 input channels, 8 and 4
+  // outputs each; the plan's OHWI weights [16, 3, 3, 8/G] read group-major.
+  for (int64_t groups : {2, 4}) {
+    Plan plan = testing::smallPlan();
+    plan.tensors[1].shape = {16, 3, 3, 8 / groups};
+    plan.layers[0].attrs["groups"] = groups;
+    plan.layers[0].hash = computeLayerHash(plan, plan.layers[0]);
+    ASSERT_TRUE(validatePlan(plan).isOk());
+    LayerResult r = backend.measureLayer(plan, plan.layers[0], quickOptions());
+    EXPECT_EQ(r.measurement.status, ResultStatus::kOk) << r.measurement.reason;
+    EXPECT_EQ(r.check.verdict, CheckVerdict::kPassed) << r.check.reason;
+    EXPECT_NE(r.repro.find("g" + std::to_string(groups) + "mb1ic8ih8iw8oc16"),
+              std::string::npos)
+        << r.repro;
+    // The whole model too: the grouped layer feeds the rest.
+    MeasureResponse m = measurePlan(backend, plan, quickOptions());
+    ASSERT_FALSE(m.layers.empty());
+    EXPECT_EQ(m.layers[0].check.verdict, CheckVerdict::kPassed)
+        << m.layers[0].check.reason;
+  }
+}
+
 TEST_F(OneDnnBackendTest, SliceRunsAndIsChecked) {
   // x [1,5,5,4] -> slice to [1,4,4,4] at (0,1,1,0) -> relu.
   Plan p;
@@ -248,7 +271,89 @@ TEST_F(OneDnnBackendTest, InfoListsInnerProductAndPostOps) {
   RunnerInfo info = backend.info();
   EXPECT_NE(std::find(info.kinds.begin(), info.kinds.end(), "inner_product"),
             info.kinds.end());
-  EXPECT_EQ(info.extra["post_ops"], nlohmann::json({"sum", "eltwise"}));
+  EXPECT_EQ(info.extra["post_ops"],
+            nlohmann::json({"sum", "eltwise", "binary"}));
+}
+
+/// Measures the one layer of `plan` and its whole model; both must run and
+/// the layer's output must match the float64 reference.
+void expectRunsAndPasses(OneDnnBackend &backend, const Plan &plan) {
+  ASSERT_TRUE(validatePlan(plan).isOk()) << validatePlan(plan).message();
+  MeasureResponse r = measurePlan(backend, plan, quickOptions());
+  ASSERT_EQ(r.layers.size(), 1u);
+  const LayerResult &l = r.layers[0];
+  ASSERT_EQ(l.measurement.status, ResultStatus::kOk) << l.measurement.reason;
+  EXPECT_EQ(l.check.verdict, CheckVerdict::kPassed) << l.check.reason;
+  EXPECT_GT(l.check.points, 0);
+  EXPECT_FALSE(l.impl.empty());
+  ASSERT_TRUE(r.model);
+  EXPECT_EQ(r.model->measurement.status, ResultStatus::kOk)
+      << r.model->measurement.reason;
+}
+
+TEST_F(OneDnnBackendTest, MatmulWithGelu) {
+  for (const char *gelu : {"gelu_erf", "gelu_tanh"}) {
+    nlohmann::json postOps = {{{"kind", "eltwise"}, {"op", gelu}}};
+    Plan plan = testing::matmulPostOpPlan(postOps, {});
+    expectRunsAndPasses(backend, plan);
+    EXPECT_EQ(benchdnnLine(plan, plan.layers[0]),
+              std::string("--matmul --dt=f32:f32:f32 --wtag=any "
+                          "--attr-post-ops=") +
+                  gelu + " 2x4x16:2x16x8n\"mm\"");
+  }
+  // Without post-ops the line is the plain matmul's.
+  Plan bare = testing::matmulPostOpPlan(nlohmann::json::array(), {});
+  EXPECT_EQ(benchdnnLine(bare, bare.layers[0]),
+            "--matmul --dt=f32:f32:f32 --wtag=any 2x4x16:2x16x8n\"mm\"");
+}
+
+/// Attention's scores: a scale by a constant, then a residual sum.
+TEST_F(OneDnnBackendTest, MatmulWithScaleAndSum) {
+  Plan plan = testing::matmulPostOpPlan(
+      nlohmann::json::parse(R"([{"kind":"binary","op":"mul","input":2},
+                                {"kind":"sum","input":3}])"),
+      {{{1, 1, 1}, 0.125}, {{2, 4, 8}}});
+  expectRunsAndPasses(backend, plan);
+  EXPECT_EQ(benchdnnLine(plan, plan.layers[0]),
+            "--matmul --dt=f32:f32:f32 --wtag=any "
+            "--attr-post-ops=mul:f32:common+sum 2x4x16:2x16x8n\"mm\"");
+  // A division by the constant runs and checks as well.
+  Plan model = plan;
+  model.layers[0].attrs["post_ops"][0]["op"] = "div";
+  model.layers[0].hash = computeLayerHash(model, model.layers[0]);
+  LayerResult l = backend.measureLayer(model, model.layers[0], quickOptions());
+  ASSERT_EQ(l.measurement.status, ResultStatus::kOk) << l.measurement.reason;
+  EXPECT_EQ(l.check.verdict, CheckVerdict::kPassed) << l.check.reason;
+}
+
+/// A mask broadcast over rows, a full-shape operand, and an inner product
+/// with a per-column binary post-op.
+TEST_F(OneDnnBackendTest, BinaryPostOpBroadcasts) {
+  Plan mask = testing::matmulPostOpPlan(
+      nlohmann::json::parse(R"([{"kind":"binary","op":"add","input":2},
+                                {"kind":"eltwise","op":"silu"}])"),
+      {{{2, 1, 8}}});
+  expectRunsAndPasses(backend, mask);
+  EXPECT_EQ(benchdnnLine(mask, mask.layers[0]), "")
+      << "benchdnn names no policy for a [B,1,N] operand";
+  Plan full = testing::matmulPostOpPlan(
+      nlohmann::json::parse(R"([{"kind":"binary","op":"max","input":2}])"),
+      {{{2, 4, 8}}});
+  expectRunsAndPasses(backend, full);
+  EXPECT_NE(benchdnnLine(full, full.layers[0])
+                .find("--attr-post-ops=max:f32:per_tensor:abc "),
+            std::string::npos);
+  Plan fc = testing::innerProductPlan();
+  fc.tensors[3].shape = {1, 1, 8};
+  fc.layers[0].attrs["post_ops"] = nlohmann::json::parse(
+      R"([{"kind":"binary","op":"mul","input":3},
+          {"kind":"eltwise","op":"gelu_erf"}])");
+  fc.layers[0].hash = computeLayerHash(fc, fc.layers[0]);
+  expectRunsAndPasses(backend, fc);
+  EXPECT_NE(benchdnnLine(fc, fc.layers[0])
+                .find("--attr-post-ops=mul:f32:per_oc+gelu_erf mb4ic16oc8"),
+            std::string::npos)
+      << benchdnnLine(fc, fc.layers[0]);
 }
 
 } // namespace

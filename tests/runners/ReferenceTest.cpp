@@ -292,9 +292,9 @@ TEST(ReferenceTest, PostOpsAreValidated) {
   p.tensors[4].shape = {1, 1, 1, 1}; // a broadcast is no sum
   EXPECT_FALSE(validatePlan(p).isOk());
   p = tinyConvWithPostOps({{"op", "relu"}});
-  p.layers[0].attrs["post_ops"][1]["kind"] = "binary";
+  p.layers[0].attrs["post_ops"][1]["kind"] = "prelu";
   Status s = validatePlan(p);
-  EXPECT_NE(s.message().find("unknown kind 'binary'"), std::string::npos)
+  EXPECT_NE(s.message().find("unknown kind 'prelu'"), std::string::npos)
       << s.message();
   p = testing::smallPlan();
   p.layers[1].attrs["post_ops"] = {{{"kind", "eltwise"}, {"op", "relu"}}};
@@ -322,6 +322,76 @@ TEST(ReferenceTest, InnerProductWithBiasAndPostOps) {
   Plan bad = p;
   bad.tensors[1].shape = {1, 2, 3};
   EXPECT_FALSE(referenceAt(bad, bad.layers[0], v.fn(), 0).isOk());
+}
+
+/// Attention's scores: (a b) * scale + mask, then sum of a residual and
+/// GELU, as a matmul's post-ops; a [1,2,2] by b [1,2,2].
+TEST(ReferenceTest, MatmulPostOpsInOrder) {
+  Plan p = testing::matmulPostOpPlan(
+      nlohmann::json::parse(R"([{"kind":"binary","op":"mul","input":2},
+                                {"kind":"binary","op":"add","input":3},
+                                {"kind":"sum","input":4},
+                                {"kind":"eltwise","op":"gelu_erf"}])"),
+      {{{1, 1, 1}, 0.5}, {{1, 1, 2}}, {{1, 2, 2}}}, 1, 2, 2, 2);
+  ASSERT_TRUE(validatePlan(p).isOk()) << validatePlan(p).message();
+  Values v;
+  v.byId[0] = {1, 2, 3, 4};    // a
+  v.byId[1] = {1, 0, 0, -1};   // b: a b = [[1, -2], [3, -4]]
+  v.byId[2] = {0.5};           // the scale
+  v.byId[3] = {10, -10};       // mask per column
+  v.byId[4] = {0, 1, 0.25, 2}; // residual
+  auto gelu = [](double x) {
+    return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+  };
+  const double expected[] = {gelu(0.5 + 10 + 0), gelu(-1 - 10 + 1),
+                             gelu(1.5 + 10 + 0.25), gelu(-2 - 10 + 2)};
+  std::vector<float> right;
+  for (int64_t i = 0; i < 4; ++i) {
+    auto r = referenceAt(p, p.layers[0], v.fn(), i);
+    ASSERT_TRUE(r.isOk()) << r.status().message();
+    EXPECT_NEAR(r->value, expected[i], 1e-12) << i;
+    EXPECT_GE(r->magnitude, std::abs(r->value)) << i;
+    right.push_back(static_cast<float>(expected[i]));
+  }
+  EXPECT_EQ(checkLayerOutput(p, p.layers[0], v.fn(), right, 1).verdict,
+            CheckVerdict::kPassed);
+  // The plain product, or the post-ops in another order, do not pass.
+  std::vector<float> bare = {1, -2, 3, -4};
+  EXPECT_EQ(checkLayerOutput(p, p.layers[0], v.fn(), bare, 1).verdict,
+            CheckVerdict::kMismatch);
+  Plan swapped = p;
+  std::swap(swapped.layers[0].attrs["post_ops"][0]["op"],
+            swapped.layers[0].attrs["post_ops"][1]["op"]);
+  v.byId[2] = {10, -10};
+  v.byId[3] = {0.5};
+  swapped.tensors[2].shape = {1, 1, 2};
+  swapped.tensors[2].value.reset();
+  swapped.tensors[3].shape = {1, 1, 1};
+  ASSERT_TRUE(validatePlan(swapped).isOk()) << validatePlan(swapped).message();
+  // (x + mask) * 0.5: 5.5 then the residual for the first element.
+  EXPECT_NEAR(referenceAt(swapped, swapped.layers[0], v.fn(), 0)->value,
+              gelu((1 + 10) * 0.5 + 0), 1e-12);
+  EXPECT_EQ(
+      checkLayerOutput(swapped, swapped.layers[0], v.fn(), right, 1).verdict,
+      CheckVerdict::kMismatch);
+}
+
+/// An inner product with a per-column binary scale after its bias.
+TEST(ReferenceTest, InnerProductBinaryPostOp) {
+  Plan p = testing::innerProductPlan(2, 3, 2);
+  p.tensors[3].shape = {1, 1, 2};
+  p.layers[0].attrs["post_ops"] =
+      nlohmann::json::parse(R"([{"kind":"binary","op":"sub","input":3}])");
+  ASSERT_TRUE(validatePlan(p).isOk()) << validatePlan(p).message();
+  Values v;
+  v.byId[0] = {1, 2, 3, 4, 5, 6};
+  v.byId[1] = {1, 0, 0, 1, 1, -1};
+  v.byId[2] = {0.5, -0.5};
+  v.byId[3] = {1, -2};
+  const double expected[] = {4.5 - 1, -1.5 + 2, 10.5 - 1, -1.5 + 2};
+  for (int64_t i = 0; i < 4; ++i)
+    EXPECT_DOUBLE_EQ(referenceAt(p, p.layers[0], v.fn(), i)->value, expected[i])
+        << i;
 }
 
 } // namespace

@@ -143,6 +143,51 @@ inline Plan innerProductPlan(int64_t m = 4, int64_t k = 16, int64_t n = 8) {
   return p;
 }
 
+/// A batched matmul a [B,M,K] x b [B,K,N] -> [B,M,N] with `postOps`; each
+/// of `operands` (shape, and a value for a one-element constant) becomes a
+/// tensor read after a and b, in order: inputs, a valued one a weight.
+struct Operand {
+  std::vector<int64_t> shape;
+  std::optional<double> value = std::nullopt;
+};
+inline Plan matmulPostOpPlan(nlohmann::json postOps,
+                             const std::vector<Operand> &operands,
+                             int64_t batch = 2, int64_t m = 4, int64_t k = 16,
+                             int64_t n = 8) {
+  Plan p;
+  p.model = "matmul_post_ops";
+  p.variant = "reference";
+  p.tensors = {tensor(0, {batch, m, k}, TensorRole::kInput, "a"),
+               tensor(1, {batch, k, n}, TensorRole::kInput, "b")};
+  p.inputs = {0, 1};
+  Layer mm;
+  mm.id = 0;
+  mm.name = "mm";
+  mm.kind = LayerKind::kMatMul;
+  mm.inputs = {0, 1};
+  for (const Operand &o : operands) {
+    int64_t id = static_cast<int64_t>(p.tensors.size());
+    TensorDesc t =
+        tensor(id, o.shape, o.value ? TensorRole::kWeight : TensorRole::kInput,
+               "operand" + std::to_string(id));
+    t.value = o.value;
+    p.tensors.push_back(t);
+    if (!o.value)
+      p.inputs.push_back(id);
+    mm.inputs.push_back(id);
+  }
+  int64_t out = static_cast<int64_t>(p.tensors.size());
+  p.tensors.push_back(
+      tensor(out, {batch, m, n}, TensorRole::kActivation, "mm"));
+  mm.outputs = {out};
+  mm.attrs = {{"post_ops", std::move(postOps)}};
+  mm.flops = 2 * batch * m * k * n;
+  p.layers = {mm};
+  p.outputs = {out};
+  p.layers[0].hash = computeLayerHash(p, p.layers[0]);
+  return p;
+}
+
 /// Options whose sample count does not depend on machine speed or load: the
 /// time limit is far away and any spread converges, so exactly min_samples
 /// are taken.
