@@ -157,6 +157,27 @@ double RunVerdict::layerThreshold(const std::string &kind,
   return std::max(options.sameThreshold, floor.floor);
 }
 
+double RunVerdict::layerThreshold(const std::string &kind, double ns,
+                                  const OracleOptions &options) const {
+  if (!options.calibrateNoise || ns <= 0)
+    return layerThreshold(kind, options);
+  auto sameKind = [&](const NoiseSample &s) { return s.kind == kind; };
+  bool byKind = std::count_if(noiseSamples.begin(), noiseSamples.end(),
+                              sameKind) >= kMinNoiseLayers;
+  std::vector<std::pair<double, double>> pool; // (log distance, deviation)
+  for (const NoiseSample &s : noiseSamples)
+    if (s.ns > 0 && (!byKind || sameKind(s)))
+      pool.emplace_back(std::abs(std::log(ns / s.ns)), s.deviation);
+  if (static_cast<int>(pool.size()) < kMinNoiseLayers)
+    return layerThreshold(kind, options);
+  size_t n = std::min<size_t>(pool.size(), kNoiseNeighbours);
+  std::partial_sort(pool.begin(), pool.begin() + n, pool.end());
+  std::vector<double> nearest;
+  for (size_t i = 0; i < n; ++i)
+    nearest.push_back(pool[i].second);
+  return std::max(options.sameThreshold, percentile95(nearest).floor);
+}
+
 PeakShare peakShare(int64_t flops, double medianNs, const std::string &dtype,
                     const std::map<std::string, double> &peaks) {
   PeakShare p;
@@ -303,6 +324,7 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
           !isReusedLayer(run, vv.key, lv.layerId)) {
         all.push_back(std::abs(lv.rel.value - 1));
         byKind[lv.kind].push_back(all.back());
+        verdict.noiseSamples.push_back({lv.kind, lv.refNs, all.back()});
       }
   verdict.noise = percentile95(all);
   for (auto &[kind, deviations] : byKind)
@@ -315,8 +337,8 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
         lv.verdict = Verdict::kUnchanged;
         continue;
       }
-      lv.verdict =
-          judge(lv.rel, verdict.layerThreshold(lv.kind, options), options);
+      lv.verdict = judge(
+          lv.rel, verdict.layerThreshold(lv.kind, lv.refNs, options), options);
       lv.cliff = isCliff(lv.rel, options);
     }
   std::stable_sort(verdict.variants.begin(), verdict.variants.end(),

@@ -118,6 +118,15 @@ struct NoiseFloor {
 };
 
 inline constexpr int kMinNoiseLayers = 3;
+/// How many unchanged layers nearest in duration a layer's band comes from.
+inline constexpr int kNoiseNeighbours = 8;
+
+/// One unchanged layer measured again: the evidence of run-to-run noise.
+struct NoiseSample {
+  std::string kind;
+  double ns = 0;        // the reference layer's median time
+  double deviation = 0; // |rel - 1|
+};
 
 /// One-shot tuning (oracle/OverfittingIndex.h): the reference's whole-model
 /// throughput per FLOP over the median of its equivalent variants'.
@@ -147,9 +156,19 @@ struct RunVerdict {
   /// kMinNoiseLayers unchanged layers use the overall floor).
   NoiseFloor noise;
   std::map<std::string, NoiseFloor> noiseByKind;
+  /// Every unchanged layer's deviation, with its kind and duration.
+  std::vector<NoiseSample> noiseSamples;
   /// The band a changed layer of `kind` is judged with:
   /// max(sameThreshold, its kind's floor) when calibrating.
   double layerThreshold(const std::string &kind,
+                        const OracleOptions &options) const;
+  /// The band of a layer of `kind` whose reference takes `ns`: the 95th
+  /// percentile over the kNoiseNeighbours unchanged layers of that kind
+  /// nearest in log duration (all kinds when the kind has fewer than
+  /// kMinNoiseLayers), because noise is a matter of duration as much as of
+  /// kind: a 2 us ReLU varies between runs by tens of percent where a 1 ms
+  /// convolution varies by one. Without samples or a duration: the kind's.
+  double layerThreshold(const std::string &kind, double ns,
                         const OracleOptions &options) const;
   std::vector<VariantVerdict> variants; // worst relative throughput first
   OverfittingIndex overfitting;

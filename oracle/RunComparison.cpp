@@ -99,6 +99,14 @@ double modelBand(const RunVerdict &b, const RunVerdict &c,
   return band;
 }
 
+/// The layer's median time in `v`; 0 when it was not measured.
+double medianNs(const VariantRecord &v, int64_t layerId) {
+  const LayerResult *r = resultFor(v, layerId);
+  return r && r->measurement.status == ResultStatus::kOk
+             ? r->measurement.stats.medianNs
+             : 0;
+}
+
 LayerComparison compareLayer(const VariantRecord &bv, const Layer &bl,
                              const VariantRecord &cv, const Layer &cl,
                              const VariantVerdict *bJudged,
@@ -214,8 +222,9 @@ VariantComparison compareVariant(const VariantRecord &bv,
   }
   for (auto [bl, cl] : pairLayers(bv.plan, cv.plan, vc.unmatchedLayers)) {
     std::string kind(layerKindName(cl->kind));
-    double band = std::max(bJudged.layerThreshold(kind, o),
-                           cJudged.layerThreshold(kind, o));
+    double band =
+        std::max(bJudged.layerThreshold(kind, medianNs(bv, bl->id), o),
+                 cJudged.layerThreshold(kind, medianNs(cv, cl->id), o));
     vc.layers.push_back(compareLayer(bv, *bl, cv, *cl, bVar, cVar, band, o));
   }
   return vc;

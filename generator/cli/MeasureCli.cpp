@@ -262,17 +262,22 @@ StatusOr<MeasureOutcome> MeasureSession::measure(const PlanInput &input) {
   record.sourcePath = input.planPath;
   record.memoKey = memoKey_;
   // Identity variants are the control group: their layers are measured
-  // again, never reused, so the run's noise floor has fresh evidence.
+  // again, never reused, and in a new runner process, so the run's noise
+  // floor has fresh evidence of what differs from one run to the next
+  // (memory placement, thread wake-up: short memory-bound layers differ by
+  // tens of percent between processes but hardly within one).
   bool control = !input.mutations.empty() &&
                  std::all_of(input.mutations.begin(), input.mutations.end(),
                              [](const std::string &m) {
                                return m.rfind("identity(", 0) == 0;
                              });
   bool memo = options_.memo && !control;
+  Status fresh = control ? process_.startFresh() : Status::ok();
   StatusOr<MeasureResponse> response =
-      memo ? measureMemoized(process_, db_, input.plan, options_.measure,
-                             memoKey_, record)
-           : process_.measure(input.plan, options_.measure);
+      !fresh.isOk() ? StatusOr<MeasureResponse>(fresh)
+      : memo ? measureMemoized(process_, db_, input.plan, options_.measure,
+                               memoKey_, record)
+             : process_.measure(input.plan, options_.measure);
   std::string what;
   if (response) {
     record.layers = response->layers;

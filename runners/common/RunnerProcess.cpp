@@ -314,6 +314,12 @@ RunnerProcess::measure(const Plan &plan, const MeasureOptions &options) {
   return std::move(*response->measure);
 }
 
+Status RunnerProcess::startFresh() {
+  close();
+  everStarted_ = false;
+  return start();
+}
+
 void RunnerProcess::close() {
   if (!running())
     return;

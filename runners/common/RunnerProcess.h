@@ -39,6 +39,11 @@ public:
   /// with an error (e.g. "unavailable": no GPU) gives kUnsupported with the
   /// runner's message.
   Status start();
+  /// Replaces a running runner with a new process (a planned start, not
+  /// counted against maxRestarts): what is measured next sees a fresh
+  /// process's memory placement and thread pool, the run-to-run state a
+  /// control measurement must sample.
+  Status startFresh();
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   int restarts() const { return restarts_; }

@@ -210,6 +210,34 @@ TEST(RelativeThroughputTest, NoiseFloorsArePerKind) {
   EXPECT_DOUBLE_EQ(v.layerThreshold("pool2d", o), 0.20) << "none: overall";
 }
 
+TEST(RelativeThroughputTest, NoiseFloorsFollowTheLayersDuration) {
+  RunVerdict v;
+  v.noise = {0.40, 24};
+  v.noiseByKind["eltwise"] = {0.40, 20};
+  // Short ReLUs (2-4 us) vary by 20-40% between runs, long ones (40-80 us)
+  // by 1-2%: the band of a layer comes from its neighbours in duration.
+  for (int i = 0; i < 10; ++i) {
+    v.noiseSamples.push_back({"eltwise", 2000.0 + 200 * i, 0.20 + 0.02 * i});
+    v.noiseSamples.push_back({"eltwise", 40000.0 + 4000 * i, 0.01 + 0.001 * i});
+  }
+  v.noiseSamples.push_back({"conv2d", 1e6, 0.02});
+  v.noiseSamples.push_back({"conv2d", 2e6, 0.01});
+  OracleOptions o;
+  // The 8 nearest of 2.5 us: 2.0-3.4 us; the 95th percentile is the largest.
+  EXPECT_NEAR(v.layerThreshold("eltwise", 2500, o), 0.34, 1e-12);
+  EXPECT_DOUBLE_EQ(v.layerThreshold("eltwise", 50000, o), 0.05)
+      << "long ReLUs are quiet: the 5% minimum";
+  EXPECT_DOUBLE_EQ(v.layerThreshold("eltwise", 0, o), 0.40)
+      << "no duration: the kind's floor";
+  // Two conv samples are too few for a conv pool: every kind's nearest.
+  EXPECT_NEAR(v.layerThreshold("conv2d", 1.5e6, o), 0.05, 1e-12);
+  // The 8 nearest of 3 us: 2.4-3.8 us.
+  EXPECT_NEAR(v.layerThreshold("conv2d", 3000, o), 0.38, 1e-12)
+      << "a 3 us conv is as noisy as the 3 us layers of any kind";
+  o.calibrateNoise = false;
+  EXPECT_DOUBLE_EQ(v.layerThreshold("eltwise", 2500, o), 0.05);
+}
+
 TEST(RelativeThroughputTest, FractionOfTheMeasuredPeak) {
   RunData run = testing::sampleRun();
   run.run.runner["peak_gflops"] = {{"f32", 1000.0}, {"bf16", -1}};

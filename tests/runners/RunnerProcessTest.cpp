@@ -128,6 +128,25 @@ TEST(RunnerProcessTest, RestartLimitIsHonored) {
             std::string::npos);
 }
 
+TEST(RunnerProcessTest, StartFreshReplacesTheProcessWithoutARestart) {
+  RunnerProcessOptions o = faultOptions();
+  o.maxRestarts = 0;
+  RunnerProcess p(o);
+  ASSERT_TRUE(p.start().isOk());
+  pid_t first = p.pid();
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(p.startFresh().isOk()) << "planned starts are not restarts";
+  EXPECT_NE(p.pid(), first);
+  expectDeadAndReaped(first);
+  EXPECT_EQ(p.restarts(), 0);
+  EXPECT_TRUE(measureMode(p, "ok").isOk());
+  EXPECT_FALSE(measureMode(p, "crash").isOk());
+  auto afterCrash = measureMode(p, "ok");
+  ASSERT_FALSE(afterCrash.isOk()) << "a crash still counts: limit 0";
+  EXPECT_NE(afterCrash.status().message().find("gave up after 0 restarts"),
+            std::string::npos);
+}
+
 TEST(RunnerProcessTest, UnavailableBackendIsReportedClearly) {
   RunnerProcessOptions o = faultOptions();
   o.args = {"--serve", "--unavailable"};
