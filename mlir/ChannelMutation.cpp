@@ -7,7 +7,8 @@
 // the reshape before a classifier. Arguments get new types; reshape shapes
 // and constant weights are rebuilt; every result type is then re-inferred
 // and verified. A change that would split a dimension (a head split) or
-// reach the model's outputs is refused.
+// reach the model's outputs is refused; resizeTiedDimension, set_hidden's
+// residual width, resizes a class that reaches them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -157,18 +158,19 @@ struct ResizePlan {
   llvm::MapVector<mlir::Operation *, DimSizes> constSizes, shapeSizes;
 };
 
-/// Plans setting `site`'s output channels to `size`. A class is resized at
-/// its roots (arguments, constants, reshape shapes); a reshape that flattens
-/// a changed dimension carries the change into the class of the dimension
-/// it flattens into. Fails (emitting only when `emit`) when a reshape splits
-/// a changed dimension or the change reaches the function's results.
+/// Plans setting the dimension class of `startRef` (`site`'s output
+/// channels, when `site` is given) to `size`. A class is resized at its
+/// roots (arguments, constants, reshape shapes); a reshape that flattens a
+/// changed dimension carries the change into the class of the dimension it
+/// flattens into. Fails (emitting only when `emit`) when a reshape splits a
+/// changed dimension or, for a `site`, the change reaches the function's
+/// results (set_hidden, without a site, changes them on purpose).
 mlir::FailureOr<ResizePlan> planResize(const DimensionAnalysis &analysis,
-                                       mlir::Operation *site,
+                                       DimRef startRef, mlir::Operation *site,
                                        llvm::StringRef layerName, int64_t size,
                                        bool emit) {
   ResizePlan plan;
-  llvm::SmallVector<std::pair<DimRef, int64_t>> work = {
-      {{site->getResult(0), channelDim(site)}, size}};
+  llvm::SmallVector<std::pair<DimRef, int64_t>> work = {{startRef, size}};
   llvm::SmallVector<DimRef> done;
   auto isDone = [&](const DimRef &ref) {
     return llvm::any_of(done,
@@ -189,7 +191,7 @@ mlir::FailureOr<ResizePlan> planResize(const DimensionAnalysis &analysis,
       else if (auto sl = ref.value.getDefiningOp<mlir::tosa::SliceOp>())
         plan.shapeSizes[sl][ref.dim] = newSize;
       for (mlir::Operation *user : ref.value.getUsers()) {
-        if (llvm::isa<mlir::func::ReturnOp>(user)) {
+        if (llvm::isa<mlir::func::ReturnOp>(user) && site) {
           if (emit)
             site->emitOpError() << "is layer '" << layerName
                                 << "': changing its output channels would "
@@ -222,6 +224,28 @@ mlir::FailureOr<ResizePlan> planResize(const DimensionAnalysis &analysis,
   return plan;
 }
 
+/// Applies `plan`: argument types, constants, reshape and slice shapes.
+/// Result types are left to refineShapes.
+mlir::LogicalResult applyResize(mlir::func::FuncOp func,
+                                const ResizePlan &plan) {
+  auto &[argSizes, constSizes, shapeSizes] = plan;
+  for (auto &[index, sizes] : argSizes) {
+    mlir::BlockArgument arg = func.getArgument(index);
+    arg.setType(withDims(arg.getType(), sizes));
+  }
+  for (auto &[op, sizes] : constSizes)
+    resizeConst(llvm::cast<mlir::tosa::ConstOp>(op), sizes);
+  for (auto &[op, sizes] : shapeSizes) {
+    mlir::OpOperand &operand =
+        llvm::isa<mlir::tosa::ReshapeOp>(op)
+            ? llvm::cast<mlir::tosa::ReshapeOp>(op).getShapeMutable()
+            : llvm::cast<mlir::tosa::SliceOp>(op).getSizeMutable();
+    if (mlir::failed(resizeShapeOperand(op, operand, sizes)))
+      return mlir::failure();
+  }
+  return mlir::success();
+}
+
 mlir::Operation *findLayer(mlir::func::FuncOp func, llvm::StringRef name) {
   for (auto &[op, layerName] : assignLayerNames(func))
     if (layerName == name)
@@ -248,7 +272,8 @@ std::vector<ChannelSite> findChannelSites(mlir::func::FuncOp func) {
     site.channels =
         llvm::cast<mlir::RankedTensorType>(op.getResult(0).getType())
             .getDimSize(dim);
-    if (mlir::failed(planResize(analysis, &op, site.layerName, site.channels,
+    if (mlir::failed(planResize(analysis, {op.getResult(0), dim}, &op,
+                                site.layerName, site.channels,
                                 /*emit=*/false)))
       continue; // a head split or the model's outputs: not mutable alone
     for (const DimRef &ref : analysis.classOf({op.getResult(0), dim}))
@@ -283,28 +308,27 @@ mlir::LogicalResult setOutputChannels(mlir::func::FuncOp func,
 
   DimensionAnalysis analysis(func);
   mlir::FailureOr<ResizePlan> plan =
-      planResize(analysis, site, layerName, channels, /*emit=*/true);
-  if (mlir::failed(plan))
+      planResize(analysis, {site->getResult(0), channelDim(site)}, site,
+                 layerName, channels, /*emit=*/true);
+  if (mlir::failed(plan) || mlir::failed(applyResize(func, *plan)))
     return mlir::failure();
-  auto &[argSizes, constSizes, shapeSizes] = *plan;
-  for (auto &[index, sizes] : argSizes) {
-    mlir::BlockArgument arg = func.getArgument(index);
-    arg.setType(withDims(arg.getType(), sizes));
-  }
-  for (auto &[op, sizes] : constSizes)
-    resizeConst(llvm::cast<mlir::tosa::ConstOp>(op), sizes);
-  for (auto &[op, sizes] : shapeSizes) {
-    mlir::OpOperand &operand =
-        llvm::isa<mlir::tosa::ReshapeOp>(op)
-            ? llvm::cast<mlir::tosa::ReshapeOp>(op).getShapeMutable()
-            : llvm::cast<mlir::tosa::SliceOp>(op).getSizeMutable();
-    if (mlir::failed(resizeShapeOperand(op, operand, sizes)))
-      return mlir::failure();
-  }
   if (mlir::failed(refineShapes(func)))
     return site->emitOpError()
            << "setting '" << layerName << "' to " << channels
            << " output channels left an invalid module";
+  return mlir::success();
+}
+
+mlir::LogicalResult resizeTiedDimension(mlir::func::FuncOp func,
+                                        mlir::Value value, unsigned dim,
+                                        int64_t size, llvm::StringRef what) {
+  DimensionAnalysis analysis(func);
+  mlir::FailureOr<ResizePlan> plan =
+      planResize(analysis, {value, dim}, nullptr, what, size, /*emit=*/true);
+  if (mlir::failed(plan) || mlir::failed(applyResize(func, *plan)))
+    return mlir::failure();
+  if (mlir::failed(refineShapes(func)))
+    return func.emitError() << what << " left an invalid module";
   return mlir::success();
 }
 

@@ -255,8 +255,8 @@ mlir::FailureOr<Labels> sliceLabels(mlir::tosa::SliceOp slice, const Labels &in,
                                     llvm::StringRef &why) {
   auto inShape = shapeOf(slice.getInput1()), out = shapeOf(slice.getResult());
   std::optional<llvm::SmallVector<int64_t>> start =
-                                                constShape(slice.getStart()),
-                                            size = constShape(slice.getSize());
+      constShape(slice.getStart());
+  std::optional<llvm::SmallVector<int64_t>> size = constShape(slice.getSize());
   if (!start || !size) {
     why = "slices a head dimension with a computed start or size";
     return mlir::failure();
