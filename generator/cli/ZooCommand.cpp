@@ -23,6 +23,9 @@ int runZoo(const Args &args) {
                     "input height and width (image models)")(
       "seq", po::value<int64_t>()->default_value(0),
       "sequence length (transformer models; 0: the model's default)")(
+      "hidden", po::value<int64_t>()->default_value(0),
+      "hidden size (transformer models: heads kept, head dimension hidden / "
+      "heads; 0: the model's default)")(
       "dtype", po::value<std::string>()->default_value("f32"),
       "element type: f32, bf16, f16")(
       "out", po::value<std::string>()->default_value("-"),
@@ -32,7 +35,8 @@ int runZoo(const Args &args) {
   po::variables_map vm;
   if (auto code = parseCommandLine(
           "zoo",
-          "list | export NAME [--batch N] [--resolution R] [--seq S] [--out F]",
+          "list | export NAME [--batch N] [--resolution R] [--seq S] "
+          "[--hidden H] [--out F]",
           options, positional, args, vm))
     return *code;
   const std::string action = vm["action"].as<std::string>();
@@ -59,9 +63,16 @@ int runZoo(const Args &args) {
   zoo.resolution = vm["resolution"].as<int64_t>();
   zoo.dtype = vm["dtype"].as<std::string>();
   zoo.seq = vm["seq"].as<int64_t>();
-  if (zoo.batch < 1 || zoo.resolution < 32 || zoo.seq < 0 ||
+  zoo.hidden = vm["hidden"].as<int64_t>();
+  if (zoo.hidden != 0 && !model->defaultSeq) {
+    printError("zoo",
+               "--hidden applies to transformer models, not '" + name + "'");
+    return kExitUsage;
+  }
+  if (zoo.batch < 1 || zoo.resolution < 32 || zoo.seq < 0 || zoo.hidden < 0 ||
       (zoo.dtype != "f32" && zoo.dtype != "bf16" && zoo.dtype != "f16")) {
-    printError("zoo", "need --batch >= 1, --resolution >= 32, --seq >= 0 and "
+    printError("zoo", "need --batch >= 1, --resolution >= 32, --seq >= 0, "
+                      "--hidden >= 0 and "
                       "--dtype f32, bf16 or f16");
     return kExitUsage;
   }

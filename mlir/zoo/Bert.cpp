@@ -19,27 +19,32 @@ mlir::LogicalResult buildBertLarge(mlir::ModuleOp module,
   const TransformerConfig &c = kBertLarge;
   int64_t seq = options.seq ? options.seq : c.seq;
   int64_t batch = options.batch;
+  int64_t hidden = options.hidden ? options.hidden : c.hidden;
+  if (hidden % c.heads != 0)
+    return module.emitError()
+           << "bert_large: hidden size " << hidden
+           << " is not a multiple of its " << c.heads << " heads";
   mlir::Type type = zooElementType(module.getContext(), options.dtype);
-  TosaModelBuilder m(module, "bert_large_encoder", {1, batch * seq, c.hidden},
+  TosaModelBuilder m(module, "bert_large_encoder", {1, batch * seq, hidden},
                      type);
   mlir::Value h = m.input();
   for (int64_t i = 0; i < c.layers; ++i) {
     const std::string name = "encoder.layer." + std::to_string(i);
     const std::string self = name + ".attention.self";
-    mlir::Value q = m.linear(h, c.hidden, true, self + ".query");
-    mlir::Value k = m.linear(h, c.hidden, true, self + ".key");
-    mlir::Value v = m.linear(h, c.hidden, true, self + ".value");
+    mlir::Value q = m.linear(h, hidden, true, self + ".query");
+    mlir::Value k = m.linear(h, hidden, true, self + ".key");
+    mlir::Value v = m.linear(h, hidden, true, self + ".value");
     mlir::Value context = m.attention(
         m.splitHeads(q, batch, c.heads, self + ".query"),
         m.splitHeads(k, batch, c.heads, self + ".key"),
         m.splitHeads(v, batch, c.heads, self + ".value"), nullptr, self);
     mlir::Value attn =
-        m.linear(context, c.hidden, true, name + ".attention.output.dense");
+        m.linear(context, hidden, true, name + ".attention.output.dense");
     h = m.layerNorm(m.add(attn, h, name + ".attention.output.residual"), c.eps,
                     name + ".attention.output.LayerNorm");
     mlir::Value f = m.linear(h, c.ffn, true, name + ".intermediate.dense");
     f = m.geluErf(f, name + ".intermediate.gelu");
-    f = m.linear(f, c.hidden, true, name + ".output.dense");
+    f = m.linear(f, hidden, true, name + ".output.dense");
     h = m.layerNorm(m.add(f, h, name + ".output.residual"), c.eps,
                     name + ".output.LayerNorm");
   }

@@ -100,6 +100,10 @@ std::string exportZooModel(mlir::ModuleOp module, const ZooModel &model,
     os << "// configuration: batch " << options.batch << ", sequence " << seq
        << ", " << options.dtype << ", [1, batch x sequence, hidden] "
        << "activations, TOSA 1.0\n";
+    if (options.hidden)
+      os << "// resized: hidden " << options.hidden
+         << " (heads kept, head dimension hidden / heads, FFN width kept); "
+         << "the configuration below is the published one\n";
   } else {
     os << "// configuration: batch " << options.batch << ", resolution "
        << options.resolution << ", " << options.dtype
@@ -113,6 +117,8 @@ std::string exportZooModel(mlir::ModuleOp module, const ZooModel &model,
     os << " --seq " << (options.seq ? options.seq : model.defaultSeq);
   else
     os << " --resolution " << options.resolution;
+  if (options.hidden)
+    os << " --hidden " << options.hidden;
   os << " --dtype " << options.dtype << "\n";
   os << "// weights are function arguments marked {" << kWeightArgAttr.str()
      << "}: runners fill them with seeded values scaled by fan-in\n";

@@ -23,6 +23,9 @@ struct ZooOptions {
   int64_t resolution = 224;  // image models
   std::string dtype = "f32"; // f32, bf16 or f16
   int64_t seq = 0;           // sequence models; 0: the model's default
+  /// Transformers: the hidden size (d_model), heads kept, head dimension
+  /// hidden / heads, FFN width kept; 0: the model's default.
+  int64_t hidden = 0;
 };
 
 /// The configuration of a transformer reference model.
