@@ -5,8 +5,17 @@
 // those that verify and stay equivalent. Every strategy is deterministic for
 // a given model, options and Rng state.
 //
-//   neighborhood  every channel site's alignment-class neighbors
-//                 (ChannelStrategy.h), shuffled
+//   neighborhood  every site of the MutationSpace (every kind, or those of
+//                 --kinds): integer sites the alignment-class values around
+//                 the reference (ChannelStrategy.h) that the site accepts,
+//                 categorical sites every alternative. The order spreads
+//                 over kinds and layers: each kind's queue takes one value
+//                 of each of its sites per round (sites and values in seeded
+//                 order); local kinds (a layer or a stage) take turns in
+//                 catalog order, and whole-model sites ("*": input sizes,
+//                 the model's element type, width or heads), which change
+//                 every layer and so are measured in full, take every fourth
+//                 place while local proposals remain
 //   random        seeded draws from the whole space: any channel site with
 //                 any value in [c/2, 2c], activation swaps, element types
 //   grid          the cartesian product of user-named dimensions:
@@ -19,6 +28,7 @@
 #ifndef GOODHART_GENERATOR_STRATEGIES_H
 #define GOODHART_GENERATOR_STRATEGIES_H
 
+#include "generator/MutationSpace.h"
 #include "generator/MutationSpec.h"
 #include "generator/Rng.h"
 #include "runners/common/Status.h"
@@ -32,6 +42,31 @@ namespace goodhart {
 
 /// One proposal: mutations applied in order to one clone of the reference.
 using Proposal = std::vector<MutationSpec>;
+
+/// Whether `site` is on "*": its mutations change every layer (an input
+/// size, the model's element type, width or heads), so no layer of the
+/// reference's measurement is reused.
+bool isWholeModelSite(const MutationSite &site);
+
+/// The values the neighborhood strategy tries at `site`, without its
+/// current value: every candidate of a categorical site (activations,
+/// element types, stride positions, width percentages); for a size,
+/// neighborhoodValues(current) within [minValue, maxValue] and among the
+/// candidates (so a kernel stays odd and a head count divides the hidden
+/// size), none when no candidate is in those alignment classes.
+std::vector<int64_t> neighborhoodSiteValues(const MutationSite &site);
+
+/// The neighborhood of every site in `sites` (a MutationSpace catalog), one
+/// mutation per proposal, in the order described above; deterministic for
+/// a given catalog and Rng state.
+std::vector<MutationSpec>
+proposeNeighborhoodMutations(const std::vector<MutationSite> &sites, Rng &rng);
+
+/// The sites of `sites` whose kind is in `kinds` (all when empty). Fails,
+/// naming the kinds the model offers, when a kind has no site.
+StatusOr<std::vector<MutationSite>>
+selectKinds(std::vector<MutationSite> sites,
+            const std::vector<std::string> &kinds);
 
 /// `howMany` distinct seeded draws from the whole mutation space of `func`.
 std::vector<Proposal> proposeRandomMutations(mlir::func::FuncOp func,

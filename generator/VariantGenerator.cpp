@@ -2,9 +2,9 @@
 
 #include "generator/VariantGenerator.h"
 
-#include "generator/ChannelStrategy.h"
 #include "generator/Diagnostics.h"
 #include "generator/Equivalence.h"
+#include "generator/MutationSpace.h"
 #include "generator/Strategies.h"
 #include "mlir/Mutations.h"
 #include "mlir/PlanLowering.h"
@@ -99,15 +99,33 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
   gen.reference.mlirText =
       header(options, gen.reference, model) + printModuleWithLocations(module);
 
+  if (options.strategy == "grid" && !options.kinds.empty())
+    return invalidInput("--kinds applies to neighborhood and random; the "
+                        "grid's dimensions name their kinds");
   Rng rng(options.seed);
   std::vector<Proposal> proposals;
   if (options.strategy == "neighborhood") {
-    for (const MutationSpec &spec :
-         proposeChannelMutations(findChannelSites(entry), rng))
+    // The catalog is computed once per model.
+    StatusOr<std::vector<MutationSite>> sites =
+        selectKinds(enumerateMutationSites(entry), options.kinds);
+    if (!sites)
+      return sites.status();
+    for (const MutationSpec &spec : proposeNeighborhoodMutations(*sites, rng))
       proposals.push_back({spec});
   } else if (options.strategy == "random") {
+    if (!options.kinds.empty())
+      if (StatusOr<std::vector<MutationSite>> sites =
+              selectKinds(enumerateMutationSites(entry), options.kinds);
+          !sites)
+        return sites.status();
     proposals =
         proposeRandomMutations(entry, std::max(options.count * 20, 64), rng);
+    // Draws of other kinds are dropped after drawing, so that a kind's
+    // draws do not depend on --kinds.
+    if (!options.kinds.empty())
+      std::erase_if(proposals, [&](const Proposal &p) {
+        return !llvm::is_contained(options.kinds, p.front().kind);
+      });
   } else {
     StatusOr<std::vector<Proposal>> grid = proposeGridMutations(options.grid);
     if (!grid)
@@ -257,6 +275,7 @@ nlohmann::json manifestToJson(const Generation &gen) {
           {"strategy", gen.options.strategy},
           {"seed", gen.options.seed},
           {"count", gen.options.count},
+          {"kinds", gen.options.kinds},
           {"flop_tolerance", gen.options.flopTolerance},
           {"param_tolerance", gen.options.paramTolerance},
           {"reference", variantJson(gen.reference)},

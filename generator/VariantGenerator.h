@@ -32,6 +32,9 @@ struct GeneratorOptions {
   /// identity(*, SEED) variants added after the strategy's (neighborhood
   /// and random): the control group.
   int identityCount = 2;
+  /// Mutation kinds neighborhood and random may propose ("set_channels");
+  /// empty: every kind of the model's MutationSpace.
+  std::vector<std::string> kinds;
   /// Grid dimensions, "KIND:LAYER=V1,V2,..." (Strategies.h).
   std::vector<std::string> grid;
   /// Element type the reference is retyped to before generating (f32, bf16,

@@ -11,6 +11,8 @@
 #include "mlir/Mutations.h"
 #include "mlir/zoo/TosaModelBuilder.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 #include <iostream>
 
 namespace goodhart::cli {
@@ -22,6 +24,9 @@ void addGeneratorOptions(po::options_description &options) {
       "grid", po::value<std::vector<std::string>>()->composing(),
       "a grid dimension KIND:LAYER=V1,V2,... (repeat for a cartesian "
       "product; --strategy grid tries every point)")(
+      "kinds", po::value<std::vector<std::string>>()->composing(),
+      "mutation kinds neighborhood and random may propose, comma-separated "
+      "(set_channels,set_spatial; default: every kind of the model)")(
       "identity-variants", po::value<int>()->default_value(2),
       "identity variants (renamed, reordered: the control group) added by "
       "neighborhood and random")("count", po::value<int>()->default_value(6),
@@ -56,6 +61,12 @@ GeneratorOptions readGeneratorOptions(const po::variables_map &vm,
   options.flopTolerance = vm["flop-tolerance"].as<double>();
   options.paramTolerance = vm["param-tolerance"].as<double>();
   options.identityCount = vm["identity-variants"].as<int>();
+  if (vm.count("kinds"))
+    for (const std::string &list : vm["kinds"].as<std::vector<std::string>>())
+      for (llvm::StringRef kind : llvm::split(list, ','))
+        if (!kind.trim().empty() &&
+            !llvm::is_contained(options.kinds, kind.trim().str()))
+          options.kinds.push_back(kind.trim().str());
   if (vm.count("grid"))
     options.grid = vm["grid"].as<std::vector<std::string>>();
   options.fusePostOps = vm["fuse-post-ops"].as<bool>();
