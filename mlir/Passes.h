@@ -7,6 +7,7 @@
 //   --goodhart-identity="seed=K"
 //   --goodhart-move-stride="block=NAME position=N"
 //   --goodhart-set-kernel="layer=NAME kernel=K"
+//   --goodhart-set-groups="layer=NAME groups=G"
 //   --goodhart-set-heads="scope=NAME|* heads=H"
 //   --goodhart-set-head-dim="scope=NAME|* dim=D"
 //
