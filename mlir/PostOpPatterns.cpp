@@ -1,11 +1,15 @@
 //===- PostOpPatterns.cpp - Convolutions and Linear layers with post-ops --===//
 //
-// A match starts at its anchor (a convolution, or a matmul by a constant)
-// and follows the anchor's result forward while each value has exactly one
-// user that a oneDNN post-op expresses: an add of a tensor of the same shape
-// (sum), or an activation (eltwise). The last op absorbed is the root, where
-// the fused layer is emitted: every operand of the chain is defined before
-// it, and nothing outside the chain reads a value inside it.
+// A match starts at its anchor (a convolution, a matmul by a constant, or
+// any other matmul) and follows the anchor's result forward while each
+// value has exactly one user that a oneDNN post-op expresses: an add of a
+// tensor of the same shape (sum), an activation (eltwise), and after a plain
+// matmul a binary op with a broadcast operand (a scale, a mask). A GELU or
+// SiLU composite (CompositePatterns.cpp) whose only input is the value and
+// which holds every user of it is one eltwise post-op too. The last op
+// absorbed is the root, where the fused layer is emitted: every operand of
+// the chain is defined before it, and nothing outside the chain reads a
+// value inside it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +17,7 @@
 
 #include "mlir/ModelLoader.h"
 #include "mlir/PlanLowering.h"
+#include "runners/common/PostOps.h"
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -61,24 +66,83 @@ std::optional<mlir::Value> otherOperand(mlir::Operation *op, mlir::Value v) {
   return std::nullopt;
 }
 
-/// Extends `m` (anchor set, `v` its current result) with sum and eltwise
-/// post-ops; returns the number of post-ops added.
+/// The fused eltwise composites (GELU, SiLU) a chain may absorb as one
+/// eltwise post-op, by their input value.
+using EltwiseComposites = llvm::DenseMap<mlir::Value, const CompositeMatch *>;
+
+/// The composite of `composites` reading `v` when it holds every user of
+/// `v` and keeps `v`'s type. Its ops are composite ops, so `excluded` holds
+/// them; only the chain that reaches `v` can take it.
+const CompositeMatch *absorbableComposite(mlir::Value v,
+                                          const EltwiseComposites &composites) {
+  const CompositeMatch *c = composites.lookup(v);
+  if (!c || c->root->getResult(0).getType() != v.getType())
+    return nullptr;
+  llvm::SmallPtrSet<mlir::Operation *, 16> inside(c->ops.begin(), c->ops.end());
+  for (mlir::Operation *user : v.getUsers())
+    if (!inside.contains(user))
+      return nullptr;
+  return c;
+}
+
+/// A binary op oneDNN 2.6 applies as a binary post-op: `v` OP operand, the
+/// operand broadcast to `v`'s shape (a scale, a mask); nullopt otherwise.
+std::optional<std::pair<std::string, mlir::Value>>
+binaryPostOp(mlir::Operation *user, mlir::Value v) {
+  std::optional<OpLowering> lowering = classifyOp(user);
+  if (!lowering || lowering->kind != LayerKind::kBinary)
+    return std::nullopt;
+  std::string op = lowering->attrs.value("op", "");
+  if (!isBinaryPostOpName(op))
+    return std::nullopt;
+  std::optional<mlir::Value> other = otherOperand(user, v);
+  // Only commutative ops take the result as their second operand.
+  if (!other || (user->getOperand(0) != v && op != "add" && op != "mul" &&
+                 op != "max" && op != "min"))
+    return std::nullopt;
+  auto type = llvm::dyn_cast<mlir::RankedTensorType>(other->getType());
+  auto out = llvm::cast<mlir::RankedTensorType>(v.getType());
+  if (!type || !type.hasStaticShape() || type.getRank() != out.getRank() ||
+      type.getElementType() != out.getElementType())
+    return std::nullopt;
+  for (auto [d, o] : llvm::zip(type.getShape(), out.getShape()))
+    if (d != 1 && d != o)
+      return std::nullopt;
+  return std::make_pair(op, *other);
+}
+
+/// Extends `m` (anchor set, `v` its current result) with sum, eltwise and,
+/// when `allowBinary`, binary post-ops; returns the number added.
 int appendPostOps(CompositeMatch &m, mlir::Value v,
-                  const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded) {
+                  const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded,
+                  const EltwiseComposites &composites, bool allowBinary) {
   nlohmann::json postOps = nlohmann::json::array();
   bool hasSum = false;
-  while (mlir::Operation *user = soleUser(v, excluded)) {
-    if (user->getNumResults() != 1 ||
+  while (true) {
+    if (const CompositeMatch *c = absorbableComposite(v, composites)) {
+      postOps.push_back({{"kind", "eltwise"}, {"op", c->pattern}});
+      m.ops.append(c->ops.begin(), c->ops.end());
+      m.root = c->root;
+      v = c->root->getResult(0);
+      continue;
+    }
+    mlir::Operation *user = soleUser(v, excluded);
+    if (!user || user->getNumResults() != 1 ||
         user->getResult(0).getType() != v.getType())
       break;
-    if (llvm::isa<AddOp>(user) && !hasSum) {
-      std::optional<mlir::Value> other = otherOperand(user, v);
-      if (!other || other->getType() != v.getType())
-        break;
+    std::optional<std::pair<std::string, mlir::Value>> binary;
+    std::optional<mlir::Value> other = otherOperand(user, v);
+    if (llvm::isa<AddOp>(user) && !hasSum && other &&
+        other->getType() == v.getType()) {
       postOps.push_back(
           {{"kind", "sum"}, {"input", static_cast<int64_t>(m.inputs.size())}});
       m.inputs.push_back(*other);
       hasSum = true;
+    } else if (allowBinary && (binary = binaryPostOp(user, v))) {
+      postOps.push_back({{"kind", "binary"},
+                         {"op", binary->first},
+                         {"input", static_cast<int64_t>(m.inputs.size())}});
+      m.inputs.push_back(binary->second);
     } else {
       std::optional<OpLowering> lowering = classifyOp(user);
       if (!lowering || lowering->kind != LayerKind::kEltwise ||
@@ -100,7 +164,8 @@ int appendPostOps(CompositeMatch &m, mlir::Value v,
 
 std::optional<CompositeMatch>
 matchConvPostOps(mlir::Operation *conv,
-                 const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded) {
+                 const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded,
+                 const EltwiseComposites &composites) {
   std::optional<OpLowering> lowering = classifyOp(conv);
   if (!lowering || !isFloatTensor(conv->getResult(0)))
     return std::nullopt;
@@ -113,7 +178,7 @@ matchConvPostOps(mlir::Operation *conv,
   m.ops = {conv};
   for (unsigned index : lowering->dataOperands)
     m.inputs.push_back(conv->getOperand(index));
-  if (appendPostOps(m, conv->getResult(0), excluded) == 0)
+  if (appendPostOps(m, conv->getResult(0), excluded, composites, false) == 0)
     return std::nullopt; // a bare convolution stays what it is
   return m;
 }
@@ -133,7 +198,8 @@ bool isBias(mlir::Value v, int64_t columns, mlir::func::FuncOp func) {
 
 std::optional<CompositeMatch>
 matchLinear(MatMulOp matmul, mlir::func::FuncOp func,
-            const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded) {
+            const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded,
+            const EltwiseComposites &composites) {
   mlir::Value a = matmul->getOperand(0), b = matmul->getOperand(1);
   auto aType = llvm::cast<mlir::RankedTensorType>(a.getType());
   auto bType = llvm::cast<mlir::RankedTensorType>(b.getType());
@@ -160,13 +226,53 @@ matchLinear(MatMulOp matmul, mlir::func::FuncOp func,
       v = user->getResult(0);
     }
   }
-  appendPostOps(m, v, excluded);
+  appendPostOps(m, v, excluded, composites, false);
   return m;
+}
+
+/// A matmul that is no Linear (of two activations, or batched) with the
+/// post-ops oneDNN's matmul takes, binary ones included.
+std::optional<CompositeMatch>
+matchMatmulPostOps(MatMulOp matmul,
+                   const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded,
+                   const EltwiseComposites &composites) {
+  std::optional<OpLowering> lowering = classifyOp(matmul);
+  if (!lowering || !isFloatTensor(matmul->getResult(0)))
+    return std::nullopt;
+  CompositeMatch m;
+  m.pattern = "matmul_post_ops";
+  m.kind = LayerKind::kMatMul;
+  m.attrs = lowering->attrs;
+  m.anchor = matmul;
+  m.root = matmul;
+  m.ops = {matmul};
+  for (unsigned index : lowering->dataOperands)
+    m.inputs.push_back(matmul->getOperand(index));
+  if (appendPostOps(m, matmul->getResult(0), excluded, composites, true) == 0)
+    return std::nullopt; // a bare matmul stays what it is
+  return m;
+}
+
+/// The fused GELU and SiLU composites of `func` (those `enabled` fuses), by
+/// their input.
+EltwiseComposites
+eltwiseComposites(const std::vector<CompositeMatch> &composites,
+                  const std::set<std::string> &enabled) {
+  EltwiseComposites result;
+  for (const CompositeMatch &c : composites)
+    if (c.fusible && c.kind == LayerKind::kEltwise && c.inputs.size() == 1 &&
+        enabled.count(c.pattern) &&
+        (c.pattern == "gelu_erf" || c.pattern == "gelu_tanh" ||
+         c.pattern == "silu"))
+      result[c.inputs.front()] = &c;
+  return result;
 }
 
 } // namespace
 
-std::set<std::string> postOpPatterns() { return {"conv_post_ops", "linear"}; }
+std::set<std::string> postOpPatterns() {
+  return {"conv_post_ops", "linear", "matmul_post_ops"};
+}
 
 std::vector<CompositeMatch>
 findPostOpFusions(mlir::func::FuncOp func, const std::set<std::string> &enabled,
@@ -178,19 +284,40 @@ findPostOpFusions(mlir::func::FuncOp func, const std::set<std::string> &enabled,
                                                  excluded.end());
   const bool convs = enabled.count("conv_post_ops");
   const bool linears = enabled.count("linear");
-  if (!convs && !linears)
+  const bool matmuls = enabled.count("matmul_post_ops");
+  if (!convs && !linears && !matmuls)
     return matches;
+  // The composites the plan lowering fuses: a chain takes a GELU or SiLU
+  // whole (its ops are in `excluded` as every composite's are).
+  const std::vector<CompositeMatch> composites = findComposites(func);
+  const EltwiseComposites activations = eltwiseComposites(composites, enabled);
+  // Ops a composite only tags (attention's scores, scale and mask) stay open
+  // to a matmul's post-ops: the fused layer keeps the tag.
+  llvm::SmallPtrSet<mlir::Operation *, 32> inFusible,
+      open(taken.begin(), taken.end());
+  for (const CompositeMatch &c : composites)
+    if (c.fusible)
+      inFusible.insert(c.ops.begin(), c.ops.end());
+  for (const CompositeMatch &c : composites)
+    if (!c.fusible)
+      for (mlir::Operation *op : c.ops)
+        if (!inFusible.contains(op))
+          open.erase(op);
   for (mlir::Operation &op : func.getBody().getOps()) {
-    if (taken.contains(&op))
+    auto matmul = llvm::dyn_cast<MatMulOp>(op);
+    if (matmul ? open.contains(&op) : taken.contains(&op))
       continue;
     std::optional<CompositeMatch> m;
     if (convs && llvm::isa<Conv2DOp, DepthwiseConv2DOp>(op))
-      m = matchConvPostOps(&op, taken);
-    else if (auto matmul = llvm::dyn_cast<MatMulOp>(op); linears && matmul)
-      m = matchLinear(matmul, func, taken);
+      m = matchConvPostOps(&op, taken, activations);
+    if (matmul && linears && !taken.contains(&op))
+      m = matchLinear(matmul, func, taken, activations);
+    if (matmul && matmuls && !m)
+      m = matchMatmulPostOps(matmul, open, activations);
     if (!m)
       continue;
     taken.insert(m->ops.begin(), m->ops.end());
+    open.insert(m->ops.begin(), m->ops.end());
     matches.push_back(std::move(*m));
   }
   return matches;

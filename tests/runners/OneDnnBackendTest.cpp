@@ -336,6 +336,12 @@ TEST_F(OneDnnBackendTest, BinaryPostOpBroadcasts) {
   expectRunsAndPasses(backend, mask);
   EXPECT_EQ(benchdnnLine(mask, mask.layers[0]), "")
       << "benchdnn names no policy for a [B,1,N] operand";
+  // Llama's causal mask [1,S,S] on the scores of every head.
+  Plan causal = testing::matmulPostOpPlan(
+      nlohmann::json::parse(R"([{"kind":"binary","op":"mul","input":2},
+                                {"kind":"binary","op":"add","input":3}])"),
+      {{{1, 1, 1}, 0.125}, {{1, 4, 8}}}, 4);
+  expectRunsAndPasses(backend, causal);
   Plan full = testing::matmulPostOpPlan(
       nlohmann::json::parse(R"([{"kind":"binary","op":"max","input":2}])"),
       {{{2, 4, 8}}});
