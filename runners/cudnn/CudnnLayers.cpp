@@ -440,11 +440,22 @@ buildExecutor(const CudaContext &context, const Plan &plan, const Layer &layer,
       return unsupported(layer.describe() + ": element type " +
                          std::string(dtypeName(plan.tensor(id).dtype)) +
                          " is not supported by the cuDNN runner");
-  auto postOps = layer.attrs.find("post_ops");
-  if (postOps != layer.attrs.end() && !postOps->empty())
-    return unsupported(layer.describe() +
-                       ": fused post-ops are not supported by the cuDNN "
-                       "runner");
+  // Post-ops (a convolution's, an inner product's, a matmul's) are not
+  // wired to cuDNN fusion graphs or cuBLASLt epilogues: the layer is a skip
+  // naming them, never run without them.
+  auto postOps = layer.postOps();
+  if (!postOps)
+    return postOps.status();
+  if (!postOps->empty()) {
+    std::string names;
+    for (const PostOp &op : *postOps)
+      names += (names.empty() ? "" : ", ") +
+               (op.kind == PostOp::Kind::kSum
+                    ? std::string("sum")
+                    : op.attrs.value("op", std::string("?")));
+    return unsupported(layer.describe() + ": fused post-ops (" + names +
+                       ") are not supported by the cuDNN runner");
+  }
   switch (layer.kind) {
   case LayerKind::kConv2d:
     return buildConv(context, plan, layer, pointers, options);

@@ -244,5 +244,27 @@ TEST(CudnnBackendTest, TransformerKindsRunOrSayWhyOnAGpu) {
               << l.measurement.reason << "\n";
 }
 
+/// Post-ops are not wired to cuDNN or cuBLASLt: a matmul with them is a skip
+/// that names them, never a run without them.
+TEST(CudnnBackendTest, MatmulPostOpsAreASkipNamingThemOnAGpu) {
+  CudnnBackend backend;
+  Status s = backend.initialize();
+  if (!s.isOk())
+    GTEST_SKIP() << "no GPU here: " << s.message();
+  MeasureOptions o = testing::deterministicOptions();
+  o.mode = MeasureMode::kLayers;
+  Plan plan = testing::matmulPostOpPlan(
+      nlohmann::json::parse(R"([{"kind":"binary","op":"mul","input":2},
+                                {"kind":"eltwise","op":"gelu_erf"}])"),
+      {{{1, 1, 1}, 0.125}});
+  MeasureResponse r = measurePlan(backend, plan, o);
+  ASSERT_EQ(r.layers.size(), 1u);
+  EXPECT_EQ(r.layers[0].measurement.status, ResultStatus::kSkipped);
+  EXPECT_NE(r.layers[0].measurement.reason.find(
+                "fused post-ops (mul, gelu_erf) are not supported"),
+            std::string::npos)
+      << r.layers[0].measurement.reason;
+}
+
 } // namespace
 } // namespace goodhart::cuda
