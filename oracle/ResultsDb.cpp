@@ -445,7 +445,7 @@ ResultsDb::findMemoizedLayer(const std::string &hash,
                              const std::string &memoKey) {
   Statement s(db_, R"sql(SELECT layer_id, hash, impl, repro, check_json,
       status, reason, median_ns, min_ns, mean_ns, rsd, ci_low_ns,
-      ci_high_ns, count, stop_reason, samples_json, id
+      ci_high_ns, count, stop_reason, samples_json, id, layer_name
       FROM layer_measurements
       WHERE hash = ? AND memo_key = ? AND reused = 0 AND status != 'error'
         AND COALESCE(json_extract(check_json, '$.verdict'), '')
@@ -457,7 +457,8 @@ ResultsDb::findMemoizedLayer(const std::string &hash,
       return error("cannot look up memoized layer " + hash);
     return std::optional<MemoHit>();
   }
-  return std::optional<MemoHit>(MemoHit{s.integer(16), readLayerResult(s)});
+  return std::optional<MemoHit>(
+      MemoHit{s.integer(16), readLayerResult(s), s.text(17)});
 }
 
 StatusOr<std::optional<int64_t>>

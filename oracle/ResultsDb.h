@@ -30,6 +30,7 @@ inline constexpr int kResultsSchemaVersion = 2;
 struct MemoHit {
   int64_t measurementId = 0; // layer_measurements.id
   LayerResult result;
+  std::string layerName; // the layer it was measured as
 };
 
 struct RunSummary {

@@ -18,6 +18,19 @@ std::string memoKey(const RunnerInfo &runner, const MeasureOptions &options) {
   return key.dump(); // nlohmann::json sorts object keys: canonical
 }
 
+std::string renameRepro(const std::string &repro, const std::string &from,
+                        const std::string &to) {
+  if (from.empty() || from == to)
+    return repro;
+  const std::string quotedFrom = '"' + from + '"', quotedTo = '"' + to + '"';
+  std::string out;
+  size_t start = 0;
+  for (size_t at; (at = repro.find(quotedFrom, start)) != std::string::npos;
+       start = at + quotedFrom.size())
+    out += repro.substr(start, at - start) + quotedTo;
+  return out + repro.substr(start);
+}
+
 StatusOr<MemoPlan> planMemoized(ResultsDb &db, const Plan &plan,
                                 const std::string &key,
                                 const std::vector<int64_t> &selected) {
@@ -40,6 +53,7 @@ StatusOr<MemoPlan> planMemoized(ResultsDb &db, const Plan &plan,
       LayerResult result = (*hit)->result;
       result.id = layer.id;
       result.hash = layer.hash;
+      result.repro = renameRepro(result.repro, (*hit)->layerName, layer.name);
       memo.fromDb[layer.id] = std::move(result);
       memo.reused[layer.id] = LayerReuse{(*hit)->measurementId, -1};
       continue;
@@ -69,6 +83,9 @@ std::vector<LayerResult> mergeMemoized(const Plan &plan, const MemoPlan &memo,
       LayerResult copy = source->second;
       copy.id = layer.id;
       copy.hash = layer.hash;
+      for (const Layer &from : plan.layers)
+        if (from.id == rep->second)
+          copy.repro = renameRepro(copy.repro, from.name, layer.name);
       merged.push_back(std::move(copy));
     }
   }
