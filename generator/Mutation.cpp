@@ -32,10 +32,19 @@ mlir::LogicalResult applyMutation(mlir::func::FuncOp func,
     return moveStride(func, spec.layer, spec.value);
   if (spec.kind == "set_kernel")
     return setKernel(func, spec.layer, spec.value);
+  if (spec.kind == "set_groups")
+    return setGroups(func, spec.layer, spec.value);
   if (spec.kind == "set_heads")
     return setHeads(func, spec.layer, spec.value);
   if (spec.kind == "set_head_dim")
     return setHeadDim(func, spec.layer, spec.value);
+  if (spec.kind == "set_hidden") {
+    if (spec.layer != "*")
+      return func.emitError()
+             << "set_hidden applies to the whole model: "
+             << "write set_hidden(*, N), not '" << spec.describe() << "'";
+    return setHidden(func, spec.value);
+  }
   if (spec.kind == "identity") {
     if (spec.layer != "*")
       return func.emitError()

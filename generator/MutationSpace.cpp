@@ -98,7 +98,7 @@ std::vector<MutationSite> enumerateMutationSites(mlir::func::FuncOp func) {
       sites.push_back({"scale_width", stage, 100,
                        std::vector<int64_t>(std::begin(kWidthPercents),
                                             std::end(kWidthPercents)),
-                       kMinWidthPercent, kMaxWidthPercent});
+                       kMinWidthPercent, kMaxWidthPercent, true});
 
   const std::vector<std::string> &activations =
       MutationSpec::namedValues("set_activation");
@@ -109,7 +109,7 @@ std::vector<MutationSite> enumerateMutationSites(mlir::func::FuncOp func) {
     int64_t current = it == activations.end() ? -1 : it - activations.begin();
     sites.push_back({"set_activation", site.layerName, current,
                      otherIndices(activations, current), 0,
-                     static_cast<int64_t>(activations.size()) - 1});
+                     static_cast<int64_t>(activations.size()) - 1, true});
   }
 
   const std::vector<std::string> &dtypes =
@@ -120,7 +120,7 @@ std::vector<MutationSite> enumerateMutationSites(mlir::func::FuncOp func) {
     dtypeLayers.push_back(channel.layerName);
   for (const std::string &layer : dtypeLayers)
     sites.push_back({"set_dtype", layer, dtype, otherIndices(dtypes, dtype), 0,
-                     static_cast<int64_t>(dtypes.size()) - 1});
+                     static_cast<int64_t>(dtypes.size()) - 1, true});
   for (MutationSite &site : inputSizeSites(func))
     sites.push_back(std::move(site));
   for (MutationSite &site : geometrySites(func))
@@ -153,7 +153,8 @@ std::vector<MutationSite> geometrySites(mlir::func::FuncOp func) {
   std::vector<MutationSite> sites;
   for (const StrideSite &stride : findStrideSites(func)) {
     auto n = static_cast<int64_t>(stride.convs.size());
-    MutationSite site{"move_stride", stride.block, stride.position, {}, 1, n};
+    MutationSite site{"move_stride", stride.block, stride.position, {}, 1, n,
+                      true};
     for (int64_t p = 1; p <= n; ++p)
       if (p != stride.position)
         site.candidates.push_back(p);
@@ -167,6 +168,9 @@ std::vector<MutationSite> geometrySites(mlir::func::FuncOp func) {
         site.candidates.push_back(k);
     sites.push_back(std::move(site));
   }
+  for (const GroupSite &group : findGroupSites(func))
+    sites.push_back({"set_groups", group.layerName, 1, group.candidates,
+                     group.candidates.front(), group.candidates.back()});
   if (std::optional<HeadSite> heads = findHeadSite(func)) {
     sites.push_back({"set_heads", "*", heads->heads, heads->candidates,
                      heads->candidates.front(), heads->candidates.back()});
@@ -180,6 +184,13 @@ std::vector<MutationSite> geometrySites(mlir::func::FuncOp func) {
           !llvm::is_contained(site.candidates, v))
         site.candidates.push_back(v);
     sites.push_back(std::move(site));
+  }
+  if (std::optional<HiddenSite> hidden = findHiddenSite(func);
+      hidden && !hidden->candidates.empty()) {
+    // Multiples of the head count (heads kept) near the reference.
+    int64_t h = hidden->hidden;
+    sites.push_back({"set_hidden", "*", h, hidden->candidates,
+                     std::max(hidden->heads, h / 2), 2 * h});
   }
   return sites;
 }

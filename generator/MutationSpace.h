@@ -35,6 +35,11 @@ struct MutationSite {
   /// Inclusive range a random draw takes values from (`current` excluded
   /// by the caller).
   int64_t minValue = 0, maxValue = 0;
+  /// The candidates are alternatives without alignment classes (table
+  /// indices, positions, percentages): the neighborhood tries each one.
+  /// Otherwise the value is a size, and the neighborhood tries the
+  /// candidates in the reference's alignment classes (neighborhoodValues).
+  bool categorical = false;
 
   MutationSpec spec(int64_t value) const { return {kind, layer, value}; }
 };
@@ -56,9 +61,12 @@ std::vector<MutationSite> inputSizeSites(mlir::func::FuncOp func);
 /// last: move_stride per block whose stride can move (value: the strided
 /// convolution's 1-based position in the block, candidates every other
 /// one), set_kernel per convolution whose kernel can change with a channel
-/// compensation (odd kernels 1 to 7), set_heads on "*" when the model's
+/// compensation (odd kernels 1 to 7), set_groups per dense convolution
+/// that can be split (value 1, candidates GroupSite::candidates), set_heads
+/// on "*" when the model's
 /// attention can be re-split (candidates: HeadSite::candidates) and then
-/// set_head_dim on "*" (D -+ D/8, D -+ D/4, in [D/2, 2D]).
+/// set_head_dim on "*" (D -+ D/8, D -+ D/4, in [D/2, 2D]), and set_hidden
+/// on "*" (candidates: HiddenSite::candidates, in [hidden/2, 2 hidden]).
 std::vector<MutationSite> geometrySites(mlir::func::FuncOp func);
 
 /// The stages scale_width can apply to: the distinct first components of

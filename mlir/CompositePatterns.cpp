@@ -453,7 +453,8 @@ bool isSelfContained(const CompositeMatch &m,
 } // namespace
 
 std::set<std::string> defaultFusedPatterns() {
-  return {"softmax", "layer_norm", "gelu_erf", "gelu_tanh", "silu"};
+  return {"softmax",   "layer_norm", "gelu_erf",
+          "gelu_tanh", "silu",       "grouped_conv"};
 }
 
 std::vector<CompositeMatch> findComposites(mlir::func::FuncOp func) {
@@ -489,6 +490,8 @@ std::vector<CompositeMatch> findComposites(mlir::func::FuncOp func) {
       accept(matchGeluTanh(tanh), nullptr);
     else if (auto sigmoid = llvm::dyn_cast<SigmoidOp>(op))
       accept(matchSilu(sigmoid), nullptr);
+    else if (llvm::isa<ConcatOp>(op))
+      accept(matchGroupedConv(op), op);
   }
   size_t fusible = matches.size();
   for (size_t i = 0; i < fusible; ++i)

@@ -21,6 +21,7 @@
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,7 +30,8 @@ namespace goodhart {
 
 /// One recognized composite.
 struct CompositeMatch {
-  /// softmax, layer_norm, rms_norm, gelu_erf, gelu_tanh, silu or attention.
+  /// softmax, layer_norm, rms_norm, gelu_erf, gelu_tanh, silu, attention or
+  /// grouped_conv.
   std::string pattern;
   /// The plan layer the composite fuses into (attention has none: no
   /// backend goodhart drives has a fused primitive, so it is only tagged).
@@ -47,16 +49,30 @@ struct CompositeMatch {
   /// keeps (a post-op fusion's convolution or matmul); null: the layer is
   /// named after the root, or after the pattern.
   mlir::Operation *anchor = nullptr;
+  /// Per input, the shape the plan states when it is not the value's own
+  /// (a grouped convolution written with one weight per group: the first
+  /// group's weight stands for all of them); empty: the value's shape.
+  llvm::SmallVector<std::vector<int64_t>, 3> inputShapes;
 };
 
 /// The patterns fused into one layer by default: those the oneDNN 2.6 runner
-/// has a primitive for (softmax, layer_normalization, eltwise gelu/swish).
-/// RMS norm and attention are recognized and tagged, not fused.
+/// has a primitive for (softmax, layer_normalization, eltwise gelu/swish,
+/// grouped convolution). RMS norm and attention are recognized and tagged,
+/// not fused.
 std::set<std::string> defaultFusedPatterns();
 
 /// Every composite of `func`, each op in at most one fusible match.
 /// Attention matches overlap the softmax they contain.
 std::vector<CompositeMatch> findComposites(mlir::func::FuncOp func);
+
+/// A grouped convolution as exporters write it (GroupedConvPattern.cpp):
+/// G tosa.slice of one input along channels, contiguous and covering it,
+/// G tosa.conv2d of equal shapes and attributes (weights and biases sliced
+/// from one tensor each, or one weight per group), and a tosa.concat of
+/// their results along channels, in the slices' order: pattern
+/// "grouped_conv", one conv2d layer with attrs.groups = G rooted at the
+/// concat, weights [OC, KH, KW, IC/G] as the plan states grouped weights.
+std::optional<CompositeMatch> matchGroupedConv(mlir::Operation *concat);
 
 /// The post-op fusions (PostOpPatterns.cpp): what oneDNN-based frameworks
 /// (IPEX, torch.compile, ONNX Runtime) run as one primitive with post-ops.
@@ -66,7 +82,12 @@ std::vector<CompositeMatch> findComposites(mlir::func::FuncOp func);
 ///     result's shape] -> [relu, clamp, sigmoid, tanh]... as one conv2d
 ///     layer whose attrs carry "post_ops" (runners/common/Plan.h, PostOp);
 ///   linear: a batch-1 matmul by a constant [1,K,N] -> [add of a per-column
-///     constant: the bias] -> [sum] -> [eltwise]... as one inner_product.
+///     constant: the bias] -> [sum] -> [eltwise]... as one inner_product;
+///   matmul_post_ops: any other matmul -> [sum, eltwise, binary op with a
+///     broadcast operand: a scale, a mask]... as one matmul with post-ops,
+///     through the ops attention only tags.
+/// A fused GELU or SiLU composite reading the chain's value (and holding
+/// all its uses) is one eltwise post-op of any of them.
 std::set<std::string> postOpPatterns();
 
 /// The post-op fusions of `func` whose pattern is in `enabled`. A chain

@@ -137,6 +137,32 @@ std::vector<KernelSite> findKernelSites(mlir::func::FuncOp func);
 mlir::LogicalResult setKernel(mlir::func::FuncOp func,
                               llvm::StringRef layerName, int64_t kernel);
 
+/// A dense convolution set_groups can split: a tosa.conv2d with a kernel
+/// larger than 1x1, not grouped yet, with a width that can compensate.
+struct GroupSite {
+  std::string layerName;
+  int64_t inChannels = 0, outChannels = 0;
+  /// Group counts in {2, 4, 8, 16, 32} dividing both channel counts with
+  /// at least 4 channels per group.
+  std::vector<int64_t> candidates;
+};
+
+/// Every convolution set_groups can split, in program order.
+std::vector<GroupSite> findGroupSites(mlir::func::FuncOp func);
+
+/// Splits conv2d `layerName` into `groups` groups, written as exporters
+/// write a grouped convolution in TOSA 1.0: channel slices of the input, one
+/// conv2d per group ("LAYER.g0", ...) and a concat along channels that keeps
+/// the layer's name; the plan lowering fuses them into one conv2d layer
+/// with groups = G (GroupedConvPattern.cpp). The FLOPs lost are given back
+/// as width (ResNeXt): the input channels (through their one producer) and
+/// the output channels scale by one factor that keeps the FLOPs of every
+/// layer they touch, rounded to multiples of G (GroupMutation.cpp). Fails
+/// naming the layer when G does not divide its channels, it is grouped
+/// already, or no width is free to compensate.
+mlir::LogicalResult setGroups(mlir::func::FuncOp func,
+                              llvm::StringRef layerName, int64_t groups);
+
 /// The attention head geometry of a model: the head splits (reshapes
 /// [.., hidden] -> [.., H, D] followed by a transpose) and their H and D.
 struct HeadSite {
@@ -150,7 +176,8 @@ struct HeadSite {
 /// The heads of `func`'s attention layers when they all agree and some
 /// other head count can be set; nullopt otherwise (no attention, layers
 /// with different head counts, a head dimension that reaches the model's
-/// inputs or ops set_heads does not follow, as Llama's rotary slices).
+/// inputs or ops set_heads does not follow). Llama's rotary embedding
+/// follows: its cos/sin inputs are resized with the head dimension.
 std::optional<HeadSite> findHeadSite(mlir::func::FuncOp func);
 
 /// Sets the number of attention heads of every attention layer (`scope`
@@ -169,6 +196,28 @@ mlir::LogicalResult setHeads(mlir::func::FuncOp func, llvm::StringRef scope,
 /// width does not. Fails when the width reaches a model input or output.
 mlir::LogicalResult setHeadDim(mlir::func::FuncOp func, llvm::StringRef scope,
                                int64_t headDim);
+
+/// Sets the hidden size (the residual stream width, d_model) of a
+/// transformer to `hidden`: the token input's and the outputs' last
+/// dimension and everything tied to it (norm parameters, the projections'
+/// input features, the FFN's input and output features, biases), the mean
+/// constants 1/hidden of layer and RMS norms, and the attention through
+/// setHeadDim: the head count is kept, the head dimension becomes
+/// hidden / heads (the attention scale and rotary tables follow). Fails
+/// when the head count does not divide `hidden` (HiddenMutation.cpp).
+mlir::LogicalResult setHidden(mlir::func::FuncOp func, int64_t hidden);
+
+/// The hidden size setHidden changes (the last dimension of the model's
+/// first output) with the attention's head count, and the candidates
+/// set_hidden's site offers: hidden -+ heads, -+ 2 heads and -+ 64 (sorted)
+/// where setHidden succeeds (a multiple of heads; Llama: an even head
+/// dimension). Nullopt for a model without attention or whose output is
+/// not a [.., hidden] token tensor.
+struct HiddenSite {
+  int64_t hidden = 0, heads = 0;
+  std::vector<int64_t> candidates;
+};
+std::optional<HiddenSite> findHiddenSite(mlir::func::FuncOp func);
 
 /// Input sizes (mlir/InputSizeSupport.h): set_spatial, set_seq, set_batch
 /// resize the model's data input and let every op follow, with exporter
@@ -200,6 +249,14 @@ std::optional<int64_t> modelBatchSize(mlir::func::FuncOp func);
 /// Sets the batch to `batch`, following it through ops with known
 /// semantics; weights and constants never carry it (BatchMutation.cpp).
 mlir::LogicalResult setBatchSize(mlir::func::FuncOp func, int64_t batch);
+
+/// Sets dimension `dim` of `value` and every dimension tied to it
+/// (DimensionAnalysis, carried through flattening reshapes) to `size`,
+/// function arguments and results included, and re-infers; errors name
+/// `what` (ChannelMutation.cpp).
+mlir::LogicalResult resizeTiedDimension(mlir::func::FuncOp func,
+                                        mlir::Value value, unsigned dim,
+                                        int64_t size, llvm::StringRef what);
 
 /// Re-infers the result type of every op in `func` from its operands, in
 /// order, and updates the function's result types.

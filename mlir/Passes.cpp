@@ -356,6 +356,39 @@ struct SetKernelPass
   Option<int64_t> kernel{*this, "kernel", llvm::cl::desc("new kernel extent")};
 };
 
+/// Splits a dense convolution into groups, width compensated.
+struct SetGroupsPass
+    : public mlir::PassWrapper<SetGroupsPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetGroupsPass)
+
+  SetGroupsPass() = default;
+  SetGroupsPass(const SetGroupsPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-set-groups"; }
+  llvm::StringRef getDescription() const final {
+    return "Split one dense convolution into G groups (slices, G convs, a "
+           "concat), its FLOPs compensated by width";
+  }
+
+  void runOnOperation() override {
+    if (layer.empty() || groups <= 0) {
+      getOperation().emitError()
+          << "goodhart-set-groups needs layer=NAME and groups=G > 0";
+      return signalPassFailure();
+    }
+    if (mlir::failed(mutateNamedLayer(getOperation(), layer,
+                                      [&](mlir::func::FuncOp func) {
+                                        return setGroups(func, layer, groups);
+                                      })))
+      signalPassFailure();
+  }
+
+  Option<std::string> layer{*this, "layer",
+                            llvm::cl::desc("layer name (as in the plan)")};
+  Option<int64_t> groups{*this, "groups", llvm::cl::desc("number of groups")};
+};
+
 /// Re-splits attention into another number of heads, hidden kept.
 struct SetHeadsPass
     : public mlir::PassWrapper<SetHeadsPass,
@@ -422,6 +455,34 @@ struct SetHeadDimPass
   Option<int64_t> dim{*this, "dim", llvm::cl::desc("new head dimension")};
 };
 
+/// Changes a transformer's hidden size, heads kept (set_hidden).
+struct SetHiddenPass
+    : public mlir::PassWrapper<SetHiddenPass,
+                               mlir::OperationPass<mlir::ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SetHiddenPass)
+
+  SetHiddenPass() = default;
+  SetHiddenPass(const SetHiddenPass &other) : PassWrapper(other) {}
+
+  llvm::StringRef getArgument() const final { return "goodhart-set-hidden"; }
+  llvm::StringRef getDescription() const final {
+    return "Set the hidden size (residual width) of a transformer, inputs "
+           "and outputs included; heads kept, head_dim = hidden / heads";
+  }
+
+  void runOnOperation() override {
+    if (hidden <= 0) {
+      getOperation().emitError() << "goodhart-set-hidden needs hidden=N > 0";
+      return signalPassFailure();
+    }
+    for (auto func : getOperation().getOps<mlir::func::FuncOp>())
+      if (!func.isExternal() && mlir::failed(setHidden(func, hidden)))
+        return signalPassFailure();
+  }
+
+  Option<int64_t> hidden{*this, "hidden", llvm::cl::desc("new hidden size")};
+};
+
 /// Makes an identity variant of every function: renamed, independent ops
 /// reordered by a seeded draw.
 struct IdentityPass
@@ -477,8 +538,10 @@ void registerGoodhartPasses() {
   mlir::PassRegistration<IdentityPass>();
   mlir::PassRegistration<MoveStridePass>();
   mlir::PassRegistration<SetKernelPass>();
+  mlir::PassRegistration<SetGroupsPass>();
   mlir::PassRegistration<SetHeadsPass>();
   mlir::PassRegistration<SetHeadDimPass>();
+  mlir::PassRegistration<SetHiddenPass>();
   mlir::PassRegistration<SetSpatialPass>();
   mlir::PassRegistration<SetSeqPass>();
   mlir::PassRegistration<SetBatchPass>();

@@ -316,6 +316,8 @@ mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,
       fusedInto[op] = &m;
   llvm::DenseMap<mlir::Operation *, std::string> tags;
   for (const CompositeMatch &m : composites) {
+    if (m.fusible && fusedInto.count(m.root))
+      continue; // a GELU or SiLU taken whole as a post-op
     bool fuse = m.fusible && options.fuse.count(m.pattern);
     for (mlir::Operation *op : m.ops) {
       if (fuse)
@@ -355,9 +357,12 @@ mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,
       layer.attrs = fused->attrs;
       dataOperands.assign(fused->inputs.begin(), fused->inputs.end());
       if (fused->anchor) {
-        // A convolution with post-ops is still that convolution.
+        // A convolution with post-ops is still that convolution; a matmul
+        // of an attention keeps its tag.
         layer.name = names.lookup(fused->anchor);
         layer.location = locationString(fused->anchor->getLoc());
+        if (layer.pattern.empty())
+          layer.pattern = tags.lookup(fused->anchor);
       } else if (nameFromLocation(op.getLoc()).empty()) {
         std::string base =
             fused->pattern + "_" + std::to_string(fusedCount[fused->pattern]++);
@@ -380,6 +385,10 @@ mlir::FailureOr<Plan> lowerToPlan(mlir::func::FuncOp func,
         shape = std::vector<int64_t>{w.getDimSize(2) * w.getDimSize(3),
                                      w.getDimSize(0), w.getDimSize(1), 1};
       }
+      // A composite may state an input in its own shape (grouped weights).
+      if (fused && position < fused->inputShapes.size() &&
+          !fused->inputShapes[position].empty())
+        shape = fused->inputShapes[position];
       std::optional<int64_t> known = tensors.lookup(operand);
       mlir::FailureOr<int64_t> id =
           known ? mlir::FailureOr<int64_t>(*known)

@@ -67,9 +67,26 @@ TEST(MutationSpaceTest, SmallCnnOffersEveryKindInFixedOrder) {
   for (const MutationSite &site : sites)
     if (order.empty() || order.back() != site.kind)
       order.push_back(site.kind);
-  EXPECT_EQ(order, (std::vector<std::string>{
-                       "set_channels", "scale_width", "set_activation",
-                       "set_dtype", "set_spatial", "set_batch", "set_kernel"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"set_channels", "scale_width",
+                                             "set_activation", "set_dtype",
+                                             "set_spatial", "set_batch",
+                                             "set_kernel", "set_groups"}));
+}
+
+TEST(MutationSpaceTest, SmallCnnGroupSitesAreItsDense3x3Convs) {
+  testing::Loaded holder = testing::load(testing::kSmallCnn);
+  ASSERT_TRUE(holder.ok) << holder.diagnostics;
+  auto kinds = byKind(geometrySites(holder.entry));
+  // The 1x1 expand.conv is no site; down.conv (64 -> 128) compensates
+  // through its output channels only.
+  ASSERT_EQ(kinds["set_groups"].size(), 3u);
+  EXPECT_EQ(kinds["set_groups"][0].layer, "block1.conv1");
+  EXPECT_EQ(kinds["set_groups"][0].current, 1);
+  EXPECT_EQ(kinds["set_groups"][0].candidates,
+            (std::vector<int64_t>{2, 4, 8, 16}));
+  EXPECT_EQ(kinds["set_groups"][2].layer, "down.conv");
+  EXPECT_EQ(kinds["set_groups"][2].minValue, 2);
+  EXPECT_EQ(kinds["set_groups"][2].maxValue, 16);
 }
 
 TEST(MutationSpaceTest, SmallCnnGeometryIsItsKernels) {
@@ -191,6 +208,25 @@ TEST(MutationSpaceTest, InputSizesAreOfferedWhereTheModelHasThem) {
       mlir::failed(applyMutation(llama.entry, {"set_seq", "self_attn", 500})));
 }
 
+TEST(MutationSpaceTest, LlamaHiddenSizesKeepAnEvenHeadDimension) {
+  testing::Loaded llama = testing::load(std::string(GOODHART_SOURCE_DIR) +
+                                        "/corpus/llama2_7b_layer.mlir");
+  ASSERT_TRUE(llama.ok) << llama.diagnostics;
+  auto kinds = byKind(geometrySites(llama.entry));
+  // 32 heads: 4064 and 4128 would give heads of 127 and 129, which
+  // rotate_half cannot halve.
+  ASSERT_EQ(kinds["set_hidden"].size(), 1u);
+  EXPECT_EQ(kinds["set_hidden"][0].candidates,
+            (std::vector<int64_t>{4032, 4160}));
+  ASSERT_EQ(kinds["set_heads"].size(), 1u);
+  EXPECT_EQ(kinds["set_heads"][0].candidates,
+            (std::vector<int64_t>{8, 16, 64, 128}));
+  EXPECT_TRUE(mlir::succeeded(
+      applyMutation(llama.entry, kinds["set_hidden"][0].spec(4160))));
+  EXPECT_TRUE(mlir::failed(
+      applyMutation(llama.entry, {"set_hidden", "self_attn", 4096})));
+}
+
 TEST(MutationSpaceTest, BertAttentionGeometry) {
   testing::Loaded holder = testing::load(std::string(GOODHART_SOURCE_DIR) +
                                          "/corpus/bert_large.mlir");
@@ -204,6 +240,11 @@ TEST(MutationSpaceTest, BertAttentionGeometry) {
   EXPECT_EQ(kinds["set_head_dim"][0].current, 64);
   EXPECT_EQ(kinds["set_head_dim"][0].candidates,
             (std::vector<int64_t>{48, 56, 72, 80}));
+  // Multiples of the 16 heads: -+64, -+2 heads, -+1 head.
+  ASSERT_EQ(kinds["set_hidden"].size(), 1u);
+  EXPECT_EQ(kinds["set_hidden"][0].current, 1024);
+  EXPECT_EQ(kinds["set_hidden"][0].candidates,
+            (std::vector<int64_t>{960, 992, 1008, 1040, 1056, 1088}));
   EXPECT_TRUE(kinds["set_kernel"].empty());
   EXPECT_TRUE(kinds["move_stride"].empty());
 }
