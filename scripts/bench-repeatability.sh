@@ -6,6 +6,10 @@
 # the nightly comparison (oracle/RunComparison): the median |log ratio| of
 # the per-layer medians over the distinct layers, and whether the oracle
 # calls any layer slower. Goal: median |log ratio| <= 2% and none slower.
+# Each run measures the reference with its two identity variants, as every
+# campaign does: they are measured in fresh runner processes and give the
+# run its noise floor, the band the oracle judges a layer's change with.
+# IDENTITY=0 measures the reference alone (no calibration: a flat 5% band).
 #
 #   scripts/bench-repeatability.sh [BUILD_DIR]
 #
@@ -30,10 +34,11 @@ mkdir -p "$work"
 db=$work/repeatability.db
 rm -f "$db" "$db-wal" "$db-shm"
 
-# Only the reference plan is measured: one variant is generated because
-# generate writes the reference beside its variants.
-"$bin/goodhart" generate "$model" --count 1 --out "$work/plans" >/dev/null
-plan=$work/plans/reference.plan.json
+# The reference and its identity variants (the control group) only.
+identity=${IDENTITY:-2}
+"$bin/goodhart" generate "$model" --count 0 --identity-variants "$identity" \
+  --out "$work/plans" >/dev/null
+plan=$work/plans
 echo "bench-repeatability: $(uptime)"
 for pass in 1 2; do
   echo "bench-repeatability: run $pass of 2 ($plan)"
