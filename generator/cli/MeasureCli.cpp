@@ -47,6 +47,9 @@ void addMeasureOptions(po::options_description &options) {
       "GPU: let f32 layers use TF32 tensor cores (default: strict f32)")(
       "layout", po::value<std::string>()->default_value("nhwc"),
       "GPU: device layout of rank-4 tensors, nhwc or nchw")(
+      "rounds", po::value<int>()->default_value(1),
+      "layers mode: measure all layers this many times in turn, each round "
+      "with its share of the budget, and pool the samples")(
       "timeout-s", po::value<int64_t>()->default_value(600),
       "kill the runner when one plan takes longer")(
       "no-memo", po::bool_switch(),
@@ -72,6 +75,9 @@ MeasureCliOptions readMeasureOptions(const po::variables_map &vm) {
   o.measure.coldCache = vm["cold-cache"].as<bool>();
   o.measure.tf32 = vm["tf32"].as<bool>();
   o.measure.layout = vm["layout"].as<std::string>();
+  o.measure.rounds = vm["rounds"].as<int>();
+  if (o.measure.rounds < 1)
+    throw po::error("--rounds must be at least 1");
   if (o.measure.layout != "nhwc" && o.measure.layout != "nchw")
     throw po::error("--layout must be nhwc or nchw");
   o.timeoutS = vm["timeout-s"].as<int64_t>();

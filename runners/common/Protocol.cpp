@@ -155,6 +155,8 @@ json MeasureOptions::toJson() const {
     j["tf32"] = true;
   if (layout != "nhwc")
     j["layout"] = layout;
+  if (rounds > 1)
+    j["rounds"] = rounds;
   return j;
 }
 
@@ -192,6 +194,9 @@ StatusOr<MeasureOptions> MeasureOptions::fromJson(const json &j) {
   GOODHART_RETURN_IF_ERROR(readOptional(j, "layout", where, o.layout));
   if (o.layout != "nhwc" && o.layout != "nchw")
     return fieldError(where + ".layout", "must be nhwc or nchw");
+  GOODHART_RETURN_IF_ERROR(readOptional(j, "rounds", where, o.rounds));
+  if (o.rounds < 1)
+    return fieldError(where + ".rounds", "must be at least 1");
   if (o.minSamples < 1 || o.maxSamples < o.minSamples)
     return fieldError(where, "need 1 <= min_samples <= max_samples");
   if (o.maxTimeMs <= 0 || o.minTimeMs < 0 || o.warmupMs < 0)

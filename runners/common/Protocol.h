@@ -61,6 +61,13 @@ struct MeasureOptions {
   /// plan's own) or "nchw" (runners transpose on upload and download; the
   /// plan and the check stay NHWC). Written only when not "nhwc".
   std::string layout = "nhwc";
+  /// Layers mode: measure every selected layer, then all of them again,
+  /// `rounds` times, each round with 1/rounds of the sample and time
+  /// budgets, and pool each layer's samples. A machine whose speed for
+  /// short layers drifts between regimes over seconds (shared VMs) then
+  /// decides no layer's median by when it happened to run. Written only
+  /// when above 1.
+  int rounds = 1;
 
   /// Canonical JSON, also used as part of the memoization key.
   nlohmann::json toJson() const;

@@ -8,7 +8,9 @@
 
 #include "runners/common/Backend.h"
 #include "runners/common/JsonNumbers.h"
+#include "runners/common/Stats.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -16,20 +18,70 @@
 
 namespace goodhart {
 
+namespace {
+
+/// The options of one of `options.rounds` rounds: its share of the sample
+/// and time budgets; only the first round checks the output.
+MeasureOptions roundOptions(const MeasureOptions &options, int round) {
+  MeasureOptions o = options;
+  int n = std::max(1, options.rounds);
+  if (n == 1)
+    return o;
+  auto share = [n](int64_t v) { return std::max<int64_t>(1, (v + n - 1) / n); };
+  o.minSamples = share(options.minSamples);
+  o.maxSamples = std::max(o.minSamples, share(options.maxSamples));
+  o.minTimeMs = options.minTimeMs / n;
+  o.maxTimeMs = options.maxTimeMs / n;
+  o.check = options.check && round == 0;
+  return o;
+}
+
+/// Adds a later round's samples to `into`; a round that failed makes the
+/// layer's result that failure (a measurement is whole or it is not).
+void poolRound(LayerResult &into, LayerResult round) {
+  Measurement &m = into.measurement;
+  if (m.status != ResultStatus::kOk)
+    return;
+  if (round.measurement.status != ResultStatus::kOk) {
+    m = std::move(round.measurement);
+    return;
+  }
+  m.samplesNs.insert(m.samplesNs.end(), round.measurement.samplesNs.begin(),
+                     round.measurement.samplesNs.end());
+}
+
+} // namespace
+
 MeasureResponse measurePlan(Backend &backend, const Plan &plan,
                             const MeasureOptions &options) {
   MeasureResponse response;
   if (options.mode != MeasureMode::kModel) {
-    for (const Layer &layer : plan.layers) {
-      if (!options.layers.empty() &&
-          std::find(options.layers.begin(), options.layers.end(), layer.id) ==
+    std::vector<const Layer *> selected;
+    for (const Layer &layer : plan.layers)
+      if (options.layers.empty() ||
+          std::find(options.layers.begin(), options.layers.end(), layer.id) !=
               options.layers.end())
-        continue;
-      LayerResult result = backend.measureLayer(plan, layer, options);
-      result.id = layer.id;
-      result.hash = layer.hash;
-      response.layers.push_back(std::move(result));
+        selected.push_back(&layer);
+    int rounds = std::max(1, options.rounds);
+    for (int round = 0; round < rounds; ++round) {
+      MeasureOptions o = roundOptions(options, round);
+      for (size_t i = 0; i < selected.size(); ++i) {
+        LayerResult result = backend.measureLayer(plan, *selected[i], o);
+        result.id = selected[i]->id;
+        result.hash = selected[i]->hash;
+        if (round == 0)
+          response.layers.push_back(std::move(result));
+        else
+          poolRound(response.layers[i], std::move(result));
+      }
     }
+    if (rounds > 1)
+      for (LayerResult &l : response.layers)
+        if (l.measurement.status == ResultStatus::kOk) {
+          l.measurement.stats = computeStats(l.measurement.samplesNs);
+          l.measurement.stopReason =
+              std::to_string(rounds) + " rounds, " + l.measurement.stopReason;
+        }
   }
   if (options.mode != MeasureMode::kLayers)
     response.model = backend.measureModel(plan, options);
