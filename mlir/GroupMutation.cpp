@@ -195,16 +195,6 @@ int64_t roundToMultiple(double value, int64_t multiple) {
       multiple, multiple * std::llround(value / static_cast<double>(multiple)));
 }
 
-mlir::Value makeShape(mlir::OpBuilder &builder,
-                      llvm::ArrayRef<int64_t> values) {
-  auto n = static_cast<int64_t>(values.size());
-  auto attr = mlir::DenseIntElementsAttr::get(
-      mlir::RankedTensorType::get({n}, builder.getIndexType()), values);
-  return mlir::tosa::ConstShapeOp::create(
-      builder, builder.getUnknownLoc(),
-      mlir::tosa::shapeType::get(builder.getContext(), n), attr);
-}
-
 /// The `g`-th of `groups` equal slices of `source` along `dim`.
 mlir::Value groupSlice(mlir::OpBuilder &builder, mlir::Value source,
                        unsigned dim, int64_t g, int64_t groups,
@@ -230,27 +220,7 @@ mlir::LogicalResult narrowWeight(mlir::tosa::Conv2DOp conv,
   shape[3] = icg;
   auto newType = mlir::RankedTensorType::get(shape, type.getElementType(),
                                              type.getEncoding());
-  if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(weight)) {
-    arg.setType(newType);
-    return mlir::success();
-  }
-  auto c = weight.getDefiningOp<mlir::tosa::ConstOp>();
-  if (!c)
-    return conv.emitOpError() << "is layer '" << layerName
-                              << "': its weights are computed, not an "
-                                 "argument or a tosa.const";
-  // A splat of the first value: runners fill weights with seeded data.
-  auto values = llvm::cast<mlir::ElementsAttr>(c.getValues());
-  mlir::OpBuilder builder(c);
-  mlir::Attribute first = values.getNumElements() > 0
-                              ? *values.getValues<mlir::Attribute>().begin()
-                              : builder.getZeroAttr(type.getElementType());
-  auto replacement =
-      mlir::tosa::ConstOp::create(builder, c.getLoc(), newType,
-                                  mlir::DenseElementsAttr::get(newType, first));
-  c.getResult().replaceAllUsesWith(replacement.getResult());
-  c.erase();
-  return mlir::success();
+  return retypeConvWeight(conv, weight, newType, layerName);
 }
 
 /// Rewrites dense `conv` as `groups` slices, convolutions and a concat that

@@ -131,27 +131,7 @@ mlir::LogicalResult resizeKernel(mlir::tosa::Conv2DOp conv,
     return conv.emitOpError() << "is layer '" << layerName
                               << "': its weights are shared with other ops, "
                                  "so its kernel cannot change alone";
-  if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(weight)) {
-    arg.setType(newType);
-    return mlir::success();
-  }
-  auto c = weight.getDefiningOp<mlir::tosa::ConstOp>();
-  if (!c)
-    return conv.emitOpError() << "is layer '" << layerName
-                              << "': its weights are computed, not an "
-                                 "argument or a tosa.const";
-  // A splat of the first value: runners fill weights with seeded data.
-  auto values = llvm::cast<mlir::ElementsAttr>(c.getValues());
-  mlir::OpBuilder builder(c);
-  mlir::Attribute first = values.getNumElements() > 0
-                              ? *values.getValues<mlir::Attribute>().begin()
-                              : builder.getZeroAttr(type.getElementType());
-  auto replacement =
-      mlir::tosa::ConstOp::create(builder, c.getLoc(), newType,
-                                  mlir::DenseElementsAttr::get(newType, first));
-  c.getResult().replaceAllUsesWith(replacement.getResult());
-  c.erase();
-  return mlir::success();
+  return retypeConvWeight(conv, weight, newType, layerName);
 }
 
 } // namespace

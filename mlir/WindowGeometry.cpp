@@ -30,16 +30,6 @@ std::optional<llvm::SmallVector<int64_t>> constShape(mlir::Value v) {
   return values;
 }
 
-mlir::Value makeShape(mlir::OpBuilder &builder,
-                      llvm::ArrayRef<int64_t> values) {
-  auto n = static_cast<int64_t>(values.size());
-  auto attr = mlir::DenseIntElementsAttr::get(
-      mlir::RankedTensorType::get({n}, builder.getIndexType()), values);
-  return mlir::tosa::ConstShapeOp::create(
-      builder, builder.getUnknownLoc(),
-      mlir::tosa::shapeType::get(builder.getContext(), n), attr);
-}
-
 /// A slice of `source` from the origin with `size`: an existing one (an
 /// exporter slices once for every window that needs it) or a new one just
 /// before `user`.
@@ -159,6 +149,42 @@ mlir::LogicalResult setConvWindow(mlir::Operation *conv, int64_t kh, int64_t kw,
     d.setStrideAttr(strides);
   }
   return refineResultTypes(conv);
+}
+
+mlir::Value makeShape(mlir::OpBuilder &builder,
+                      llvm::ArrayRef<int64_t> values) {
+  auto n = static_cast<int64_t>(values.size());
+  auto attr = mlir::DenseIntElementsAttr::get(
+      mlir::RankedTensorType::get({n}, builder.getIndexType()), values);
+  return mlir::tosa::ConstShapeOp::create(
+      builder, builder.getUnknownLoc(),
+      mlir::tosa::shapeType::get(builder.getContext(), n), attr);
+}
+
+mlir::LogicalResult retypeConvWeight(mlir::Operation *conv, mlir::Value weight,
+                                     mlir::RankedTensorType newType,
+                                     llvm::StringRef layerName) {
+  if (auto arg = llvm::dyn_cast<mlir::BlockArgument>(weight)) {
+    arg.setType(newType);
+    return mlir::success();
+  }
+  auto c = weight.getDefiningOp<mlir::tosa::ConstOp>();
+  if (!c)
+    return conv->emitOpError() << "is layer '" << layerName
+                               << "': its weights are computed, not an "
+                                  "argument or a tosa.const";
+  // A splat of the first value: runners fill weights with seeded data.
+  auto values = llvm::cast<mlir::ElementsAttr>(c.getValues());
+  mlir::OpBuilder builder(c);
+  mlir::Attribute first = values.getNumElements() > 0
+                              ? *values.getValues<mlir::Attribute>().begin()
+                              : builder.getZeroAttr(newType.getElementType());
+  auto replacement =
+      mlir::tosa::ConstOp::create(builder, c.getLoc(), newType,
+                                  mlir::DenseElementsAttr::get(newType, first));
+  c.getResult().replaceAllUsesWith(replacement.getResult());
+  c.erase();
+  return mlir::success();
 }
 
 } // namespace goodhart

@@ -33,6 +33,17 @@ std::array<int64_t, 3> exporterPadding(int64_t in, int64_t kernel,
 /// starts at zero and only shortens dimensions 1 and 2 (H, W), else `input`.
 mlir::Value untrimmedInput(mlir::Value input);
 
+/// A tosa.const_shape of `values` at the builder's point.
+mlir::Value makeShape(mlir::OpBuilder &builder, llvm::ArrayRef<int64_t> values);
+
+/// Gives `weight` (an operand of `conv`, the layer `layerName`) the type
+/// `newType`: a weight argument is retyped, a tosa.const is replaced by a
+/// splat of its first value (runners fill weights with seeded data); a
+/// computed weight is an error on `conv`.
+mlir::LogicalResult retypeConvWeight(mlir::Operation *conv, mlir::Value weight,
+                                     mlir::RankedTensorType newType,
+                                     llvm::StringRef layerName);
+
 /// Gives `conv` (tosa.conv2d or tosa.depthwise_conv2d, whose weights already
 /// have the kernel extents `kh` x `kw`) stride `stride` and exporter padding
 /// with `beforeH`/`beforeW` rows/cols before, computed on its untrimmed
