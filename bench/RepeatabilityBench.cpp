@@ -4,12 +4,15 @@
 // `goodhart run` invocations, memoization off) are compared with the
 // nightly comparison (oracle/RunComparison). For every distinct layer
 // problem (stable hash) of the reference measured in both runs: the log
-// ratio of the two medians, and the oracle's verdict on the change. Prints
+// ratio of its two times (the oracle's statistic of the samples: the
+// minimum unless --statistic says otherwise), and the oracle's verdict on
+// the change. Prints
 // the median, 90th percentile and largest |log ratio|, and how many layers
 // the oracle calls slower or faster. Goal: median |log ratio| <= 2% and no
 // layer slower. scripts/bench-repeatability.sh produces the two runs.
 //
 //   goodhart-bench-repeatability --db FILE [--baseline ID --candidate ID]
+//                                [--statistic min|median|pNN] [--verbose]
 //
 // Without ids, the two latest runs of the database. Exit 0 when the goal
 // holds, 1 when it does not, 2 on a usage or database error.
@@ -39,6 +42,7 @@ struct Args {
   std::string db;
   int64_t baseline = 0, candidate = 0;
   bool verbose = false;
+  OracleOptions oracle;
 };
 
 bool parseArgs(int argc, char **argv, Args &args) {
@@ -57,7 +61,15 @@ bool parseArgs(int argc, char **argv, Args &args) {
       args.baseline = std::atoll(value.c_str());
     else if (arg == "--candidate")
       args.candidate = std::atoll(value.c_str());
-    else
+    else if (arg == "--statistic") {
+      auto statistic = TimeStatistic::parse(value);
+      if (!statistic) {
+        std::cerr << "goodhart-bench-repeatability: "
+                  << statistic.status().message() << "\n";
+        return false;
+      }
+      args.oracle.statistic = *statistic;
+    } else
       return false;
   }
   return !args.db.empty() && (args.baseline > 0) == (args.candidate > 0);
@@ -86,7 +98,8 @@ int main(int argc, char **argv) {
   Args args;
   if (!parseArgs(argc, argv, args)) {
     std::cerr << "usage: goodhart-bench-repeatability --db FILE "
-                 "[--baseline ID --candidate ID] [--verbose]\n";
+                 "[--baseline ID --candidate ID] [--statistic S] "
+                 "[--verbose]\n";
     return 2;
   }
   auto db = ResultsDb::open(args.db);
@@ -113,7 +126,7 @@ int main(int argc, char **argv) {
                 << "\n";
       return 2;
     }
-  RunComparison comparison = compareRuns(*baseline, *candidate);
+  RunComparison comparison = compareRuns(*baseline, *candidate, args.oracle);
   for (const RunMismatch &m : comparison.mismatches)
     std::cerr << "warning: the runs differ in " << m.field << ": " << m.baseline
               << " / " << m.candidate << "\n";
@@ -152,10 +165,11 @@ int main(int argc, char **argv) {
   }
   double med = median(logRatios);
   std::cout << fmt::format(
-      "runs {} and {} of {} ({} on {}): {} distinct layers compared, {} "
-      "unmeasured or skipped\n",
+      "runs {} and {} of {} ({} on {}): {} distinct layers compared by "
+      "their {} time, {} unmeasured or skipped\n",
       args.baseline, args.candidate, baseline->run.model, baseline->run.backend,
-      baseline->run.device, logRatios.size(), unmeasured);
+      baseline->run.device, logRatios.size(), args.oracle.statistic.name(),
+      unmeasured);
   std::cout << fmt::format("median |log ratio| {:.2f}%, 90th percentile "
                            "{:.2f}%, largest {:.2f}%\n",
                            100 * med, 100 * nearestRank(logRatios, 0.9),

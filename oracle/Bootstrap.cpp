@@ -1,8 +1,6 @@
-//===- Bootstrap.cpp - Percentile bootstrap of medians and their ratios ---===//
+//===- Bootstrap.cpp - Percentile bootstrap of quantiles and their ratios -===//
 
 #include "oracle/Bootstrap.h"
-
-#include "runners/common/Stats.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +8,7 @@
 namespace goodhart {
 namespace {
 
-/// Up to this many samples, resampling and selecting the median directly is
+/// Up to this many samples, resampling and selecting the quantile directly is
 /// cheaper than the binomial descent.
 constexpr size_t kDirectLimit = 512;
 /// Binomials of at most this many trials are drawn as Bernoulli trials:
@@ -75,36 +73,41 @@ std::pair<size_t, size_t> adjacentOrderStatistics(size_t lo, size_t hi,
 
 } // namespace
 
-std::vector<double> bootstrapMedians(const std::vector<double> &samples,
-                                     int resamples, std::mt19937_64 &rng) {
-  std::vector<double> medians;
+std::vector<double> bootstrapQuantiles(const std::vector<double> &samples,
+                                       double q, int resamples,
+                                       std::mt19937_64 &rng) {
+  std::vector<double> out;
   if (samples.empty() || resamples <= 0)
-    return medians;
+    return out;
   std::vector<double> sorted = samples;
   std::sort(sorted.begin(), sorted.end());
   const int64_t n = static_cast<int64_t>(sorted.size());
-  medians.reserve(static_cast<size_t>(resamples));
+  out.reserve(static_cast<size_t>(resamples));
   if (sorted.size() <= kDirectLimit) {
     std::uniform_int_distribution<size_t> pick(0, sorted.size() - 1);
     std::vector<double> resample(sorted.size());
     for (int b = 0; b < resamples; ++b) {
       for (double &x : resample)
         x = sorted[pick(rng)];
-      medians.push_back(median(resample));
+      out.push_back(quantile(resample, q));
     }
-    return medians;
+    return out;
   }
+  // quantile()'s position in a resample of n: between ranks `below` and
+  // `below + 1`, `frac` of the way.
+  double pos = std::clamp(q, 0.0, 1.0) * double(n - 1);
+  int64_t below = static_cast<int64_t>(std::floor(pos));
+  double frac = pos - double(below);
   for (int b = 0; b < resamples; ++b) {
-    if (n % 2) {
-      medians.push_back(
-          sorted[orderStatistic(0, sorted.size(), n, n / 2, rng)]);
+    if (frac == 0) {
+      out.push_back(sorted[orderStatistic(0, sorted.size(), n, below, rng)]);
     } else {
       auto [low, high] =
-          adjacentOrderStatistics(0, sorted.size(), n, n / 2 - 1, rng);
-      medians.push_back((sorted[low] + sorted[high]) / 2);
+          adjacentOrderStatistics(0, sorted.size(), n, below, rng);
+      out.push_back(sorted[low] + frac * (sorted[high] - sorted[low]));
     }
   }
-  return medians;
+  return out;
 }
 
 double quantile(std::vector<double> values, double q) {
@@ -132,20 +135,23 @@ BootstrapInterval percentileInterval(double value,
   return r;
 }
 
-BootstrapInterval bootstrapMedianRatio(const std::vector<double> &numerator,
-                                       const std::vector<double> &denominator,
-                                       const BootstrapOptions &options) {
+BootstrapInterval bootstrapQuantileRatio(const std::vector<double> &numerator,
+                                         const std::vector<double> &denominator,
+                                         double q,
+                                         const BootstrapOptions &options) {
   BootstrapInterval r;
   const size_t minSamples =
       static_cast<size_t>(std::max(1, options.minSamples));
   if (numerator.size() < minSamples || denominator.size() < minSamples)
     return r;
-  double num = median(numerator), den = median(denominator);
+  double num = quantile(numerator, q), den = quantile(denominator, q);
   if (num <= 0 || den <= 0)
     return r;
   std::mt19937_64 rng(options.seed);
-  std::vector<double> a = bootstrapMedians(numerator, options.resamples, rng);
-  std::vector<double> b = bootstrapMedians(denominator, options.resamples, rng);
+  std::vector<double> a =
+      bootstrapQuantiles(numerator, q, options.resamples, rng);
+  std::vector<double> b =
+      bootstrapQuantiles(denominator, q, options.resamples, rng);
   std::vector<double> ratios;
   ratios.reserve(a.size());
   for (size_t i = 0; i < a.size(); ++i)

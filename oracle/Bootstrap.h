@@ -1,14 +1,16 @@
-//===- Bootstrap.h - Percentile bootstrap of medians and their ratios -*- C++
+//===- Bootstrap.h - Percentile bootstrap of quantiles and their ratios -*- C++
 //-*-===//
 //
-// A seeded percentile bootstrap for timing samples. Resampling n samples with
-// replacement and taking the median costs O(n) per resample; runners keep up
-// to 10000 samples per measurement, so above 512 samples the resample's
-// median is drawn directly instead, with the same distribution: a resample puts
-// Bin(c, w) of c draws into the lower part of a range of sorted samples holding
-// a fraction w of them, so halving the range, drawing that binomial and
-// following the median's rank reaches the order statistic in O(log n) draws.
-// Every function takes its generator or seed; nothing is global.
+// A seeded percentile bootstrap for timing samples, of any quantile (the
+// minimum, a low percentile, the median). Resampling n samples with
+// replacement and taking the quantile costs O(n) per resample; runners keep
+// up to 10000 samples per measurement, so above 512 samples the resample's
+// order statistics are drawn directly instead, with the same distribution: a
+// resample puts Bin(c, w) of c draws into the lower part of a range of sorted
+// samples holding a fraction w of them, so halving the range, drawing that
+// binomial and following the quantile's rank reaches the order statistic in
+// O(log n) draws. Every function takes its generator or seed; nothing is
+// global.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_ORACLE_BOOTSTRAP_H
@@ -37,13 +39,20 @@ struct BootstrapInterval {
   double value = 0, low = 0, high = 0;
 };
 
-/// The medians of `resamples` bootstrap resamples of `samples`, in the order
-/// drawn from `rng`. Empty when `samples` is empty.
-std::vector<double> bootstrapMedians(const std::vector<double> &samples,
-                                     int resamples, std::mt19937_64 &rng);
+/// The `q`-quantiles (0..1, by quantile()'s interpolation) of `resamples`
+/// bootstrap resamples of `samples`, in the order drawn from `rng`. Empty
+/// when `samples` is empty.
+std::vector<double> bootstrapQuantiles(const std::vector<double> &samples,
+                                       double q, int resamples,
+                                       std::mt19937_64 &rng);
+inline std::vector<double> bootstrapMedians(const std::vector<double> &samples,
+                                            int resamples,
+                                            std::mt19937_64 &rng) {
+  return bootstrapQuantiles(samples, 0.5, resamples, rng);
+}
 
 /// The `quantile` (0..1) of `values` by linear interpolation between order
-/// statistics; 0 for an empty vector.
+/// statistics (0 is the minimum, 0.5 the median); 0 for an empty vector.
 double quantile(std::vector<double> values, double quantile);
 
 /// The percentile interval of `values` at `confidence` around `value`.
@@ -51,12 +60,20 @@ BootstrapInterval percentileInterval(double value,
                                      const std::vector<double> &values,
                                      double confidence);
 
-/// median(numerator) / median(denominator) and its percentile bootstrap
-/// interval, both sides resampled independently from one generator seeded
-/// with `options.seed`: the same inputs and seed give the same interval.
-BootstrapInterval bootstrapMedianRatio(const std::vector<double> &numerator,
-                                       const std::vector<double> &denominator,
-                                       const BootstrapOptions &options = {});
+/// quantile(numerator, q) / quantile(denominator, q) and its percentile
+/// bootstrap interval, both sides resampled independently from one generator
+/// seeded with `options.seed`: the same inputs and seed give the same
+/// interval.
+BootstrapInterval bootstrapQuantileRatio(const std::vector<double> &numerator,
+                                         const std::vector<double> &denominator,
+                                         double q,
+                                         const BootstrapOptions &options = {});
+inline BootstrapInterval
+bootstrapMedianRatio(const std::vector<double> &numerator,
+                     const std::vector<double> &denominator,
+                     const BootstrapOptions &options = {}) {
+  return bootstrapQuantileRatio(numerator, denominator, 0.5, options);
+}
 
 } // namespace goodhart
 

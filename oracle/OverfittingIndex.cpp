@@ -19,16 +19,23 @@ double medianOf(std::vector<double> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-/// A whole-model measurement usable for throughput per FLOP.
+/// A whole-model measurement usable for throughput per FLOP: its FLOPs
+/// and its time by the oracle's statistic.
 struct Sample {
   double flops = 0;
   const Measurement *m = nullptr;
-  double throughput() const { return flops / m->stats.medianNs; }
+  double ns = 0;
+  double throughput() const { return flops / ns; }
 };
 
-bool usable(const VariantRecord &v) {
+bool usable(const VariantRecord &v, const TimeStatistic &statistic) {
   return v.model && v.model->measurement.status == ResultStatus::kOk &&
-         v.model->measurement.stats.medianNs > 0 && v.plan.totalFlops() > 0;
+         timeOf(v.model->measurement, statistic) > 0 && v.plan.totalFlops() > 0;
+}
+
+Sample sampleOf(const VariantRecord &v, const TimeStatistic &statistic) {
+  return {double(v.plan.totalFlops()), &v.model->measurement,
+          timeOf(v.model->measurement, statistic)};
 }
 
 std::string trim(const std::string &s) {
@@ -42,16 +49,17 @@ Ratio bootstrapIndex(const Sample &ref, const std::vector<Sample> &vars,
                      double value, const OracleOptions &options) {
   const BootstrapOptions &b = options.bootstrap;
   std::mt19937_64 rng(b.seed);
-  std::vector<double> refMedians =
-      bootstrapMedians(ref.m->samplesNs, b.resamples, rng);
-  std::vector<std::vector<double>> varMedians;
+  const double q = options.statistic.quantile;
+  std::vector<double> refTimes =
+      bootstrapQuantiles(ref.m->samplesNs, q, b.resamples, rng);
+  std::vector<std::vector<double>> varTimes;
   for (const Sample &v : vars)
-    varMedians.push_back(bootstrapMedians(v.m->samplesNs, b.resamples, rng));
+    varTimes.push_back(bootstrapQuantiles(v.m->samplesNs, q, b.resamples, rng));
   std::vector<double> indices, throughputs(vars.size());
-  for (size_t r = 0; r < refMedians.size(); ++r) {
+  for (size_t r = 0; r < refTimes.size(); ++r) {
     for (size_t i = 0; i < vars.size(); ++i)
-      throughputs[i] = vars[i].flops / varMedians[i][r];
-    indices.push_back(ref.flops / refMedians[r] / medianOf(throughputs));
+      throughputs[i] = vars[i].flops / varTimes[i][r];
+    indices.push_back(ref.flops / refTimes[r] / medianOf(throughputs));
   }
   BootstrapInterval interval = percentileInterval(value, indices, b.confidence);
   return Ratio{interval.valid, interval.value, interval.low, interval.high};
@@ -59,18 +67,14 @@ Ratio bootstrapIndex(const Sample &ref, const std::vector<Sample> &vars,
 
 /// Without enough samples: the slowest reference against the median of the
 /// variants' fastest and the other way round (the median is monotone in
-/// each value), from the medians' order-statistic intervals.
+/// each value), from timeBounds().
 Ratio boundIndex(const Sample &ref, const std::vector<Sample> &vars,
-                 double value) {
-  auto low = [](const Sample &s) {
-    double t =
-        s.m->stats.ciHighNs > 0 ? s.m->stats.ciHighNs : s.m->stats.medianNs;
-    return s.flops / t;
+                 double value, const TimeStatistic &statistic) {
+  auto low = [&](const Sample &s) {
+    return s.flops / timeBounds(*s.m, statistic).second;
   };
-  auto high = [](const Sample &s) {
-    double t =
-        s.m->stats.ciLowNs > 0 ? s.m->stats.ciLowNs : s.m->stats.medianNs;
-    return s.flops / t;
+  auto high = [&](const Sample &s) {
+    return s.flops / timeBounds(*s.m, statistic).first;
   };
   std::vector<double> lows, highs;
   for (const Sample &v : vars) {
@@ -115,17 +119,18 @@ OverfittingIndex computeOverfittingIndex(const RunData &run,
   o.threshold = std::max(options.sameThreshold, o.noiseFloor);
 
   const VariantRecord *refRecord = run.reference();
-  if (!refRecord || !usable(*refRecord)) {
+  const TimeStatistic &statistic = options.statistic;
+  if (!refRecord || !usable(*refRecord, statistic)) {
     o.reason = refRecord ? "the reference's whole model was not measured"
                          : "the run has no reference";
     return o;
   }
-  Sample ref{double(refRecord->plan.totalFlops()),
-             &refRecord->model->measurement};
+  Sample ref = sampleOf(*refRecord, statistic);
   std::vector<Sample> vars;
   for (const VariantRecord &v : run.variants)
-    if (!v.isReference && !isIdentityVariant(v.mutations) && usable(v))
-      vars.push_back({double(v.plan.totalFlops()), &v.model->measurement});
+    if (!v.isReference && !isIdentityVariant(v.mutations) &&
+        usable(v, statistic))
+      vars.push_back(sampleOf(v, statistic));
   o.variants = static_cast<int>(vars.size());
   if (o.variants < kMinOverfittingVariants) {
     o.reason = "not enough variants: " + std::to_string(o.variants) +
@@ -148,7 +153,7 @@ OverfittingIndex computeOverfittingIndex(const RunData &run,
   for (const Sample &v : vars)
     enough = enough && v.m->samplesNs.size() >= minSamples;
   o.index = enough ? bootstrapIndex(ref, vars, value, options)
-                   : boundIndex(ref, vars, value);
+                   : boundIndex(ref, vars, value, statistic);
   o.oneShotTuning = o.index.valid && o.index.low > 1 + o.threshold;
   return o;
 }

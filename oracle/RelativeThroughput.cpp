@@ -36,10 +36,11 @@ std::string planDtype(const Plan &plan) {
 }
 
 PeakShare modelPeak(const VariantRecord &v,
-                    const std::map<std::string, double> &peaks) {
+                    const std::map<std::string, double> &peaks,
+                    const TimeStatistic &statistic) {
   if (!v.model || v.model->measurement.status != ResultStatus::kOk)
     return {};
-  return peakShare(v.plan.totalFlops(), v.model->measurement.stats.medianNs,
+  return peakShare(v.plan.totalFlops(), timeOf(v.model->measurement, statistic),
                    planDtype(v.plan), peaks);
 }
 
@@ -113,8 +114,8 @@ LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
                     : "reference: " + refResult->measurement.reason;
     return lv;
   }
-  lv.refNs = refResult->measurement.stats.medianNs;
-  lv.varNs = varResult->measurement.stats.medianNs;
+  lv.refNs = timeOf(refResult->measurement, options.statistic);
+  lv.varNs = timeOf(varResult->measurement, options.statistic);
   lv.peak =
       peakShare(layer.flops, lv.varNs, layerDtype(var.plan, layer), peaks);
   lv.rel = relativeThroughput(refLayer.flops, refResult->measurement,
@@ -178,13 +179,13 @@ double RunVerdict::layerThreshold(const std::string &kind, double ns,
   return std::max(options.sameThreshold, percentile95(nearest).floor);
 }
 
-PeakShare peakShare(int64_t flops, double medianNs, const std::string &dtype,
+PeakShare peakShare(int64_t flops, double ns, const std::string &dtype,
                     const std::map<std::string, double> &peaks) {
   PeakShare p;
   p.dtype = dtype;
-  if (flops <= 0 || medianNs <= 0)
+  if (flops <= 0 || ns <= 0)
     return p;
-  p.gflops = static_cast<double>(flops) / medianNs; // FLOP/ns = GFLOP/s
+  p.gflops = static_cast<double>(flops) / ns; // FLOP/ns = GFLOP/s
   auto it = peaks.find(dtype);
   if (it != peaks.end())
     p.fraction = p.gflops / it->second;
@@ -224,26 +225,25 @@ Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
                          int64_t flopsVar, const Measurement &var,
                          const OracleOptions &options) {
   Ratio r;
-  const SampleStats &a = ref.stats, &b = var.stats;
-  if (flopsRef <= 0 || flopsVar <= 0 || a.medianNs <= 0 || b.medianNs <= 0)
+  const TimeStatistic &statistic = options.statistic;
+  double refNs = timeOf(ref, statistic), varNs = timeOf(var, statistic);
+  if (flopsRef <= 0 || flopsVar <= 0 || refNs <= 0 || varNs <= 0)
     return r;
   double work = static_cast<double>(flopsVar) / static_cast<double>(flopsRef);
-  BootstrapInterval boot =
-      bootstrapMedianRatio(ref.samplesNs, var.samplesNs, options.bootstrap);
+  BootstrapInterval boot = bootstrapQuantileRatio(
+      ref.samplesNs, var.samplesNs, statistic.quantile, options.bootstrap);
   if (boot.valid) {
     // rel = work * t_ref / t_var: the reference's times over the variant's.
     return Ratio{true, work * boot.value, work * boot.low, work * boot.high};
   }
   r.valid = true;
-  r.value = work * a.medianNs / b.medianNs;
+  r.value = work * refNs / varNs;
   // The slowest reference against the fastest variant bounds it above.
-  double aLow = a.ciLowNs > 0 ? a.ciLowNs : a.medianNs;
-  double aHigh = a.ciHighNs > 0 ? a.ciHighNs : a.medianNs;
-  double bLow = b.ciLowNs > 0 ? b.ciLowNs : b.medianNs;
-  double bHigh = b.ciHighNs > 0 ? b.ciHighNs : b.medianNs;
+  auto [aLow, aHigh] = timeBounds(ref, statistic);
+  auto [bLow, bHigh] = timeBounds(var, statistic);
   r.low = work * aLow / bHigh;
   r.high = work * aHigh / bLow;
-  r.bounded = a.count > 1 && b.count > 1;
+  r.bounded = ref.stats.count > 1 && var.stats.count > 1;
   return r;
 }
 
@@ -278,7 +278,8 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
   if (!ref)
     return verdict;
   verdict.peakGflops = peakGflops(run.run.runner);
-  verdict.referencePeak = modelPeak(*ref, verdict.peakGflops);
+  verdict.referencePeak =
+      modelPeak(*ref, verdict.peakGflops, options.statistic);
   for (const VariantRecord &var : run.variants) {
     if (var.isReference)
       continue;
@@ -294,7 +295,7 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
     for (size_t i = 0; i < var.plan.layers.size(); ++i)
       vv.layers.push_back(
           judgeLayer(*ref, var, i, structure, verdict.peakGflops, options));
-    vv.peak = modelPeak(var, verdict.peakGflops);
+    vv.peak = modelPeak(var, verdict.peakGflops, options.statistic);
     if (!ref->model || !var.model) {
       vv.reason = "whole model not measured";
     } else if (ref->model->measurement.status != ResultStatus::kOk ||
@@ -303,8 +304,8 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
                       ? var.model->measurement.reason
                       : "reference: " + ref->model->measurement.reason;
     } else {
-      vv.refNs = ref->model->measurement.stats.medianNs;
-      vv.varNs = var.model->measurement.stats.medianNs;
+      vv.refNs = timeOf(ref->model->measurement, options.statistic);
+      vv.varNs = timeOf(var.model->measurement, options.statistic);
       vv.rel = relativeThroughput(refFlops, ref->model->measurement, varFlops,
                                   var.model->measurement, options);
       vv.verdict = judge(vv.rel, options);

@@ -2,11 +2,13 @@
 //-*-===//
 //
 // For every variant and every layer: throughput per FLOP relative to the
-// reference, rel = (F_var / t_var) / (F_ref / t_ref). Above 1 the variant
-// does more useful work per second than the benchmarked model, below 1 less.
-// Its interval is a seeded percentile bootstrap of the ratio of the two
-// sample sets' medians (oracle/Bootstrap.h) when both sides kept enough
-// samples, else it comes from the two medians' confidence intervals; the
+// reference, rel = (F_var / t_var) / (F_ref / t_ref), where t is the
+// options' statistic of the samples (oracle/TimeStatistic.h: the minimum by
+// default). Above 1 the variant does more useful work per second than the
+// benchmarked model, below 1 less. Its interval is a seeded percentile
+// bootstrap of the ratio of the two sample sets' statistics
+// (oracle/Bootstrap.h) when both sides kept enough samples, else it comes
+// from the two medians' confidence intervals; the
 // verdict says whether the difference is real (slower, faster), absent (same)
 // or not decidable from these samples (noisy). A cliff is a variant or layer
 // whose whole interval lies below the cliff threshold.
@@ -17,6 +19,7 @@
 
 #include "oracle/Bootstrap.h"
 #include "oracle/RunData.h"
+#include "oracle/TimeStatistic.h"
 
 #include <map>
 #include <string>
@@ -31,6 +34,8 @@ struct OracleOptions {
   /// Widen the same/slower/faster band of changed layers to the run-to-run
   /// noise that layers the mutation did not change show (see noiseFloor).
   bool calibrateNoise = true;
+  /// The statistic of a measurement's samples every time and ratio uses.
+  TimeStatistic statistic;
   /// Resamples, coverage and seed of the bootstrap intervals; with fewer
   /// than bootstrap.minSamples samples on a side the intervals come from
   /// the medians' order-statistic intervals instead.
@@ -50,9 +55,9 @@ struct Ratio {
   bool bounded = true;
 };
 
-/// rel and its interval from two measurements of `flopsRef`/`flopsVar`:
-/// bootstrapped from the samples when both have options.bootstrap.minSamples,
-/// else bounded by the medians' order-statistic intervals.
+/// rel and its interval from two measurements of `flopsRef`/`flopsVar`, by
+/// options.statistic: bootstrapped from the samples when both have
+/// options.bootstrap.minSamples, else bounded by timeBounds().
 Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
                          int64_t flopsVar, const Measurement &var,
                          const OracleOptions &options = {});
@@ -66,14 +71,14 @@ bool isCliff(const Ratio &ratio, const OracleOptions &options);
 /// Achieved throughput against the backend's peak on this machine, which
 /// the runner measured (runner info "peak_gflops", per dtype).
 struct PeakShare {
-  double gflops = 0;    // FLOPs / median time; 0 when not measured
+  double gflops = 0;    // FLOPs / time; 0 when not measured
   std::string dtype;    // the dtype whose peak it is compared with
   double fraction = -1; // gflops / peak[dtype]; < 0: no such peak
   bool hasFraction() const { return fraction >= 0; }
 };
 
-/// `flops` run in `medianNs` against `peaks[dtype]` (GFLOP/s).
-PeakShare peakShare(int64_t flops, double medianNs, const std::string &dtype,
+/// `flops` run in `ns` against `peaks[dtype]` (GFLOP/s).
+PeakShare peakShare(int64_t flops, double ns, const std::string &dtype,
                     const std::map<std::string, double> &peaks);
 
 /// The peaks in a run's runner info: {"peak_gflops": {"f32": ..}}; dtypes

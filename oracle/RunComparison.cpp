@@ -99,11 +99,13 @@ double modelBand(const RunVerdict &b, const RunVerdict &c,
   return band;
 }
 
-/// The layer's median time in `v`; 0 when it was not measured.
-double medianNs(const VariantRecord &v, int64_t layerId) {
+/// The layer's time in `v` by the oracle's statistic; 0 when it was not
+/// measured.
+double layerNs(const VariantRecord &v, int64_t layerId,
+               const TimeStatistic &statistic) {
   const LayerResult *r = resultFor(v, layerId);
   return r && r->measurement.status == ResultStatus::kOk
-             ? r->measurement.stats.medianNs
+             ? timeOf(r->measurement, statistic)
              : 0;
 }
 
@@ -139,8 +141,8 @@ LayerComparison compareLayer(const VariantRecord &bv, const Layer &bl,
                                cr ? &cr->measurement : nullptr);
   if (!lc.reason.empty())
     return lc;
-  lc.baselineNs = br->measurement.stats.medianNs;
-  lc.candidateNs = cr->measurement.stats.medianNs;
+  lc.baselineNs = timeOf(br->measurement, o.statistic);
+  lc.candidateNs = timeOf(cr->measurement, o.statistic);
   lc.speedup = relativeThroughput(bl.flops, br->measurement, cl.flops,
                                   cr->measurement, o);
   lc.change = judgeChange(lc.speedup, threshold, o);
@@ -213,8 +215,8 @@ VariantComparison compareVariant(const VariantRecord &bv,
   vc.reason = unmeasuredReason(bv.model ? &bv.model->measurement : nullptr,
                                cv.model ? &cv.model->measurement : nullptr);
   if (vc.reason.empty()) {
-    vc.baselineNs = bv.model->measurement.stats.medianNs;
-    vc.candidateNs = cv.model->measurement.stats.medianNs;
+    vc.baselineNs = timeOf(bv.model->measurement, o.statistic);
+    vc.candidateNs = timeOf(cv.model->measurement, o.statistic);
     vc.speedup =
         relativeThroughput(bv.plan.totalFlops(), bv.model->measurement,
                            cv.plan.totalFlops(), cv.model->measurement, o);
@@ -222,9 +224,9 @@ VariantComparison compareVariant(const VariantRecord &bv,
   }
   for (auto [bl, cl] : pairLayers(bv.plan, cv.plan, vc.unmatchedLayers)) {
     std::string kind(layerKindName(cl->kind));
-    double band =
-        std::max(bJudged.layerThreshold(kind, medianNs(bv, bl->id), o),
-                 cJudged.layerThreshold(kind, medianNs(cv, cl->id), o));
+    double band = std::max(
+        bJudged.layerThreshold(kind, layerNs(bv, bl->id, o.statistic), o),
+        cJudged.layerThreshold(kind, layerNs(cv, cl->id, o.statistic), o));
     vc.layers.push_back(compareLayer(bv, *bl, cv, *cl, bVar, cVar, band, o));
   }
   return vc;

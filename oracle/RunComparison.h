@@ -58,7 +58,7 @@ struct VariantComparison {
   std::string key;
   std::vector<std::string> mutations;
   bool isReference = false;
-  double baselineNs = 0, candidateNs = 0; // whole model medians
+  double baselineNs = 0, candidateNs = 0; // whole model, by the statistic
   Ratio speedup;                          // whole model
   double threshold = 0;
   Change change = Change::kUnmeasured;

@@ -26,7 +26,7 @@ std::string ratioText(const Ratio &r) {
   return fmt::format("{:.3f} [{:.3f}, {:.3f}]", r.value, r.low, r.high);
 }
 
-/// A median duration with a unit that keeps three significant digits.
+/// A duration with a unit that keeps three significant digits.
 std::string timeText(double ns) {
   if (ns <= 0)
     return "-";
@@ -232,8 +232,8 @@ json layerJson(const LayerComparison &l) {
           {"impl_baseline", l.implBaseline},
           {"impl_candidate", l.implCandidate},
           {"impl_switch", l.implSwitch},
-          {"median_ns_baseline", l.baselineNs},
-          {"median_ns_candidate", l.candidateNs},
+          {"time_ns_baseline", l.baselineNs},
+          {"time_ns_candidate", l.candidateNs},
           {"speedup", ratioJson(l.speedup)},
           {"threshold", l.threshold},
           {"change", changeName(l.change)},
@@ -250,8 +250,8 @@ json variantJson(const VariantComparison &v) {
   return {{"key", v.key},
           {"mutations", v.mutations},
           {"is_reference", v.isReference},
-          {"median_ns_baseline", v.baselineNs},
-          {"median_ns_candidate", v.candidateNs},
+          {"time_ns_baseline", v.baselineNs},
+          {"time_ns_candidate", v.candidateNs},
           {"speedup", ratioJson(v.speedup)},
           {"threshold", v.threshold},
           {"change", changeName(v.change)},
@@ -304,11 +304,12 @@ Status writeComparisonMarkdown(const ComparisonInput &in, std::ostream &os) {
   writeVariants(c, os);
   writeLayers(c, os);
   writeFindings(c, os);
-  os << fmt::format("\nThresholds: same within 1 +- {:.3f} (whole models: "
+  os << fmt::format("\nTimes: the {} of each measurement's samples. "
+                    "Thresholds: same within 1 +- {:.3f} (whole models: "
                     "{:.3f}, layers: per kind, widened to the runs' noise "
                     "floors), cliff below {:.3f}.\n",
-                    in.options.sameThreshold, c.modelThreshold,
-                    in.options.cliffThreshold);
+                    in.options.statistic.name(), in.options.sameThreshold,
+                    c.modelThreshold, in.options.cliffThreshold);
   return Status::ok();
 }
 
@@ -336,7 +337,8 @@ Status writeComparisonJson(const ComparisonInput &in, std::ostream &os) {
               {"baseline", runRecordJson(c.baseline)},
               {"candidate", runRecordJson(c.candidate)},
               {"oracle",
-               {{"same_threshold", in.options.sameThreshold},
+               {{"statistic", in.options.statistic.name()},
+                {"same_threshold", in.options.sameThreshold},
                 {"cliff_threshold", in.options.cliffThreshold},
                 {"model_threshold", c.modelThreshold},
                 {"widest_threshold", widestBand(c)}}},

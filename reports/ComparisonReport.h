@@ -19,7 +19,9 @@
 
 namespace goodhart {
 
-inline constexpr int kComparisonSchemaVersion = 1;
+/// 2: median_ns_* became time_ns_* (the oracle's statistic,
+/// oracle.statistic).
+inline constexpr int kComparisonSchemaVersion = 2;
 
 struct ComparisonInput {
   const RunComparison &comparison;

@@ -183,13 +183,16 @@ void HtmlWriter::writeCharts(const ReportInput &input, std::ostream &os) const {
 void HtmlWriter::writeVariants(const ReportInput &input,
                                std::ostream &os) const {
   os << "<section id=\"variants\"><h2>Variants</h2>\n<table>\n<tr><th>"
-        "variant</th><th>mutations</th><th>FLOPs vs reference</th><th>median "
-        "time</th><th>throughput/FLOP vs reference</th><th>of peak</th>"
+        "variant</th><th>mutations</th><th>FLOPs vs reference</th><th>time ("
+     << esc(input.options.statistic.name())
+     << ")</th><th>throughput/FLOP vs reference</th><th>of peak</th>"
         "<th>verdict</th><th>implementation switches</th></tr>\n";
   if (const VariantRecord *ref = input.run.reference())
     os << "<tr><td>reference</td><td>-</td><td class=\"num\">1.000</td>"
           "<td class=\"num\">"
-       << timeString(ref->model ? ref->model->measurement.stats.medianNs : 0)
+       << timeString(ref->model ? timeOf(ref->model->measurement,
+                                         input.options.statistic)
+                                : 0)
        << "</td><td class=\"num\">1</td><td class=\"num\">"
        << esc(peakString(input.verdict.referencePeak))
        << "</td><td>-</td><td>-</td></tr>\n";

@@ -18,9 +18,10 @@ namespace {
 
 using nlohmann::json;
 
-/// Fields added within version 1 bump it: 1 adds "overfitting", 2 the
-/// peak fields.
-constexpr int kFindingsMinorVersion = 2;
+/// Version 2 renamed median_ns_* to time_ns_* (the oracle's statistic,
+/// oracle.statistic); fields added within a version bump the minor one.
+constexpr int kFindingsVersion = 2;
+constexpr int kFindingsMinorVersion = 0;
 
 /// GFLOP/s and the fraction of the backend's peak (null without one).
 json peakJson(const PeakShare &p) {
@@ -55,8 +56,8 @@ public:
                           {"impl_reference", l.implRef},
                           {"impl_variant", l.implVar},
                           {"impl_switch", l.implSwitch},
-                          {"median_ns_reference", l.refNs},
-                          {"median_ns_variant", l.varNs},
+                          {"time_ns_reference", l.refNs},
+                          {"time_ns_variant", l.varNs},
                           {"relative_throughput_per_flop", ratioJson(l.rel)},
                           {"peak", peakJson(l.peak)},
                           {"verdict", verdictName(l.verdict)},
@@ -68,8 +69,8 @@ public:
                           {"mutations", v.mutations},
                           {"flop_ratio", v.flopRatio},
                           {"param_ratio", v.paramRatio},
-                          {"median_ns_reference", v.refNs},
-                          {"median_ns_variant", v.varNs},
+                          {"time_ns_reference", v.refNs},
+                          {"time_ns_variant", v.varNs},
                           {"relative_throughput_per_flop", ratioJson(v.rel)},
                           {"peak", peakJson(v.peak)},
                           {"verdict", verdictName(v.verdict)},
@@ -103,11 +104,12 @@ public:
         {"threshold", ov.threshold},
         {"one_shot_tuning", ov.oneShotTuning}};
     json doc = {{"format", "goodhart.findings"},
-                {"version", 1},
+                {"version", kFindingsVersion},
                 {"minor_version", kFindingsMinorVersion},
                 {"run", runRecordJson(r)},
                 {"oracle",
-                 {{"same_threshold", in.options.sameThreshold},
+                 {{"statistic", in.options.statistic.name()},
+                  {"same_threshold", in.options.sameThreshold},
                   {"cliff_threshold", in.options.cliffThreshold},
                   {"noise_floor", in.verdict.noise.floor},
                   {"noise_layers", in.verdict.noise.layers},

@@ -113,13 +113,16 @@ void MarkdownWriter::writeModelTable(const ReportInput &input,
                                      std::ostream &os) const {
   os << "## Whole model\n\nThroughput per FLOP relative to the reference "
         "(above 1: more useful work per second), with its 95% interval.\n\n"
-        "| variant | mutations | FLOPs vs reference | median time | "
-        "throughput/FLOP vs reference | of peak | verdict |\n"
+        "| variant | mutations | FLOPs vs reference | time ("
+     << input.options.statistic.name()
+     << ") | throughput/FLOP vs reference | of peak | verdict |\n"
         "|---|---|---|---|---|---|---|\n";
   const VariantRecord *ref = input.run.reference();
   if (ref)
     os << "| reference | - | 1.000 | "
-       << timeString(ref->model ? ref->model->measurement.stats.medianNs : 0)
+       << timeString(ref->model ? timeOf(ref->model->measurement,
+                                         input.options.statistic)
+                                : 0)
        << " | 1 | " << peakString(input.verdict.referencePeak) << " | - |\n";
   for (const VariantVerdict &vv : input.verdict.variants)
     os << "| " << markdownCell(vv.key) << " | "

@@ -99,6 +99,7 @@ int runCompare(const Args &args) {
       "speed-up within 1 +- this is 'same' (widened to the noise floor)")(
       "cliff-threshold", po::value<double>()->default_value(0.67),
       "relative throughput below this (whole interval) is a cliff");
+  addStatisticOption(options);
   po::positional_options_description positional;
   po::variables_map vm;
   if (auto code = parseCommandLine(
@@ -129,6 +130,7 @@ int runCompare(const Args &args) {
     return kExitError;
   }
   OracleOptions oracle;
+  oracle.statistic = vm["statistic"].as<TimeStatistic>();
   oracle.sameThreshold = vm["same-threshold"].as<double>();
   oracle.cliffThreshold = vm["cliff-threshold"].as<double>();
   RunComparison comparison = compareRuns(*baseline, *candidate, oracle);

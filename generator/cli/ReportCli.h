@@ -8,9 +8,18 @@
 #include "oracle/ResultsDb.h"
 #include "reports/ReportWriter.h"
 
+namespace goodhart {
+/// Lets Boost.Program_options read a TimeStatistic ("min", "median", "p10");
+/// another text is an error that lists the accepted forms.
+void validate(boost::any &value, const std::vector<std::string> &texts,
+              TimeStatistic *, int);
+} // namespace goodhart
+
 namespace goodhart::cli {
 
-/// --same-threshold, --cliff-threshold, --format.
+/// --statistic: which statistic of the samples the oracle compares.
+void addStatisticOption(po::options_description &options);
+/// --statistic, --same-threshold, --cliff-threshold, --format.
 void addOracleOptions(po::options_description &options);
 OracleOptions readOracleOptions(const po::variables_map &vm);
 std::vector<std::string> readFormats(const po::variables_map &vm);

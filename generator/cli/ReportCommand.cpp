@@ -5,6 +5,21 @@
 
 #include <iostream>
 
+namespace goodhart {
+
+void validate(boost::any &value, const std::vector<std::string> &texts,
+              TimeStatistic *, int) {
+  namespace po = boost::program_options;
+  po::validators::check_first_occurrence(value);
+  auto statistic =
+      TimeStatistic::parse(po::validators::get_single_string(texts));
+  if (!statistic)
+    throw po::error("--" + statistic.status().message());
+  value = *statistic;
+}
+
+} // namespace goodhart
+
 namespace goodhart::cli {
 
 StatusOr<std::vector<std::string>>
@@ -18,7 +33,17 @@ reportRun(ResultsDb &db, int64_t runId, const std::string &outDir,
   return writeReports({*data, verdict, oracle}, outDir, formats);
 }
 
+void addStatisticOption(po::options_description &options) {
+  options.add_options()(
+      "statistic",
+      po::value<TimeStatistic>()->default_value(TimeStatistic{}, "min"),
+      "the statistic of each measurement's samples that times and ratios "
+      "use: min (the least disturbed by noise), median, or pNN (a "
+      "percentile, e.g. p10)");
+}
+
 void addOracleOptions(po::options_description &options) {
+  addStatisticOption(options);
   options.add_options()("same-threshold",
                         po::value<double>()->default_value(0.05),
                         "relative throughput within 1 +- this is 'same'")(
@@ -30,6 +55,7 @@ void addOracleOptions(po::options_description &options) {
 
 OracleOptions readOracleOptions(const po::variables_map &vm) {
   OracleOptions o;
+  o.statistic = vm["statistic"].as<TimeStatistic>();
   o.sameThreshold = vm["same-threshold"].as<double>();
   o.cliffThreshold = vm["cliff-threshold"].as<double>();
   return o;

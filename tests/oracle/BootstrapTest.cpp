@@ -46,26 +46,56 @@ TEST(BootstrapTest, MediansOfResamplesComeFromTheSamples) {
   EXPECT_GT(std::count(evenMedians.begin(), evenMedians.end(), 2.5), 100);
 }
 
-TEST(BootstrapTest, ResampleMedianMatchesDirectResampling) {
+TEST(BootstrapTest, ResampleQuantileMatchesDirectResampling) {
   // Above 512 samples the O(log n) draw stands in for sorting a real
   // resample: the quantiles of both agree within Monte Carlo error, for odd
-  // and even counts (the mean of two adjacent order statistics).
-  for (size_t n : {2001u, 2000u}) {
-    std::vector<double> s = samples(n, 100, 3);
-    std::mt19937_64 rng(11);
-    std::vector<double> fast = bootstrapMedians(s, 4000, rng);
-    std::vector<double> direct;
-    std::uniform_int_distribution<size_t> pick(0, s.size() - 1);
-    for (int b = 0; b < 4000; ++b) {
-      std::vector<double> r;
-      for (size_t i = 0; i < s.size(); ++i)
-        r.push_back(s[pick(rng)]);
-      direct.push_back(median(r));
+  // and even counts (the median of an even count is the mean of two adjacent
+  // order statistics), for the minimum and a low percentile too.
+  for (double q : {0.5, 0.1, 0.0})
+    for (size_t n : {2001u, 2000u}) {
+      std::vector<double> s = samples(n, 100, 3);
+      std::mt19937_64 rng(11);
+      std::vector<double> fast = bootstrapQuantiles(s, q, 4000, rng);
+      std::vector<double> direct;
+      std::uniform_int_distribution<size_t> pick(0, s.size() - 1);
+      for (int b = 0; b < 4000; ++b) {
+        std::vector<double> r;
+        for (size_t i = 0; i < s.size(); ++i)
+          r.push_back(s[pick(rng)]);
+        direct.push_back(quantile(r, q));
+      }
+      for (double p : {0.025, 0.25, 0.5, 0.75, 0.975})
+        EXPECT_NEAR(quantile(fast, p), quantile(direct, p), 0.15)
+            << "q " << q << " n " << n << " quantile " << p;
     }
-    for (double q : {0.025, 0.25, 0.5, 0.75, 0.975})
-      EXPECT_NEAR(quantile(fast, q), quantile(direct, q), 0.1)
-          << "n " << n << " quantile " << q;
-  }
+}
+
+TEST(BootstrapTest, ResampledMinimaAreMostOftenTheMinimum) {
+  std::vector<double> s = {5, 1, 4, 2, 3};
+  std::mt19937_64 rng(7);
+  std::vector<double> minima = bootstrapQuantiles(s, 0, 1000, rng);
+  ASSERT_EQ(minima.size(), 1000u);
+  for (double m : minima)
+    EXPECT_NE(std::find(s.begin(), s.end(), m), s.end()) << m;
+  // A resample of 5 holds the minimum with probability 1 - (4/5)^5 = 0.67.
+  EXPECT_NEAR(std::count(minima.begin(), minima.end(), 1.0), 672, 60);
+  EXPECT_EQ(std::count(minima.begin(), minima.end(), 5.0), 0);
+}
+
+TEST(BootstrapTest, QuantileRatioOfMinima) {
+  std::vector<double> ref = samples(60, 100, 1), var = samples(60, 150, 2);
+  BootstrapInterval r = bootstrapQuantileRatio(ref, var, 0);
+  ASSERT_TRUE(r.valid);
+  EXPECT_DOUBLE_EQ(r.value, *std::min_element(ref.begin(), ref.end()) /
+                                *std::min_element(var.begin(), var.end()));
+  EXPECT_LE(r.low, r.value);
+  EXPECT_GE(r.high, r.value);
+  EXPECT_NEAR(r.value, 100.0 / 150.0, 0.05);
+  // The median is the 0.5 quantile: the same interval, draw for draw.
+  BootstrapInterval median = bootstrapMedianRatio(ref, var);
+  BootstrapInterval half = bootstrapQuantileRatio(ref, var, 0.5);
+  EXPECT_EQ(median.low, half.low);
+  EXPECT_EQ(median.high, half.high);
 }
 
 TEST(BootstrapTest, IntervalContainsThePointEstimate) {

@@ -64,6 +64,7 @@ TEST(RelativeThroughputTest, BootstrapsWhenBothSidesHaveSamples) {
   // Same work, variant twice as slow: rel 0.5 from the samples' medians.
   Measurement ref = sampled(100, 41, 0.1), var = sampled(200, 41, 0.1);
   OracleOptions o;
+  o.statistic = TimeStatistic{0.5};
   Ratio r = relativeThroughput(10, ref, 10, var, o);
   ASSERT_TRUE(r.valid);
   EXPECT_DOUBLE_EQ(r.value, 0.5);
@@ -81,6 +82,15 @@ TEST(RelativeThroughputTest, BootstrapsWhenBothSidesHaveSamples) {
   Ratio fallback = relativeThroughput(10, ref, 10, few, o);
   EXPECT_DOUBLE_EQ(fallback.low, ref.stats.ciLowNs / few.stats.ciHighNs);
   EXPECT_DOUBLE_EQ(fallback.high, ref.stats.ciHighNs / few.stats.ciLowNs);
+  // By the default statistic, the minimum: the ratio of the minima and the
+  // bootstrap of that ratio.
+  OracleOptions byMin;
+  Ratio min = relativeThroughput(10, ref, 10, var, byMin);
+  EXPECT_DOUBLE_EQ(min.value, 90.0 / 180.0);
+  BootstrapInterval minBoot =
+      bootstrapQuantileRatio(ref.samplesNs, var.samplesNs, 0, byMin.bootstrap);
+  EXPECT_DOUBLE_EQ(min.low, minBoot.low);
+  EXPECT_DOUBLE_EQ(min.high, minBoot.high);
 }
 
 TEST(RelativeThroughputTest, Verdicts) {

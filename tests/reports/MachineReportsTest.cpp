@@ -25,8 +25,9 @@ TEST(MachineReportsTest, FindingsJsonFollowsItsSchema) {
       {1, "v002", "hang", std::nullopt, "no answer", "", ""});
   nlohmann::json doc = nlohmann::json::parse(render(createJsonWriter(), run));
   EXPECT_EQ(doc["format"], "goodhart.findings");
-  EXPECT_EQ(doc["version"], 1);
+  EXPECT_EQ(doc["version"], 2);
   EXPECT_EQ(doc["run"]["library_version"], "2.6.3");
+  EXPECT_EQ(doc["oracle"]["statistic"], "min");
   ASSERT_EQ(doc["variants"].size(), 2u);
   const nlohmann::json &worst = doc["variants"][0];
   EXPECT_EQ(worst["key"], "v001");
@@ -36,6 +37,11 @@ TEST(MachineReportsTest, FindingsJsonFollowsItsSchema) {
       worst["layers"][0]["relative_throughput_per_flop"]["value"].get<double>(),
       0.5, 1e-12);
   EXPECT_EQ(worst["layers"][0]["impl_switch"], true);
+  // Times by the oracle's statistic, named in "oracle".
+  EXPECT_GT(worst["layers"][0]["time_ns_variant"].get<double>(),
+            worst["layers"][0]["time_ns_reference"].get<double>());
+  EXPECT_GT(worst["time_ns_variant"].get<double>(), 0);
+  EXPECT_FALSE(worst["layers"][0].contains("median_ns_variant"));
   EXPECT_EQ(doc["findings"][0]["kind"], "hang");
   EXPECT_TRUE(doc["findings"][0]["layer"].is_null());
 }
@@ -93,8 +99,8 @@ TEST(MachineReportsTest, FindingsJsonCarriesTheFractionOfPeak) {
 TEST(MachineReportsTest, FindingsJsonCarriesTheOverfittingIndex) {
   nlohmann::json doc = nlohmann::json::parse(
       render(createJsonWriter(), testing::overfittedRun()));
-  EXPECT_EQ(doc["version"], 1);
-  EXPECT_EQ(doc["minor_version"], 2);
+  EXPECT_EQ(doc["version"], 2);
+  EXPECT_EQ(doc["minor_version"], 0);
   const nlohmann::json &o = doc["overfitting"];
   EXPECT_EQ(o["evaluated"], true);
   EXPECT_EQ(o["variants"], 4);
