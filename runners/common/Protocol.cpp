@@ -2,43 +2,12 @@
 
 #include "runners/common/Protocol.h"
 
-#include "runners/common/JsonNumbers.h"
+#include "runners/common/JsonFields.h"
 
 namespace goodhart {
 namespace {
 
 using nlohmann::json;
-
-Status fieldError(const std::string &field, const std::string &what) {
-  return invalidInput(field + ": " + what);
-}
-
-/// Reads an optional field of type T into `out`; a present field of the
-/// wrong type is an error naming it.
-template <typename T>
-Status readOptional(const json &object, const char *key,
-                    const std::string &where, T &out) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null())
-    return Status::ok();
-  if (!jsonFitsInteger<T>(*it))
-    return fieldError(where + "." + key, "not an integer in range");
-  try {
-    out = it->get<T>();
-  } catch (const json::exception &) {
-    return fieldError(where + "." + key,
-                      std::string("wrong type (") + it->type_name() + ")");
-  }
-  return Status::ok();
-}
-
-template <typename T>
-Status readRequired(const json &object, const char *key,
-                    const std::string &where, T &out) {
-  if (!object.is_object() || !object.contains(key))
-    return fieldError(where, std::string("missing field '") + key + "'");
-  return readOptional(object, key, where, out);
-}
 
 const char *modeName(MeasureMode mode) {
   switch (mode) {
