@@ -198,6 +198,18 @@ mlir::FailureOr<ResizePlan> planResize(const DimensionAnalysis &analysis,
                                    "change the model's outputs";
           return mlir::failure();
         }
+        // A slice that selects part of the dimension (a group of a grouped
+        // convolution, a split) would select something else at a new size.
+        if (auto slice = llvm::dyn_cast<mlir::tosa::SliceOp>(user);
+            slice && slice.getInput1() == ref.value &&
+            !analysis.tied(ref, {slice.getResult(), ref.dim})) {
+          if (emit)
+            slice.emitOpError()
+                << "selects part of the dimension that setting '" << layerName
+                << "' changes; its start and size would select other "
+                   "channels";
+          return mlir::failure();
+        }
         auto reshape = llvm::dyn_cast<mlir::tosa::ReshapeOp>(user);
         if (!reshape || reshape.getInput1() != ref.value)
           continue;
@@ -260,7 +272,7 @@ std::vector<ChannelSite> findChannelSites(mlir::func::FuncOp func) {
   DimensionAnalysis analysis(func);
   std::vector<ChannelSite> sites;
   for (mlir::Operation &op : func.getBody().getOps()) {
-    if (!isChannelSite(&op))
+    if (!isChannelSite(&op) || isInGroupedConv(&op))
       continue;
     if (auto dw = llvm::dyn_cast<mlir::tosa::DepthwiseConv2DOp>(op);
         dw && llvm::cast<mlir::RankedTensorType>(dw.getWeight().getType())
@@ -296,6 +308,11 @@ mlir::LogicalResult setOutputChannels(mlir::func::FuncOp func,
     return site->emitOpError() << "is layer '" << layerName
                                << "', neither a convolution nor a linear "
                                   "layer: its channels cannot be set";
+  if (isInGroupedConv(site))
+    return site->emitOpError() << "is layer '" << layerName
+                               << "', one group of a grouped convolution: "
+                                  "changing its channels alone would break "
+                                  "the grouping";
   if (channels <= 0)
     return site->emitOpError()
            << "cannot have " << channels << " output channels";

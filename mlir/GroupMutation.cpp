@@ -66,18 +66,6 @@ unsigned lastDim(mlir::Operation *op) {
          1;
 }
 
-/// Whether `conv` already belongs to a grouped convolution: it is the
-/// concat of one, or one of its members.
-bool isGrouped(mlir::Operation *op) {
-  if (llvm::isa<mlir::tosa::ConcatOp>(op))
-    return matchGroupedConv(op).has_value();
-  if (!op->hasOneUse())
-    return false;
-  mlir::Operation *user = *op->getUsers().begin();
-  return llvm::isa<mlir::tosa::ConcatOp>(user) &&
-         matchGroupedConv(user).has_value();
-}
-
 /// Whether the class of `op`'s output channels has `op`'s output as its
 /// only producer: no other channel site and no model input.
 bool channelsAreFree(const DimensionAnalysis &analysis, mlir::Operation *op,
@@ -264,6 +252,16 @@ mlir::LogicalResult splitIntoGroups(mlir::tosa::Conv2DOp conv,
 
 } // namespace
 
+bool isInGroupedConv(mlir::Operation *op) {
+  if (llvm::isa<mlir::tosa::ConcatOp>(op))
+    return matchGroupedConv(op).has_value();
+  if (!op->hasOneUse())
+    return false;
+  mlir::Operation *user = *op->getUsers().begin();
+  return llvm::isa<mlir::tosa::ConcatOp>(user) &&
+         matchGroupedConv(user).has_value();
+}
+
 std::vector<GroupSite> findGroupSites(mlir::func::FuncOp func) {
   if (func.getBody().getOps<mlir::tosa::Conv2DOp>().empty())
     return {}; // a transformer: no analysis needed
@@ -271,7 +269,8 @@ std::vector<GroupSite> findGroupSites(mlir::func::FuncOp func) {
   std::vector<GroupSite> sites;
   for (auto conv : func.getBody().getOps<mlir::tosa::Conv2DOp>()) {
     auto w = shapeOf(conv.getWeight());
-    if (w[1] * w[2] == 1 || isGrouped(conv) || !compensationOf(ctx, func, conv))
+    if (w[1] * w[2] == 1 || isInGroupedConv(conv) ||
+        !compensationOf(ctx, func, conv))
       continue;
     GroupSite site;
     site.layerName = ctx.names.lookup(conv);
@@ -293,7 +292,7 @@ mlir::LogicalResult setGroups(mlir::func::FuncOp func,
   if (!op)
     return func.emitError() << "no layer named '" << layerName << "' in '"
                             << func.getSymName() << "'";
-  if (isGrouped(op))
+  if (isInGroupedConv(op))
     return op->emitOpError() << "is layer '" << layerName
                              << "', which is already a grouped convolution";
   auto conv = llvm::dyn_cast<mlir::tosa::Conv2DOp>(op);

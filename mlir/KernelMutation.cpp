@@ -139,9 +139,12 @@ mlir::LogicalResult resizeKernel(mlir::tosa::Conv2DOp conv,
 std::vector<KernelSite> findKernelSites(mlir::func::FuncOp func) {
   SiteContext ctx(func);
   std::vector<KernelSite> sites;
-  for (auto conv : func.getBody().getOps<mlir::tosa::Conv2DOp>())
+  for (auto conv : func.getBody().getOps<mlir::tosa::Conv2DOp>()) {
+    if (isInGroupedConv(conv))
+      continue; // one group's kernel alone would break the grouping
     if (std::optional<KernelSite> site = kernelSite(ctx, conv))
       sites.push_back(std::move(*site));
+  }
   return sites;
 }
 
@@ -156,6 +159,11 @@ mlir::LogicalResult setKernel(mlir::func::FuncOp func,
     return op->emitOpError() << "is layer '" << layerName
                              << "', not a tosa.conv2d: set_kernel changes "
                                 "convolution kernels only";
+  if (isInGroupedConv(op))
+    return op->emitOpError() << "is layer '" << layerName
+                             << "', one group of a grouped convolution: "
+                                "changing its kernel alone would break the "
+                                "grouping";
   int64_t old = squareKernel(conv);
   if (!old)
     return op->emitOpError() << "is layer '" << layerName

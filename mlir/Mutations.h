@@ -150,6 +150,11 @@ struct GroupSite {
 /// Every convolution set_groups can split, in program order.
 std::vector<GroupSite> findGroupSites(mlir::func::FuncOp func);
 
+/// Whether `op` belongs to a grouped convolution (GroupedConvPattern): it is
+/// the concat of one, or one of its member convolutions. Members are no
+/// sites of their own: a mutation of one group alone breaks the grouping.
+bool isInGroupedConv(mlir::Operation *op);
+
 /// Splits conv2d `layerName` into `groups` groups, written as exporters
 /// write a grouped convolution in TOSA 1.0: channel slices of the input, one
 /// conv2d per group ("LAYER.g0", ...) and a concat along channels that keeps

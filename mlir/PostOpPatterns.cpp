@@ -162,24 +162,48 @@ int appendPostOps(CompositeMatch &m, mlir::Value v,
   return added;
 }
 
+/// `op` as the one primitive of `kind` it lowers to, named `pattern`, with
+/// the post-ops that follow its result (binary ones when `allowBinary`, as
+/// oneDNN's matmul takes them); nullopt for a bare primitive, which stays
+/// what it is.
 std::optional<CompositeMatch>
-matchConvPostOps(mlir::Operation *conv,
-                 const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded,
-                 const EltwiseComposites &composites) {
-  std::optional<OpLowering> lowering = classifyOp(conv);
-  if (!lowering || !isFloatTensor(conv->getResult(0)))
+matchPrimitivePostOps(mlir::Operation *op, llvm::StringRef pattern,
+                      LayerKind kind, bool allowBinary,
+                      const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded,
+                      const EltwiseComposites &composites) {
+  std::optional<OpLowering> lowering = classifyOp(op);
+  if (!lowering || !isFloatTensor(op->getResult(0)))
     return std::nullopt;
   CompositeMatch m;
-  m.pattern = "conv_post_ops";
-  m.kind = LayerKind::kConv2d;
+  m.pattern = pattern.str();
+  m.kind = kind;
   m.attrs = lowering->attrs;
-  m.anchor = conv;
-  m.root = conv;
-  m.ops = {conv};
+  m.anchor = op;
+  m.root = op;
+  m.ops = {op};
   for (unsigned index : lowering->dataOperands)
-    m.inputs.push_back(conv->getOperand(index));
-  if (appendPostOps(m, conv->getResult(0), excluded, composites, false) == 0)
-    return std::nullopt; // a bare convolution stays what it is
+    m.inputs.push_back(op->getOperand(index));
+  if (appendPostOps(m, op->getResult(0), excluded, composites, allowBinary) ==
+      0)
+    return std::nullopt;
+  return m;
+}
+
+/// A grouped convolution (a fused grouped_conv composite: slices, one
+/// convolution per group, the concat) with the post-ops after its concat:
+/// one conv2d layer with groups and post-ops, named after the concat.
+std::optional<CompositeMatch> matchGroupedConvPostOps(
+    const CompositeMatch &grouped,
+    const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded,
+    const EltwiseComposites &composites) {
+  if (!isFloatTensor(grouped.root->getResult(0)))
+    return std::nullopt;
+  CompositeMatch m = grouped;
+  m.pattern = "conv_post_ops";
+  m.anchor = grouped.root;
+  if (appendPostOps(m, grouped.root->getResult(0), excluded, composites,
+                    false) == 0)
+    return std::nullopt;
   return m;
 }
 
@@ -230,29 +254,6 @@ matchLinear(MatMulOp matmul, mlir::func::FuncOp func,
   return m;
 }
 
-/// A matmul that is no Linear (of two activations, or batched) with the
-/// post-ops oneDNN's matmul takes, binary ones included.
-std::optional<CompositeMatch>
-matchMatmulPostOps(MatMulOp matmul,
-                   const llvm::SmallPtrSetImpl<mlir::Operation *> &excluded,
-                   const EltwiseComposites &composites) {
-  std::optional<OpLowering> lowering = classifyOp(matmul);
-  if (!lowering || !isFloatTensor(matmul->getResult(0)))
-    return std::nullopt;
-  CompositeMatch m;
-  m.pattern = "matmul_post_ops";
-  m.kind = LayerKind::kMatMul;
-  m.attrs = lowering->attrs;
-  m.anchor = matmul;
-  m.root = matmul;
-  m.ops = {matmul};
-  for (unsigned index : lowering->dataOperands)
-    m.inputs.push_back(matmul->getOperand(index));
-  if (appendPostOps(m, matmul->getResult(0), excluded, composites, true) == 0)
-    return std::nullopt; // a bare matmul stays what it is
-  return m;
-}
-
 /// The fused GELU and SiLU composites of `func` (those `enabled` fuses), by
 /// their input.
 EltwiseComposites
@@ -295,9 +296,16 @@ findPostOpFusions(mlir::func::FuncOp func, const std::set<std::string> &enabled,
   // to a matmul's post-ops: the fused layer keeps the tag.
   llvm::SmallPtrSet<mlir::Operation *, 32> inFusible,
       open(taken.begin(), taken.end());
-  for (const CompositeMatch &c : composites)
+  // Grouped convolutions the lowering fuses, by their concat: a post-op
+  // fusion takes one whole.
+  llvm::DenseMap<mlir::Operation *, const CompositeMatch *> grouped;
+  for (const CompositeMatch &c : composites) {
     if (c.fusible)
       inFusible.insert(c.ops.begin(), c.ops.end());
+    if (c.fusible && c.pattern == "grouped_conv" &&
+        enabled.count("grouped_conv"))
+      grouped[c.root] = &c;
+  }
   for (const CompositeMatch &c : composites)
     if (!c.fusible)
       for (mlir::Operation *op : c.ops)
@@ -305,15 +313,19 @@ findPostOpFusions(mlir::func::FuncOp func, const std::set<std::string> &enabled,
           open.erase(op);
   for (mlir::Operation &op : func.getBody().getOps()) {
     auto matmul = llvm::dyn_cast<MatMulOp>(op);
-    if (matmul ? open.contains(&op) : taken.contains(&op))
-      continue;
     std::optional<CompositeMatch> m;
+    if (const CompositeMatch *g = grouped.lookup(&op); g && convs)
+      m = matchGroupedConvPostOps(*g, taken, activations);
+    else if (matmul ? open.contains(&op) : taken.contains(&op))
+      continue;
     if (convs && llvm::isa<Conv2DOp, DepthwiseConv2DOp>(op))
-      m = matchConvPostOps(&op, taken, activations);
+      m = matchPrimitivePostOps(&op, "conv_post_ops", LayerKind::kConv2d, false,
+                                taken, activations);
     if (matmul && linears && !taken.contains(&op))
       m = matchLinear(matmul, func, taken, activations);
     if (matmul && matmuls && !m)
-      m = matchMatmulPostOps(matmul, open, activations);
+      m = matchPrimitivePostOps(matmul, "matmul_post_ops", LayerKind::kMatMul,
+                                true, open, activations);
     if (!m)
       continue;
     taken.insert(m->ops.begin(), m->ops.end());

@@ -5,6 +5,9 @@
 // RUN: not goodhart-opt %s --goodhart-set-groups="layer=block.add groups=2" 2>&1 | FileCheck %s --check-prefix=NOTCONV
 // RUN: not goodhart-opt %s --goodhart-set-groups="layer=block.conv2" 2>&1 | FileCheck %s --check-prefix=NOGROUPS
 // RUN: goodhart-opt %s --goodhart-set-groups="layer=block.conv2 groups=4" --mlir-print-debuginfo | not goodhart-opt --goodhart-set-groups="layer=block.conv2 groups=2" 2>&1 | FileCheck %s --check-prefix=AGAIN
+// RUN: goodhart-opt %s --goodhart-set-groups="layer=block.conv2 groups=4" --mlir-print-debuginfo | not goodhart-opt --goodhart-set-channels="layer=block.conv2.g0 channels=16" 2>&1 | FileCheck %s --check-prefix=MEMBER
+// RUN: goodhart-opt %s --goodhart-set-groups="layer=block.conv2 groups=4" --mlir-print-debuginfo | not goodhart-opt --goodhart-set-kernel="layer=block.conv2.g1 kernel=5" 2>&1 | FileCheck %s --check-prefix=MEMBER-KERNEL
+// RUN: goodhart-opt %s --goodhart-set-groups="layer=block.conv2 groups=4" --mlir-print-debuginfo | not goodhart-opt --goodhart-set-channels="layer=block.conv1 channels=64" 2>&1 | FileCheck %s --check-prefix=PRODUCER
 
 // A bottleneck's 3x3 conv2 in 4 groups. conv1's output (conv2's input) and
 // conv2's output widen by one factor s that keeps the FLOPs of conv1, conv2,
@@ -35,6 +38,13 @@
 // NOTCONV: error: {{.*}}'tosa.add' op is layer 'block.add', not a tosa.conv2d
 // NOGROUPS: error: goodhart-set-groups needs layer=NAME and groups=G > 0
 // AGAIN: error: {{.*}}'tosa.concat' op is layer 'block.conv2', which is already a grouped convolution
+
+// A grouped convolution changes as a whole or not at all: its members are
+// no layers of their own, and the groups' slices of the input fix the width
+// of the layer before it.
+// MEMBER: error: {{.*}}is layer 'block.conv2.g0', one group of a grouped convolution: changing its channels alone would break the grouping
+// MEMBER-KERNEL: error: {{.*}}is layer 'block.conv2.g1', one group of a grouped convolution: changing its kernel alone would break the grouping
+// PRODUCER: error: {{.*}}'tosa.slice' op selects part of the dimension that setting 'block.conv1' changes; its start and size would select other channels
 
 func.func @bottleneck(%x: tensor<1x8x8x16xf32>,
     %w0: tensor<16x3x3x16xf32> {goodhart.weight}, %b0: tensor<16xf32> {goodhart.weight},

@@ -12,6 +12,7 @@
 #include "mlir/IR/Verifier.h"
 
 #include <cmath>
+#include <set>
 
 namespace goodhart {
 namespace {
@@ -35,9 +36,10 @@ std::string shapeConst(const std::string &name,
 
 /// A grouped convolution as an exporter writes it: x [1,8,8,8] in two
 /// groups of 4 channels, 6 outputs each, one weight and bias argument per
-/// group; `order` lists the input slice each group's conv reads.
+/// group; `order` lists the input slice each group's conv reads; `relu`
+/// follows the concat with a ReLU.
 std::string exporterModule(std::vector<int> order = {0, 1},
-                           bool sharedBias = false) {
+                           bool sharedBias = false, bool relu = false) {
   std::string text =
       "func.func @grouped(%x: tensor<1x8x8x8xf32>,\n"
       "    %w0: tensor<6x3x3x4xf32> {goodhart.weight},\n"
@@ -67,8 +69,13 @@ std::string exporterModule(std::vector<int> order = {0, 1},
   }
   text += "  %y = tosa.concat %y0, %y1 {axis = 3 : i32} : "
           "(tensor<1x8x8x6xf32>, tensor<1x8x8x6xf32>) -> tensor<1x8x8x12xf32>"
-          " loc(\"grp\")\n"
-          "  return %y : tensor<1x8x8x12xf32>\n}\n";
+          " loc(\"grp\")\n";
+  if (relu)
+    text += "  %r = tosa.clamp %y {min_val = 0.0 : f32, max_val = "
+            "3.40282347E+38 : f32} : (tensor<1x8x8x12xf32>) -> "
+            "tensor<1x8x8x12xf32> loc(\"grp.relu\")\n";
+  text += std::string("  return ") + (relu ? "%r" : "%y") +
+          " : tensor<1x8x8x12xf32>\n}\n";
   return text;
 }
 
@@ -168,6 +175,39 @@ TEST(GroupedConvPatternTest, ExporterWrittenGroupsAreOneLayer) {
   EXPECT_EQ(conv.params, 12 * 9 * 4 + 12);
   EXPECT_EQ(total.params, conv.params);
   EXPECT_TRUE(validatePlan(l.plan).isOk());
+}
+
+TEST(GroupedConvPatternTest, PostOpsAfterTheConcatJoinTheGroupedLayer) {
+  testing::Loaded m = testing::load(testing::writeTemp(
+      "exporter-grouped-relu.mlir", exporterModule({0, 1}, false, true)));
+  ASSERT_TRUE(m.ok) << m.diagnostics;
+  mlir::FailureOr<Plan> plain = lowerToPlan(m.entry, LoweringOptions{});
+  LoweringOptions fused;
+  for (const std::string &pattern : postOpPatterns())
+    fused.fuse.insert(pattern);
+  mlir::FailureOr<Plan> plan = lowerToPlan(m.entry, fused);
+  ASSERT_TRUE(mlir::succeeded(plain) && mlir::succeeded(plan));
+  ASSERT_EQ(plain->layers.size(), 2u) << "the grouped conv, the ReLU";
+  ASSERT_EQ(plan->layers.size(), 1u);
+  const Layer &conv = plan->layers[0];
+  EXPECT_EQ(conv.name, "grp");
+  EXPECT_EQ(conv.kind, LayerKind::kConv2d);
+  EXPECT_EQ(conv.attrs["groups"], 2);
+  ASSERT_TRUE(conv.attrs.contains("post_ops"));
+  ASSERT_EQ(conv.attrs["post_ops"].size(), 1u);
+  EXPECT_EQ(conv.attrs["post_ops"][0]["kind"], "eltwise");
+  EXPECT_EQ(conv.attrs["post_ops"][0]["op"], "relu");
+  // The grouped weight keeps its fused shape.
+  EXPECT_EQ(plan->tensor(conv.inputs[1]).shape,
+            (std::vector<int64_t>{12, 3, 3, 4}));
+  EXPECT_EQ(plan->totalFlops(), plain->totalFlops());
+  EXPECT_EQ(plan->totalParams(), plain->totalParams());
+  EXPECT_TRUE(validatePlan(*plan).isOk());
+  // Grouped convolutions left unfused keep their ReLU a layer of its own.
+  fused.fuse.erase("grouped_conv");
+  mlir::FailureOr<Plan> members = lowerToPlan(m.entry, fused);
+  ASSERT_TRUE(mlir::succeeded(members));
+  EXPECT_EQ(members->layers.size(), 6u) << "2 slices, 2 convs, concat, ReLU";
 }
 
 TEST(GroupedConvPatternTest, SharedBroadcastBiasStaysOneElement) {
@@ -298,6 +338,30 @@ TEST(GroupMutationTest, AGroupedLayerIsNotGroupedAgain) {
   EXPECT_NE(diagnostics.find("already a grouped convolution"),
             std::string::npos)
       << diagnostics;
+}
+
+TEST(GroupMutationTest, AGroupedLayerOffersNoSitesThatBreakIt) {
+  testing::Loaded m =
+      testing::load(testing::writeTemp("bottleneck.mlir", bottleneckModule()));
+  ASSERT_TRUE(m.ok);
+  auto channelSites = [&] {
+    std::set<std::string> names;
+    for (const ChannelSite &site : findChannelSites(m.entry))
+      names.insert(site.layerName);
+    return names;
+  };
+  std::set<std::string> before = channelSites();
+  ASSERT_TRUE(before.count("block.conv1") && before.count("block.conv2"));
+  ASSERT_TRUE(mlir::succeeded(setGroups(m.entry, "block.conv2", 4)));
+  // Neither a group alone nor the layer whose width the groups' slices fix
+  // (block.conv1) is a site; the others stay.
+  before.erase("block.conv1");
+  before.erase("block.conv2");
+  EXPECT_EQ(channelSites(), before);
+  for (const KernelSite &site : findKernelSites(m.entry))
+    EXPECT_EQ(site.layerName.find("block.conv2"), std::string::npos)
+        << site.layerName;
+  EXPECT_TRUE(mlir::succeeded(mlir::verify(*m.module)));
 }
 
 /// ResNet-50's bottleneck 3x3 convs of layer3 and layer4, in every
