@@ -47,6 +47,27 @@ std::string header(const GeneratorOptions &options, const Variant &variant,
 
 std::string fileStem(const Variant &v) { return v.id; }
 
+std::string joined(const std::vector<std::string> &items) {
+  std::string text;
+  for (const std::string &item : items)
+    text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+/// Why the backend cannot run what `spec` makes: a set_dtype to a type not
+/// in `dtypes` (empty: any runs); "" when it can.
+std::string unrunnableDtype(const MutationSpec &spec,
+                            const std::vector<std::string> &dtypes) {
+  if (spec.kind != "set_dtype" || dtypes.empty())
+    return "";
+  const std::vector<std::string> &names = MutationSpec::namedValues(spec.kind);
+  if (spec.value < 0 || spec.value >= static_cast<int64_t>(names.size()) ||
+      llvm::is_contained(dtypes, names[spec.value]))
+    return "";
+  return "the backend does not compute in " + names[spec.value] +
+         " on this machine (its runner reports " + joined(dtypes) + ")";
+}
+
 } // namespace
 
 std::vector<std::string> strategyNames() {
@@ -75,6 +96,12 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
     return invalidInput("--count must not be negative");
   if (options.identityCount < 0)
     return invalidInput("--identity-variants must not be negative");
+  if (!options.dtype.empty() && !options.dtypes.empty() &&
+      !llvm::is_contained(options.dtypes, options.dtype))
+    return invalidInput("--dtype " + options.dtype +
+                        ": the backend does not compute in it on this "
+                        "machine (its runner reports " +
+                        joined(options.dtypes) + ")");
 
   Generation gen;
   gen.options = options;
@@ -153,6 +180,12 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
   };
   // Applies `proposal` to a clone; keeps it as a variant or records why not.
   auto tryProposal = [&](const Proposal &proposal) {
+    for (const MutationSpec &spec : proposal)
+      if (std::string why = unrunnableDtype(spec, options.dtypes);
+          !why.empty()) {
+        gen.rejected.emplace_back(describe(proposal), why);
+        return;
+      }
     mlir::OwningOpRef<mlir::ModuleOp> clone(module.clone());
     auto func = clone->lookupSymbol<mlir::func::FuncOp>(entryName);
     Variant variant;

@@ -40,6 +40,10 @@ struct GeneratorOptions {
   /// Element type the reference is retyped to before generating (f32, bf16,
   /// f16; empty: as written): set_dtype(*, dtype) on the reference itself.
   std::string dtype;
+  /// Element types the target backend computes in (its runner's hello,
+  /// RunnerInfo::dtypes); empty: any. A set_dtype to another type is
+  /// rejected with that reason instead of becoming a variant nothing runs.
+  std::vector<std::string> dtypes;
   uint64_t seed = 1;
   double flopTolerance = 0.10;  // |flops ratio - 1| at most
   double paramTolerance = 0.10; // |params ratio - 1| at most

@@ -47,6 +47,14 @@ int runCampaign(const Args &args) {
   if (!model)
     return kExitFailure;
   GeneratorOptions generatorOptions = readGeneratorOptions(vm, path);
+  // Variants in a type the backend cannot compute in on this machine (f16
+  // on a CPU without avx512_fp16) are not generated: its runner says which.
+  StatusOr<RunnerInfo> runner = queryRunnerInfo(measure);
+  if (!runner) {
+    printError("campaign", runner.status().message());
+    return kExitFailure;
+  }
+  generatorOptions.dtypes = runner->dtypes;
   std::optional<Generation> generation =
       generateForCli("campaign", *model, generatorOptions);
   if (!generation)

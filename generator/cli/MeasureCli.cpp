@@ -200,21 +200,48 @@ Status recordLayerFindings(ResultsDb &db, int64_t runId,
   return Status::ok();
 }
 
-StatusOr<std::unique_ptr<MeasureSession>>
-MeasureSession::start(const MeasureCliOptions &options, RunRecord run,
-                      ResultsDb &db, bool resume) {
+namespace {
+
+StatusOr<RunnerProcessOptions>
+runnerProcessOptions(const MeasureCliOptions &options) {
   StatusOr<std::string> runner = findRunner(options.backend, options.runner);
   if (!runner)
     return runner.status();
   RunnerProcessOptions processOptions;
   processOptions.executable = *runner;
   processOptions.requestTimeoutMs = options.timeoutS * 1000;
+  return processOptions;
+}
+
+Status cannotRunHere(const Status &status, const MeasureCliOptions &options) {
+  return status.withContext("backend '" + options.backend +
+                            "' cannot run here");
+}
+
+} // namespace
+
+StatusOr<RunnerInfo> queryRunnerInfo(const MeasureCliOptions &options) {
+  StatusOr<RunnerProcessOptions> processOptions = runnerProcessOptions(options);
+  if (!processOptions)
+    return processOptions.status();
+  RunnerProcess process(*processOptions);
+  Status started = process.start();
+  if (!started.isOk())
+    return cannotRunHere(started, options);
+  return process.info();
+}
+
+StatusOr<std::unique_ptr<MeasureSession>>
+MeasureSession::start(const MeasureCliOptions &options, RunRecord run,
+                      ResultsDb &db, bool resume) {
+  StatusOr<RunnerProcessOptions> processOptions = runnerProcessOptions(options);
+  if (!processOptions)
+    return processOptions.status();
   std::unique_ptr<MeasureSession> session(
-      new MeasureSession(options, db, processOptions));
+      new MeasureSession(options, db, *processOptions));
   Status started = session->process_.start();
   if (!started.isOk())
-    return started.withContext("backend '" + options.backend +
-                               "' cannot run here");
+    return cannotRunHere(started, options);
 
   const RunnerInfo &info = session->process_.info();
   run.goodhartVersion = GOODHART_VERSION;

@@ -102,6 +102,11 @@ private:
   std::set<std::string> done_;
 };
 
+/// The hello of the runner `options` name (a process started and stopped):
+/// what the backend runs on this machine, before anything is generated for
+/// it. An error says why the backend cannot run here.
+StatusOr<RunnerInfo> queryRunnerInfo(const MeasureCliOptions &options);
+
 /// Measures `inputs` into `db` under a run described by `run` (model,
 /// strategy, seed, command line). With `resume`, an unfinished run with the
 /// same command line is continued: variants it stored are not measured

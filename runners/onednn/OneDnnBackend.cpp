@@ -50,6 +50,28 @@ std::string cpuAffinity() {
   return text;
 }
 
+/// Whether oneDNN has a convolution and a matmul of `type` on `engine`: the
+/// probe of which floating-point types this CPU runs (f16 needs
+/// avx512_core_fp16 in oneDNN 2.6; bf16 runs everywhere from avx512_core).
+bool computesIn(const dnnl::engine &engine, dnnl::memory::data_type type) {
+  using tag = dnnl::memory::format_tag;
+  try {
+    dnnl::memory::desc src({1, 16, 8, 8}, type, tag::any),
+        wei({16, 16, 3, 3}, type, tag::any), dst({1, 16, 8, 8}, type, tag::any);
+    dnnl::convolution_forward::primitive_desc conv(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                        dnnl::algorithm::convolution_direct,
+                                        src, wei, dst, {1, 1}, {1, 1}, {1, 1}),
+        engine);
+    dnnl::memory::desc a({16, 16}, type, tag::ab), b({16, 16}, type, tag::ab),
+        c({16, 16}, type, tag::ab);
+    dnnl::matmul::primitive_desc matmul(dnnl::matmul::desc(a, b, c), engine);
+    return true;
+  } catch (const dnnl::error &) {
+    return false;
+  }
+}
+
 /// A memory of `desc` holding tensor `id`'s seeded values: filled plain in
 /// f32, then reordered (layout and type) into `desc`. `planLayout`, when
 /// set, says how the plan's row-major data reads in `desc`'s dims.
@@ -170,6 +192,12 @@ Status OneDnnBackend::initialize() {
   } catch (const dnnl::error &e) {
     return unsupported(std::string("oneDNN CPU engine: ") + e.what());
   }
+  dtypes = {"f32"};
+  for (auto [type, name] : {std::pair{dnnl::memory::data_type::bf16, "bf16"},
+                            std::pair{dnnl::memory::data_type::f16, "f16"}})
+    if (computesIn(engine, type))
+      dtypes.push_back(name);
+  dtypes.insert(dtypes.end(), {"i32", "i8"});
   return Status::ok();
 }
 
@@ -188,7 +216,7 @@ RunnerInfo OneDnnBackend::info() const {
   info.kinds = {"conv2d",  "matmul", "pool2d",  "eltwise",      "binary",
                 "reshape", "reduce", "softmax", "transpose",    "cast",
                 "concat",  "slice",  "norm",    "inner_product"};
-  info.dtypes = {"f32", "bf16", "f16", "i32", "i8"};
+  info.dtypes = dtypes;
   info.extra["library_hash"] = v->hash ? v->hash : "";
   info.extra["cpu_runtime"] = "OpenMP";
   info.extra["post_ops"] = {"sum", "eltwise", "binary"};

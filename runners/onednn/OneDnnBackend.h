@@ -34,6 +34,9 @@ private:
   dnnl::engine engine;
   dnnl::stream stream;
   nlohmann::json peakGflops; // null until measured
+  /// The element types this CPU computes in (initialize() probes bf16 and
+  /// f16), then the integer types of casts and indices.
+  std::vector<std::string> dtypes;
 };
 
 /// "avx512_core_bf16" for the ISA oneDNN dispatches to on this CPU.

@@ -120,6 +120,52 @@ TEST(VariantGeneratorTest, KindsRestrictTheProposals) {
             std::string::npos);
 }
 
+TEST(VariantGeneratorTest, TypesTheBackendCannotComputeInAreRejected) {
+  // The runner said it computes in f32 and bf16 only (a CPU without
+  // avx512_fp16): set_dtype to f16 is no variant, and says why.
+  GeneratorOptions options;
+  options.count = 8;
+  options.kinds = {"set_dtype"};
+  options.dtypes = {"f32", "bf16", "i32", "i8"};
+  testing::Loaded holder;
+  auto gen = generate(options, holder);
+  ASSERT_TRUE(gen.isOk()) << gen.status().toString();
+  int bf16 = 0;
+  for (const Variant &v : gen->variants)
+    for (const MutationSpec &m : v.mutations) {
+      EXPECT_EQ(m.describe().find(", f16)"), std::string::npos)
+          << m.describe();
+      bf16 += m.describe().find(", bf16)") != std::string::npos;
+    }
+  EXPECT_GT(bf16, 0);
+  int refused = 0;
+  for (const auto &[what, why] : gen->rejected)
+    if (what.find(", f16)") != std::string::npos) {
+      ++refused;
+      EXPECT_EQ(why, "the backend does not compute in f16 on this machine "
+                     "(its runner reports f32, bf16, i32, i8)");
+    }
+  EXPECT_GT(refused, 0);
+  // Without the runner's list every type is proposed.
+  options.dtypes.clear();
+  testing::Loaded any;
+  auto all = generate(options, any);
+  ASSERT_TRUE(all.isOk());
+  bool f16 = false;
+  for (const Variant &v : all->variants)
+    f16 |= v.mutations[0].describe().find(", f16)") != std::string::npos;
+  EXPECT_TRUE(f16);
+  // Retyping the reference itself to such a type is an error.
+  options.dtypes = {"f32", "bf16"};
+  options.dtype = "f16";
+  testing::Loaded retyped;
+  auto bad = generate(options, retyped);
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_EQ(bad.status().message(),
+            "--dtype f16: the backend does not compute in it on this machine "
+            "(its runner reports f32, bf16)");
+}
+
 TEST(VariantGeneratorTest, VariantsAreEquivalentDistinctAndRecorded) {
   GeneratorOptions options;
   options.count = 8;

@@ -85,6 +85,25 @@ TEST_F(OneDnnBackendTest, UnsupportedOpsAreSkipsWithReasons) {
       << "the model skip names the layer: " << m.measurement.reason;
 }
 
+TEST_F(OneDnnBackendTest, ListsTheFloatTypesItsConvolutionsRunIn) {
+  // info().dtypes is what the campaign generates for: a floating type is
+  // listed exactly when the small plan's convolution runs in it here.
+  RunnerInfo info = backend.info();
+  ASSERT_FALSE(info.dtypes.empty());
+  EXPECT_EQ(info.dtypes.front(), "f32");
+  for (auto [type, name] :
+       {std::pair{DType::kBF16, "bf16"}, std::pair{DType::kF16, "f16"}}) {
+    Plan plan = testing::smallPlan();
+    for (int64_t id : {0, 1, 2, 3})
+      plan.tensors[id].dtype = type;
+    LayerResult r = backend.measureLayer(plan, plan.layers[0], quickOptions());
+    bool listed = std::find(info.dtypes.begin(), info.dtypes.end(), name) !=
+                  info.dtypes.end();
+    EXPECT_EQ(listed, r.measurement.status == ResultStatus::kOk)
+        << name << ": " << r.measurement.reason;
+  }
+}
+
 TEST_F(OneDnnBackendTest, Bf16ConvolutionPassesWithBf16Tolerance) {
   Plan plan = testing::smallPlan();
   for (int64_t id : {0, 1, 3})
