@@ -81,7 +81,7 @@ struct Placement {
 std::optional<Placement> place(PadRule rule, const Window &w, int64_t in) {
   int64_t k = w.extent(), s = w.stride;
   Placement p;
-  int64_t out;
+  int64_t out = 0;
   switch (rule) {
   case PadRule::kSymmetric:
     if (in + 2 * w.before < k)

@@ -69,9 +69,11 @@ TEST(ChannelMutationTest, EverySiteTakesOtherWidths) {
       mlir::FailureOr<Plan> plan = lowerToPlan(m.entry, {});
       ASSERT_TRUE(mlir::succeeded(plan)) << name;
       EXPECT_EQ(plan->layers.size(), 14u);
-      for (const Layer &l : plan->layers)
-        if (l.name == name)
+      for (const Layer &l : plan->layers) {
+        if (l.name == name) {
           EXPECT_EQ(plan->tensor(l.outputs[0]).shape[3], channels) << name;
+        }
+      }
     }
   }
 }

@@ -109,9 +109,11 @@ TEST(ModelZooTest, MobileNetV2MatchesPublishedFigures) {
       mlir::succeeded(setOutputChannels(m.entry, "features.2.conv.0", 100)));
   mlir::FailureOr<Plan> plan = lowerToPlan(m.entry, {});
   ASSERT_TRUE(mlir::succeeded(plan));
-  for (const Layer &l : plan->layers)
-    if (l.name == "features.2.conv.1")
+  for (const Layer &l : plan->layers) {
+    if (l.name == "features.2.conv.1") {
       EXPECT_EQ(l.attrs["groups"], 100);
+    }
+  }
 }
 
 TEST(ModelZooTest, ResNet50NamesFollowTorchvision) {
@@ -128,10 +130,12 @@ TEST(ModelZooTest, ResNet50NamesFollowTorchvision) {
 TEST(ModelZooTest, V15PutsTheStrideOnThe3x3) {
   Built r = build("resnet50");
   for (const Layer &l : r.plan.layers) {
-    if (l.name == "layer2.0.conv1")
+    if (l.name == "layer2.0.conv1") {
       EXPECT_EQ(l.attrs["stride"], nlohmann::json({1, 1}));
-    if (l.name == "layer2.0.conv2")
+    }
+    if (l.name == "layer2.0.conv2") {
       EXPECT_EQ(l.attrs["stride"], nlohmann::json({2, 2}));
+    }
   }
 }
 
@@ -263,10 +267,12 @@ TEST(ModelZooTest, TransformerFfnWidthsAreTheMutationSites) {
       b.entry, "encoder.layer.5.intermediate.dense.matmul", 4000)));
   mlir::FailureOr<Plan> plan = lowerToPlan(b.entry, {});
   ASSERT_TRUE(mlir::succeeded(plan));
-  for (const Layer &l : plan->layers)
-    if (l.name == "encoder.layer.5.intermediate.gelu")
+  for (const Layer &l : plan->layers) {
+    if (l.name == "encoder.layer.5.intermediate.gelu") {
       EXPECT_EQ(plan->tensor(l.outputs[0]).shape,
                 std::vector<int64_t>({1, 16, 4000}));
+    }
+  }
   // 96 fewer features: W1 columns, b1 entries and W2 rows.
   EXPECT_EQ(plan->totalParams(), 302309376 - 2 * 96 * 1024 - 96);
 
