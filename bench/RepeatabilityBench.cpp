@@ -12,13 +12,18 @@
 // layer slower. scripts/bench-repeatability.sh produces the two runs.
 //
 //   goodhart-bench-repeatability --db FILE [--baseline ID --candidate ID]
-//                                [--statistic min|median|pNN] [--verbose]
+//                                [--statistic min|median|pNN] [--confirm N]
+//                                [--verbose]
+//
+// --confirm N measures each layer called slower again, N times in fresh
+// runner processes, as `goodhart compare --confirm N` does.
 //
 // Without ids, the two latest runs of the database. Exit 0 when the goal
 // holds, 1 when it does not, 2 on a usage or database error.
 //
 //===----------------------------------------------------------------------===//
 
+#include "generator/cli/Confirmation.h"
 #include "oracle/ResultsDb.h"
 #include "oracle/RunComparison.h"
 
@@ -38,11 +43,18 @@ using namespace goodhart;
 
 constexpr double kGoalMedianLogRatio = 0.02;
 
+cli::ConfirmOptions noConfirmation() {
+  cli::ConfirmOptions o;
+  o.runs = 0;
+  return o;
+}
+
 struct Args {
   std::string db;
   int64_t baseline = 0, candidate = 0;
   bool verbose = false;
   OracleOptions oracle;
+  cli::ConfirmOptions confirm = noConfirmation();
 };
 
 bool parseArgs(int argc, char **argv, Args &args) {
@@ -61,6 +73,8 @@ bool parseArgs(int argc, char **argv, Args &args) {
       args.baseline = std::atoll(value.c_str());
     else if (arg == "--candidate")
       args.candidate = std::atoll(value.c_str());
+    else if (arg == "--confirm")
+      args.confirm.runs = std::atoi(value.c_str());
     else if (arg == "--statistic") {
       auto statistic = TimeStatistic::parse(value);
       if (!statistic) {
@@ -99,7 +113,7 @@ int main(int argc, char **argv) {
   if (!parseArgs(argc, argv, args)) {
     std::cerr << "usage: goodhart-bench-repeatability --db FILE "
                  "[--baseline ID --candidate ID] [--statistic S] "
-                 "[--verbose]\n";
+                 "[--confirm N] [--verbose]\n";
     return 2;
   }
   auto db = ResultsDb::open(args.db);
@@ -127,14 +141,27 @@ int main(int argc, char **argv) {
       return 2;
     }
   RunComparison comparison = compareRuns(*baseline, *candidate, args.oracle);
+  // The two runs' times, for the repeatability figures; the verdicts are
+  // the comparison's after confirmation.
+  const RunComparison measured = comparison;
+  // As `goodhart compare --confirm N`: slower layers measured again.
+  auto confirmed = cli::confirmSlowerLayers(comparison, *baseline, *candidate,
+                                            args.confirm, args.oracle);
+  if (!confirmed) {
+    std::cerr << "goodhart-bench-repeatability: "
+              << confirmed.status().message() << "\n";
+    return 2;
+  }
   for (const RunMismatch &m : comparison.mismatches)
     std::cerr << "warning: the runs differ in " << m.field << ": " << m.baseline
               << " / " << m.candidate << "\n";
 
-  const VariantComparison *reference = nullptr;
-  for (const VariantComparison &v : comparison.variants)
-    if (v.isReference)
-      reference = &v;
+  const VariantComparison *reference = nullptr, *measuredReference = nullptr;
+  for (size_t i = 0; i < comparison.variants.size(); ++i)
+    if (comparison.variants[i].isReference) {
+      reference = &comparison.variants[i];
+      measuredReference = &measured.variants[i];
+    }
   if (!reference) {
     std::cerr << "goodhart-bench-repeatability: no reference in both runs\n";
     return 2;
@@ -142,26 +169,29 @@ int main(int argc, char **argv) {
   std::set<std::string> seen;
   std::vector<double> logRatios;
   int slower = 0, faster = 0, ambiguous = 0, same = 0, unmeasured = 0;
-  for (const LayerComparison &l : reference->layers) {
+  for (size_t i = 0; i < reference->layers.size(); ++i) {
+    const LayerComparison &l = reference->layers[i];
+    const LayerComparison &m = measuredReference->layers[i];
     if (!seen.insert(l.hash).second)
       continue; // a problem the plan repeats: one distinct layer
-    if (l.change == Change::kUnmeasured || l.baselineNs <= 0 ||
-        l.candidateNs <= 0) {
+    if (m.change == Change::kUnmeasured || m.baselineNs <= 0 ||
+        m.candidateNs <= 0) {
       ++unmeasured;
       continue;
     }
-    double logRatio = std::log(l.candidateNs / l.baselineNs);
+    double logRatio = std::log(m.candidateNs / m.baselineNs);
     logRatios.push_back(std::abs(logRatio));
     slower += l.change == Change::kSlower;
     faster += l.change == Change::kFaster;
     ambiguous += l.change == Change::kAmbiguous;
     same += l.change == Change::kSame;
-    if (args.verbose || l.change == Change::kSlower)
-      std::cout << fmt::format("  {:<28} {:<10} {:>12.0f} {:>12.0f} {:+7.2f}% "
-                               "{} (band {:.1f}%)\n",
-                               l.name, l.kind, l.baselineNs, l.candidateNs,
-                               100 * logRatio, changeName(l.change),
-                               100 * l.threshold);
+    if (args.verbose || l.change == Change::kSlower || !l.confirmation.empty())
+      std::cout << fmt::format(
+          "  {:<28} {:<10} {:>12.0f} {:>12.0f} {:+7.2f}% "
+          "{} (band {:.1f}%){}\n",
+          l.name, l.kind, m.baselineNs, m.candidateNs, 100 * logRatio,
+          changeName(l.change), 100 * l.threshold,
+          l.confirmation.empty() ? "" : ": " + l.confirmation);
   }
   double med = median(logRatios);
   std::cout << fmt::format(

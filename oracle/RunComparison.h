@@ -52,6 +52,10 @@ struct LayerComparison {
   Ratio relBaseline, relCandidate;
   CliffChange cliff = CliffChange::kNone;
   std::string reason; // why unmeasured
+  /// Set when a slower verdict was checked by measuring the layer again
+  /// (goodhart compare --confirm): "reproduced: ..." or "did not
+  /// reproduce: ..." (then the verdict is the re-measurement's).
+  std::string confirmation;
 };
 
 struct VariantComparison {

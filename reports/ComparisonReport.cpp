@@ -179,20 +179,22 @@ void writeLayers(const RunComparison &c, std::ostream &os) {
   for (const VariantComparison &v : c.variants)
     for (const LayerComparison &l : v.layers) {
       if (l.change == Change::kSame && l.cliff == CliffChange::kNone &&
-          !l.implSwitch)
+          !l.implSwitch && l.confirmation.empty())
         continue;
       std::string impl = l.implSwitch
                              ? l.implBaseline + " -> " + l.implCandidate
                              : l.implCandidate;
-      rows += "| " + markdownCell(v.key) + " | " + markdownCell(l.name) +
-              " | " + l.kind + " | " + markdownCell(impl) + " | " +
-              timeText(l.baselineNs) + " | " + timeText(l.candidateNs) + " | " +
-              ratioText(l.speedup) + " | " +
-              fmt::format("{:.3f}", l.threshold) + " | " +
-              (l.change == Change::kUnmeasured
-                   ? "unmeasured: " + markdownCell(l.reason)
-                   : changeText(l.change)) +
-              " | " + cliffText(l.cliff) + " |\n";
+      rows +=
+          "| " + markdownCell(v.key) + " | " + markdownCell(l.name) + " | " +
+          l.kind + " | " + markdownCell(impl) + " | " + timeText(l.baselineNs) +
+          " | " + timeText(l.candidateNs) + " | " + ratioText(l.speedup) +
+          " | " + fmt::format("{:.3f}", l.threshold) + " | " +
+          (l.change == Change::kUnmeasured
+               ? "unmeasured: " + markdownCell(l.reason)
+               : changeText(l.change)) +
+          (l.confirmation.empty() ? ""
+                                  : " (" + markdownCell(l.confirmation) + ")") +
+          " | " + cliffText(l.cliff) + " |\n";
     }
   os << "\n## Layers that changed or sit on a cliff\n\n";
   if (rows.empty()) {
@@ -240,7 +242,8 @@ json layerJson(const LayerComparison &l) {
           {"relative_baseline", ratioJson(l.relBaseline)},
           {"relative_candidate", ratioJson(l.relCandidate)},
           {"cliff", cliffChangeName(l.cliff)},
-          {"reason", l.reason}};
+          {"reason", l.reason},
+          {"confirmation", l.confirmation}};
 }
 
 json variantJson(const VariantComparison &v) {

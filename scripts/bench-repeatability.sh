@@ -17,7 +17,10 @@
 # and bin/goodhart-bench-repeatability. MODEL (default corpus/resnet50.mlir)
 # and WORK (default: a new temporary directory; the database is kept there)
 # may be set; RUN_OPTS adds `goodhart run` options (for example
-# "--threads 2"). Exit status: the tool's (0 goal met, 1 missed, 2 error).
+# "--threads 2"); STATISTIC_OPTS is passed to the comparison ("--statistic
+# median" judges by the medians). PAIRS=N measures N pairs, each into its own
+# database, and ends with "goal met in K of N pairs". Exit status: 0 when
+# the goal holds in every pair, 1 when it is missed, 2 on an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-${BUILD_DIR:-build}}
@@ -31,20 +34,40 @@ for tool in goodhart goodhart-runner-onednn goodhart-bench-repeatability; do
   fi
 done
 mkdir -p "$work"
-db=$work/repeatability.db
-rm -f "$db" "$db-wal" "$db-shm"
 
 # The reference and its identity variants (the control group) only.
 identity=${IDENTITY:-2}
 "$bin/goodhart" generate "$model" --count 0 --identity-variants "$identity" \
   --out "$work/plans" >/dev/null
 plan=$work/plans
-echo "bench-repeatability: $(uptime)"
-for pass in 1 2; do
-  echo "bench-repeatability: run $pass of 2 ($plan)"
-  # shellcheck disable=SC2086 # RUN_OPTS is a list of options
-  "$bin/goodhart" run "$plan" --backend onednn --db "$db" --mode layers \
-    --no-memo ${RUN_OPTS:-} 2>"$work/run$pass.log" >/dev/null
+
+# One pair: two runs into a database of its own, compared.
+pair() {
+  local db=$1
+  rm -f "$db" "$db-wal" "$db-shm"
+  echo "bench-repeatability: $(uptime)"
+  for pass in 1 2; do
+    echo "bench-repeatability: run $pass of 2 ($plan)"
+    # shellcheck disable=SC2086 # RUN_OPTS is a list of options
+    "$bin/goodhart" run "$plan" --backend onednn --db "$db" --mode layers \
+      --no-memo ${RUN_OPTS:-} 2>"${db%.db}.run$pass.log" >/dev/null
+  done
+  echo "bench-repeatability: $(uptime)"
+  # shellcheck disable=SC2086 # STATISTIC_OPTS is a list of options
+  "$bin/goodhart-bench-repeatability" --db "$db" ${STATISTIC_OPTS:-}
+}
+
+pairs=${PAIRS:-1}
+if [ "$pairs" -le 1 ]; then
+  pair "$work/repeatability.db"
+  exit $?
+fi
+met=0
+for i in $(seq 1 "$pairs"); do
+  echo "bench-repeatability: pair $i of $pairs"
+  if pair "$work/repeatability-$i.db"; then
+    met=$((met + 1))
+  fi
 done
-echo "bench-repeatability: $(uptime)"
-"$bin/goodhart-bench-repeatability" --db "$db"
+echo "bench-repeatability: goal met in $met of $pairs pairs ($work)"
+[ "$met" -eq "$pairs" ]

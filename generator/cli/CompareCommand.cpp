@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "generator/cli/Confirmation.h"
 #include "generator/cli/ReportCli.h"
 #include "oracle/RunComparison.h"
 #include "reports/ComparisonReport.h"
@@ -99,6 +100,14 @@ int runCompare(const Args &args) {
       "speed-up within 1 +- this is 'same' (widened to the noise floor)")(
       "cliff-threshold", po::value<double>()->default_value(0.67),
       "relative throughput below this (whole interval) is a cliff");
+  options.add_options()(
+      "confirm", po::value<int>()->default_value(0),
+      "measure each slower layer of the candidate again, N times in fresh "
+      "runner processes on the candidate's stack; a slowdown that does not "
+      "reproduce is judged by the new measurement (0: off)")(
+      "runner", po::value<std::string>()->default_value(""),
+      "with --confirm: the runner executable (default: the candidate's "
+      "backend's)");
   addStatisticOption(options);
   po::positional_options_description positional;
   po::variables_map vm;
@@ -145,6 +154,23 @@ int runCompare(const Args &args) {
     std::cerr << "goodhart compare: warning: the runs differ in " << m.field
               << ": " << m.baseline << " (baseline) vs " << m.candidate
               << " (candidate)\n";
+  ConfirmOptions confirm;
+  confirm.runs = vm["confirm"].as<int>();
+  confirm.runner = vm["runner"].as<std::string>();
+  if (confirm.runs < 0) {
+    printError("compare", "--confirm must not be negative");
+    return kExitError;
+  }
+  StatusOr<ConfirmSummary> confirmed =
+      confirmSlowerLayers(comparison, *baseline, *candidate, confirm, oracle);
+  if (!confirmed) {
+    printError("compare", confirmed.status().message());
+    return kExitError;
+  }
+  if (confirmed->confirmed + confirmed->notReproduced > 0)
+    std::cerr << "goodhart compare: --confirm: " << confirmed->confirmed
+              << " slower layers reproduced, " << confirmed->notReproduced
+              << " did not\n";
   std::vector<std::string> formats =
       vm.count("format") ? splitFormats(vm["format"].as<std::string>())
                          : std::vector<std::string>();
