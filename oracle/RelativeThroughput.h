@@ -129,7 +129,7 @@ inline constexpr int kNoiseNeighbours = 8;
 /// One unchanged layer measured again: the evidence of run-to-run noise.
 struct NoiseSample {
   std::string kind;
-  double ns = 0;        // the reference layer's median time
+  double ns = 0;        // the reference layer's time (the statistic's)
   double deviation = 0; // |rel - 1|
 };
 

@@ -154,10 +154,12 @@ void writeBenchmarkOnly(const BenchmarkOnlyImprovement &b, std::ostream &os) {
                     1 + b.threshold);
 }
 
-void writeVariants(const RunComparison &c, std::ostream &os) {
-  os << "\n## Variants\n\nMedian times; speed-up: the candidate's throughput "
-        "per FLOP over the baseline's, with its interval; band: the "
-        "noise-aware threshold it was judged with.\n\n"
+void writeVariants(const RunComparison &c, const OracleOptions &o,
+                   std::ostream &os) {
+  os << "\n## Variants\n\nTimes: the " << o.statistic.name()
+     << " of each measurement's samples; speed-up: the candidate's "
+        "throughput per FLOP over the baseline's, with its interval; band: "
+        "the noise-aware threshold it was judged with.\n\n"
         "| variant | mutations | baseline | candidate | speed-up | "
         "band | change | cliff | layers slower / faster |\n"
         "|---|---|---|---|---|---|---|---|---|\n";
@@ -304,7 +306,7 @@ Status writeComparisonMarkdown(const ComparisonInput &in, std::ostream &os) {
      << summaryLine(c) << ".\n";
   writeWarnings(c, os);
   writeBenchmarkOnly(c.benchmarkOnly, os);
-  writeVariants(c, os);
+  writeVariants(c, in.options, os);
   writeLayers(c, os);
   writeFindings(c, os);
   os << fmt::format("\nTimes: the {} of each measurement's samples. "

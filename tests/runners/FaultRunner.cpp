@@ -6,10 +6,16 @@
 // with an "unavailable" error, as a GPU runner on a machine without a GPU.
 // With --kill-parent-after N it SIGKILLs its parent (goodhart) on the
 // N+1th measure request, as a kill of a campaign at that moment would.
+// With --fixed-layer-times it also answers every selected layer with
+// samples that depend on the layer's FLOPs only: the same plan measures the
+// same every time, whatever the machine's load (compare-confirm.test).
 //
 //===----------------------------------------------------------------------===//
 
 #include "runners/common/Protocol.h"
+#include "runners/common/Stats.h"
+
+#include <algorithm>
 
 #include <csignal>
 #include <cstdio>
@@ -28,6 +34,8 @@ static void send(const Response &r) {
 
 int main(int argc, char **argv) {
   bool unavailable = argc > 2 && std::strcmp(argv[2], "--unavailable") == 0;
+  bool fixedLayerTimes =
+      argc > 2 && std::strcmp(argv[2], "--fixed-layer-times") == 0;
   int killParentAfter = -1, measured = 0;
   if (argc > 3 && std::strcmp(argv[2], "--kill-parent-after") == 0)
     killParentAfter = std::atoi(argv[3]);
@@ -81,6 +89,22 @@ int main(int argc, char **argv) {
         std::cerr << "noise line " << i << " ........................\n";
     MeasureResponse m;
     m.runner = info;
+    const std::vector<int64_t> &selected = request->options.layers;
+    for (const Layer &layer : request->plan->layers) {
+      if (!fixedLayerTimes ||
+          (!selected.empty() && std::find(selected.begin(), selected.end(),
+                                          layer.id) == selected.end()))
+        continue;
+      LayerResult result;
+      result.id = layer.id;
+      result.hash = layer.hash;
+      result.impl = "fault:fixed";
+      double ns = 1000.0 + static_cast<double>(layer.flops) / 1e4;
+      result.measurement.samplesNs = {ns,        1.01 * ns, 1.02 * ns,
+                                      1.01 * ns, 1.03 * ns, 1.02 * ns};
+      result.measurement.stats = computeStats(result.measurement.samplesNs);
+      m.layers.push_back(std::move(result));
+    }
     ModelResult model;
     size_t n = mode == "large" ? 200000 : 5;
     model.measurement.samplesNs.assign(n, 1234.5);
