@@ -16,6 +16,7 @@
 #include "mlir/ModelLoader.h"
 #include "mlir/Mutations.h"
 #include "mlir/PlanLowering.h"
+#include "mlir/WindowGeometry.h"
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Builders.h"
@@ -72,17 +73,7 @@ mlir::RankedTensorType withDims(mlir::Type type, const DimSizes &sizes) {
 /// original's first element: runners fill weights with seeded random data,
 /// so only the shape matters to goodhart.
 void resizeConst(mlir::tosa::ConstOp c, const DimSizes &sizes) {
-  auto newType = withDims(c.getType(), sizes);
-  auto values = llvm::cast<mlir::ElementsAttr>(c.getValues());
-  mlir::OpBuilder builder(c);
-  mlir::Attribute first = values.getNumElements() > 0
-                              ? *values.getValues<mlir::Attribute>().begin()
-                              : builder.getZeroAttr(newType.getElementType());
-  auto replacement =
-      mlir::tosa::ConstOp::create(builder, c.getLoc(), newType,
-                                  mlir::DenseElementsAttr::get(newType, first));
-  c.getResult().replaceAllUsesWith(replacement.getResult());
-  c.erase();
+  replaceByFirstValueSplat(c, withDims(c.getType(), sizes));
 }
 
 /// Gives `op` its own tosa.const_shape in operand `shapeOperand` (a

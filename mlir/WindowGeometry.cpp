@@ -173,7 +173,12 @@ mlir::LogicalResult retypeConvWeight(mlir::Operation *conv, mlir::Value weight,
     return conv->emitOpError() << "is layer '" << layerName
                                << "': its weights are computed, not an "
                                   "argument or a tosa.const";
-  // A splat of the first value: runners fill weights with seeded data.
+  replaceByFirstValueSplat(c, newType);
+  return mlir::success();
+}
+
+void replaceByFirstValueSplat(mlir::tosa::ConstOp c,
+                              mlir::RankedTensorType newType) {
   auto values = llvm::cast<mlir::ElementsAttr>(c.getValues());
   mlir::OpBuilder builder(c);
   mlir::Attribute first = values.getNumElements() > 0
@@ -184,7 +189,6 @@ mlir::LogicalResult retypeConvWeight(mlir::Operation *conv, mlir::Value weight,
                                   mlir::DenseElementsAttr::get(newType, first));
   c.getResult().replaceAllUsesWith(replacement.getResult());
   c.erase();
-  return mlir::success();
 }
 
 } // namespace goodhart

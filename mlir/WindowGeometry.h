@@ -12,6 +12,7 @@
 #define GOODHART_MLIR_WINDOWGEOMETRY_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/Support/LLVM.h"
 
 #include <array>
@@ -37,6 +38,12 @@ mlir::Value untrimmedInput(mlir::Value input);
 mlir::Value makeShape(mlir::OpBuilder &builder, llvm::ArrayRef<int64_t> values);
 
 /// Gives `weight` (an operand of `conv`, the layer `layerName`) the type
+/// Replaces tosa.const `c` by a splat of its first value (zero when it has
+/// none) of `newType`: runners fill weights with seeded data, so only the
+/// shape matters to goodhart.
+void replaceByFirstValueSplat(mlir::tosa::ConstOp c,
+                              mlir::RankedTensorType newType);
+
 /// `newType`: a weight argument is retyped, a tosa.const is replaced by a
 /// splat of its first value (runners fill weights with seeded data); a
 /// computed weight is an error on `conv`.

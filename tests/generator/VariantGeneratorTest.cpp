@@ -133,8 +133,7 @@ TEST(VariantGeneratorTest, TypesTheBackendCannotComputeInAreRejected) {
   int bf16 = 0;
   for (const Variant &v : gen->variants)
     for (const MutationSpec &m : v.mutations) {
-      EXPECT_EQ(m.describe().find(", f16)"), std::string::npos)
-          << m.describe();
+      EXPECT_EQ(m.describe().find(", f16)"), std::string::npos) << m.describe();
       bf16 += m.describe().find(", bf16)") != std::string::npos;
     }
   EXPECT_GT(bf16, 0);
