@@ -3,6 +3,7 @@
 #include "mlir/zoo/TosaModelBuilder.h"
 
 #include "mlir/ModelLoader.h"
+#include "mlir/WindowGeometry.h"
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -59,12 +60,7 @@ mlir::Value TosaModelBuilder::weight(llvm::ArrayRef<int64_t> shape) {
 }
 
 mlir::Value TosaModelBuilder::shapeConst(llvm::ArrayRef<int64_t> values) {
-  auto n = static_cast<int64_t>(values.size());
-  auto attr = mlir::DenseIntElementsAttr::get(
-      mlir::RankedTensorType::get({n}, builder.getIndexType()), values);
-  return mlir::tosa::ConstShapeOp::create(
-      builder, builder.getUnknownLoc(),
-      mlir::tosa::shapeType::get(builder.getContext(), n), attr);
+  return makeShape(builder, values);
 }
 
 std::array<int64_t, 3> TosaModelBuilder::windowPadding(int64_t in, int64_t k,
