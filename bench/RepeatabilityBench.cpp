@@ -15,8 +15,9 @@
 //                                [--statistic min|median|pNN] [--confirm N]
 //                                [--verbose]
 //
-// --confirm N measures each layer called slower again, N times in fresh
-// runner processes, as `goodhart compare --confirm N` does.
+// --confirm N measures each layer called slower again, in both runs, N
+// times each in fresh runner processes, as `goodhart compare --confirm N`
+// does for runs of one stack on one host.
 //
 // Without ids, the two latest runs of the database. Exit 0 when the goal
 // holds, 1 when it does not, 2 on a usage or database error.
@@ -144,9 +145,10 @@ int main(int argc, char **argv) {
   // The two runs' times, for the repeatability figures; the verdicts are
   // the comparison's after confirmation.
   const RunComparison measured = comparison;
-  // As `goodhart compare --confirm N`: slower layers measured again.
-  auto confirmed = cli::confirmSlowerLayers(comparison, *baseline, *candidate,
-                                            args.confirm, args.oracle);
+  // As `goodhart compare --confirm N`: slower layers measured again, both
+  // runs' (one stack on one host: the confirmation is paired).
+  auto confirmed = cli::confirmSlowdowns(comparison, *baseline, *candidate,
+                                         args.confirm, args.oracle);
   if (!confirmed) {
     std::cerr << "goodhart-bench-repeatability: "
               << confirmed.status().message() << "\n";

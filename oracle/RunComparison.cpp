@@ -249,9 +249,23 @@ Ratio median(std::vector<double> values, std::vector<double> lows,
   return r;
 }
 
+std::vector<FindingRecord> newFindings(const RunData &b, const RunData &c) {
+  using Key = std::tuple<std::string, std::string, int64_t>;
+  std::set<Key> seen;
+  for (const FindingRecord &f : b.findings)
+    seen.insert({f.kind, f.variantKey, f.layerId.value_or(-1)});
+  std::vector<FindingRecord> out;
+  for (const FindingRecord &f : c.findings)
+    if (!seen.count({f.kind, f.variantKey, f.layerId.value_or(-1)}))
+      out.push_back(f);
+  return out;
+}
+
+} // namespace
+
 BenchmarkOnlyImprovement
-benchmarkOnly(const std::vector<VariantComparison> &variants, double band,
-              const OracleOptions &o) {
+benchmarkOnlyImprovement(const std::vector<VariantComparison> &variants,
+                         double band, const OracleOptions &o) {
   BenchmarkOnlyImprovement b;
   b.threshold = band;
   const VariantComparison *ref = nullptr;
@@ -290,20 +304,6 @@ benchmarkOnly(const std::vector<VariantComparison> &variants, double band,
       judgeChange(r, band, o) == Change::kFaster && b.gap.low > 1 + band;
   return b;
 }
-
-std::vector<FindingRecord> newFindings(const RunData &b, const RunData &c) {
-  using Key = std::tuple<std::string, std::string, int64_t>;
-  std::set<Key> seen;
-  for (const FindingRecord &f : b.findings)
-    seen.insert({f.kind, f.variantKey, f.layerId.value_or(-1)});
-  std::vector<FindingRecord> out;
-  for (const FindingRecord &f : c.findings)
-    if (!seen.count({f.kind, f.variantKey, f.layerId.value_or(-1)}))
-      out.push_back(f);
-  return out;
-}
-
-} // namespace
 
 std::string_view changeName(Change change) {
   switch (change) {
@@ -461,7 +461,8 @@ RunComparison compareRuns(const RunData &baseline, const RunData &candidate,
                        return a.isReference;
                      return a.key < b.key;
                    });
-  cmp.benchmarkOnly = benchmarkOnly(cmp.variants, cmp.modelThreshold, options);
+  cmp.benchmarkOnly =
+      benchmarkOnlyImprovement(cmp.variants, cmp.modelThreshold, options);
   cmp.newFindings = newFindings(baseline, candidate);
   return cmp;
 }

@@ -69,6 +69,8 @@ struct VariantComparison {
   Ratio relBaseline, relCandidate; // against the run's own reference
   CliffChange cliff = CliffChange::kNone;
   std::string reason; // why the whole model is unmeasured
+  /// As LayerComparison::confirmation, for a slower whole model.
+  std::string confirmation;
   std::vector<LayerComparison> layers;
   std::vector<std::string> unmatchedLayers; // "name (baseline only)", ...
 
@@ -95,6 +97,12 @@ struct BenchmarkOnlyImprovement {
   /// 1 + threshold.
   bool flagged = false;
 };
+
+/// Judges the benchmark-only improvement of compared variants: the
+/// reference's speed-up against the median of the others', in `band`.
+BenchmarkOnlyImprovement
+benchmarkOnlyImprovement(const std::vector<VariantComparison> &variants,
+                         double band, const OracleOptions &options);
 
 /// A field in which the two runs differ although it should not: the model,
 /// its source, the strategy and seed, the backend or a measurement option.

@@ -172,6 +172,8 @@ void writeVariants(const RunComparison &c, const OracleOptions &o,
        << (v.change == Change::kUnmeasured
                ? "unmeasured: " + markdownCell(v.reason)
                : changeText(v.change))
+       << (v.confirmation.empty() ? ""
+                                  : " (" + markdownCell(v.confirmation) + ")")
        << " | " << cliffText(v.cliff) << " | " << v.slowerLayers() << " / "
        << v.fasterLayers() << " |\n";
 }
@@ -265,6 +267,7 @@ json variantJson(const VariantComparison &v) {
           {"cliff", cliffChangeName(v.cliff)},
           {"regressed", v.regressed()},
           {"reason", v.reason},
+          {"confirmation", v.confirmation},
           {"unmatched_layers", v.unmatchedLayers},
           {"layers", layers}};
 }

@@ -83,6 +83,24 @@ std::vector<std::string> splitFormats(const std::string &list) {
 
 } // namespace
 
+void printConfirmation(const ConfirmSummary &s) {
+  if (s.layersConfirmed + s.layersNotReproduced + s.modelsConfirmed +
+          s.modelsNotReproduced ==
+      0)
+    return;
+  std::cerr << "goodhart compare: --confirm ("
+            << (s.paired ? "baseline and candidate measured again"
+                         : "candidate measured again, the baseline's stack "
+                           "is not here")
+            << "): " << s.layersConfirmed << " slower layers reproduced, "
+            << s.layersNotReproduced << " did not";
+  if (s.modelsConfirmed + s.modelsNotReproduced > 0)
+    std::cerr << "; " << s.modelsConfirmed
+              << " slower whole models reproduced, " << s.modelsNotReproduced
+              << " did not";
+  std::cerr << "\n";
+}
+
 int runCompare(const Args &args) {
   po::options_description options("compare options");
   options.add_options()("baseline", po::value<std::string>()->required(),
@@ -102,12 +120,17 @@ int runCompare(const Args &args) {
       "relative throughput below this (whole interval) is a cliff");
   options.add_options()(
       "confirm", po::value<int>()->default_value(0),
-      "measure each slower layer of the candidate again, N times in fresh "
-      "runner processes on the candidate's stack; a slowdown that does not "
-      "reproduce is judged by the new measurement (0: off)")(
+      "measure each slower layer and slower whole model again, N times in "
+      "fresh runner processes, beside the baseline when its stack is here; "
+      "a slowdown that does not reproduce is judged by the new measurement "
+      "(0: off)")(
       "runner", po::value<std::string>()->default_value(""),
-      "with --confirm: the runner executable (default: the candidate's "
-      "backend's)");
+      "with --confirm: the runner executable of the candidate's stack "
+      "(default: the candidate's backend's)")(
+      "baseline-runner", po::value<std::string>()->default_value(""),
+      "with --confirm: a runner executable of the baseline's stack, to "
+      "measure the baseline again too (default: the candidate's runner when "
+      "both runs used one stack on this host)");
   addStatisticOption(options);
   po::positional_options_description positional;
   po::variables_map vm;
@@ -157,20 +180,18 @@ int runCompare(const Args &args) {
   ConfirmOptions confirm;
   confirm.runs = vm["confirm"].as<int>();
   confirm.runner = vm["runner"].as<std::string>();
+  confirm.baselineRunner = vm["baseline-runner"].as<std::string>();
   if (confirm.runs < 0) {
     printError("compare", "--confirm must not be negative");
     return kExitError;
   }
   StatusOr<ConfirmSummary> confirmed =
-      confirmSlowerLayers(comparison, *baseline, *candidate, confirm, oracle);
+      confirmSlowdowns(comparison, *baseline, *candidate, confirm, oracle);
   if (!confirmed) {
     printError("compare", confirmed.status().message());
     return kExitError;
   }
-  if (confirmed->confirmed + confirmed->notReproduced > 0)
-    std::cerr << "goodhart compare: --confirm: " << confirmed->confirmed
-              << " slower layers reproduced, " << confirmed->notReproduced
-              << " did not\n";
+  printConfirmation(*confirmed);
   std::vector<std::string> formats =
       vm.count("format") ? splitFormats(vm["format"].as<std::string>())
                          : std::vector<std::string>();

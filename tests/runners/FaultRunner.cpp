@@ -6,9 +6,11 @@
 // with an "unavailable" error, as a GPU runner on a machine without a GPU.
 // With --kill-parent-after N it SIGKILLs its parent (goodhart) on the
 // N+1th measure request, as a kill of a campaign at that moment would.
-// With --fixed-layer-times it also answers every selected layer with
-// samples that depend on the layer's FLOPs only: the same plan measures the
-// same every time, whatever the machine's load (compare-confirm.test).
+// With --fixed-layer-times it also answers every selected layer, and the
+// whole model, with samples that depend on the layers' FLOPs only: the same
+// plan measures the same every time, whatever the machine's load
+// (compare-confirm.test). --scale F multiplies those times (a slow machine,
+// or a slower library), --library-version V names the stack it reports.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,12 +35,24 @@ static void send(const Response &r) {
 }
 
 int main(int argc, char **argv) {
-  bool unavailable = argc > 2 && std::strcmp(argv[2], "--unavailable") == 0;
-  bool fixedLayerTimes =
-      argc > 2 && std::strcmp(argv[2], "--fixed-layer-times") == 0;
+  bool unavailable = false, fixedLayerTimes = false;
   int killParentAfter = -1, measured = 0;
-  if (argc > 3 && std::strcmp(argv[2], "--kill-parent-after") == 0)
-    killParentAfter = std::atoi(argv[3]);
+  double scale = 1;
+  std::string libraryVersion;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    bool hasValue = i + 1 < argc;
+    if (arg == "--unavailable")
+      unavailable = true;
+    else if (arg == "--fixed-layer-times")
+      fixedLayerTimes = true;
+    else if (arg == "--kill-parent-after" && hasValue)
+      killParentAfter = std::atoi(argv[++i]);
+    else if (arg == "--scale" && hasValue)
+      scale = std::atof(argv[++i]);
+    else if (arg == "--library-version" && hasValue)
+      libraryVersion = argv[++i];
+  }
   std::string line;
   while (std::getline(std::cin, line)) {
     auto request = requestFromJson(nlohmann::json::parse(line));
@@ -50,6 +64,7 @@ int main(int argc, char **argv) {
     RunnerInfo info;
     info.name = "fault";
     info.library = "none";
+    info.libraryVersion = libraryVersion;
     if (request->type == "shutdown") {
       send(r);
       return 0;
@@ -90,7 +105,11 @@ int main(int argc, char **argv) {
     MeasureResponse m;
     m.runner = info;
     const std::vector<int64_t> &selected = request->options.layers;
+    const std::vector<double> jitter = {1, 1.01, 1.02, 1.01, 1.03, 1.02};
+    double modelNs = 0;
     for (const Layer &layer : request->plan->layers) {
+      double ns = scale * (1000.0 + static_cast<double>(layer.flops) / 1e4);
+      modelNs += ns;
       if (!fixedLayerTimes ||
           (!selected.empty() && std::find(selected.begin(), selected.end(),
                                           layer.id) == selected.end()))
@@ -99,17 +118,22 @@ int main(int argc, char **argv) {
       result.id = layer.id;
       result.hash = layer.hash;
       result.impl = "fault:fixed";
-      double ns = 1000.0 + static_cast<double>(layer.flops) / 1e4;
-      result.measurement.samplesNs = {ns,        1.01 * ns, 1.02 * ns,
-                                      1.01 * ns, 1.03 * ns, 1.02 * ns};
+      for (double j : jitter)
+        result.measurement.samplesNs.push_back(j * ns);
       result.measurement.stats = computeStats(result.measurement.samplesNs);
       m.layers.push_back(std::move(result));
     }
     ModelResult model;
-    size_t n = mode == "large" ? 200000 : 5;
-    model.measurement.samplesNs.assign(n, 1234.5);
-    model.measurement.stats.count = static_cast<int64_t>(n);
-    model.measurement.stats.medianNs = 1234.5;
+    if (fixedLayerTimes) {
+      for (double j : jitter)
+        model.measurement.samplesNs.push_back(j * modelNs);
+      model.measurement.stats = computeStats(model.measurement.samplesNs);
+    } else {
+      size_t n = mode == "large" ? 200000 : 5;
+      model.measurement.samplesNs.assign(n, 1234.5);
+      model.measurement.stats.count = static_cast<int64_t>(n);
+      model.measurement.stats.medianNs = 1234.5;
+    }
     m.model = model;
     r.runner = info;
     r.measure = m;
