@@ -21,8 +21,9 @@ namespace goodhart::cuda {
 namespace {
 
 // 0.2.0: strict f32 by default (TF32 engines were chosen before), layouts,
-// more kinds, NVML telemetry.
-constexpr const char *kRunnerVersion = "0.2.0";
+// more kinds, NVML telemetry. 0.3.0: post-ops (after the layer, in place)
+// and inner products; a conv's bias added in place.
+constexpr const char *kRunnerVersion = "0.3.0";
 
 Measurement skipped(const std::string &reason) {
   Measurement m;
@@ -152,11 +153,13 @@ RunnerInfo CudnnBackend::info() const {
                          std::to_string(properties.minor)
                    : "";
   info.threads = 1;
-  info.kinds = {"conv2d", "eltwise", "binary",    "pool2d",
-                "matmul", "reshape", "softmax",   "reduce",
-                "norm",   "slice",   "transpose", "concat"};
+  info.kinds = {"conv2d",    "eltwise", "binary",       "pool2d", "matmul",
+                "reshape",   "softmax", "reduce",       "norm",   "slice",
+                "transpose", "concat",  "inner_product"};
   info.dtypes = {"f32", "f16", "bf16"};
   info.extra = libraryVersions();
+  // Applied as pointwise kernels after the layer (CudnnPostOps.cpp).
+  info.extra["post_ops"] = {"sum", "eltwise", "binary"};
   if (ready) {
     info.extra["compute_capability"] = std::to_string(properties.major) + "." +
                                        std::to_string(properties.minor);

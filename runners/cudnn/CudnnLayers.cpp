@@ -1,11 +1,12 @@
 //===- CudnnLayers.cpp - Plan layers on cuDNN and cuBLASLt ----------------===//
 //
 // Convolutions, pointwise ops and normalizations through the cuDNN graph
-// API (heuristics pick the engine, as frameworks do), matmuls through
-// cuBLASLt (its heuristic picks the algorithm); the descriptor-API kinds
-// are in CudnnTensorOps.cpp. A convolution's bias is a second, pointwise
-// graph, timed with it. f32 layers are strict f32 unless the measurement
-// allows TF32; the implementation string says which.
+// API (heuristics pick the engine, as frameworks do); matmuls and inner
+// products are in CudnnGemm.cpp, the descriptor-API kinds in
+// CudnnTensorOps.cpp, post-ops in CudnnPostOps.cpp. A convolution's bias is
+// a second, in-place pointwise graph, timed with it. f32 layers are strict
+// f32 unless the measurement allows TF32; the implementation string says
+// which.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +17,7 @@
 #include "runners/cudnn/CudnnOps.h"
 
 #include <map>
+#include <optional>
 
 namespace goodhart::cuda {
 namespace {
@@ -31,10 +33,6 @@ public:
   }
 };
 
-StatusOr<std::shared_ptr<DeviceBuffer>> workspaceFor(const CudnnGraph &g) {
-  return DeviceBuffer::allocate(std::max<size_t>(g.workspaceBytes(), 1));
-}
-
 bool allF32(const Plan &plan, const Layer &layer) {
   for (int64_t id : layer.inputs)
     if (plan.tensor(id).dtype != DType::kF32)
@@ -45,14 +43,6 @@ bool allF32(const Plan &plan, const Layer &layer) {
 EngineFilter filterFor(const Plan &plan, const Layer &layer,
                        const BuildOptions &o) {
   return EngineFilter{!o.tf32 && allF32(plan, layer)};
-}
-
-/// " [strict f32]" or " [tf32 allowed]" for f32 layers, "" for others.
-std::string mathTag(const Plan &plan, const Layer &layer,
-                    const BuildOptions &o) {
-  if (!allF32(plan, layer))
-    return "";
-  return o.tf32 ? " [tf32 allowed]" : " [strict f32]";
 }
 
 /// graphTensor with the layer's name on failure.
@@ -75,15 +65,6 @@ buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
   const TensorDesc &wei = plan.tensor(layer.inputs[1]);
   const TensorDesc &dst = plan.tensor(layer.outputs[0]);
   auto exec = std::make_unique<GraphExecutor>();
-  const bool hasBias = layer.inputs.size() > 2;
-  void *convOut = ptr[dst.id];
-  if (hasBias) {
-    auto tmp = DeviceBuffer::allocate(dst.sizeInBytes());
-    if (!tmp)
-      return tmp.status();
-    exec->buffers.push_back(*tmp);
-    convOut = (*tmp)->data();
-  }
   auto x = tensorOf(plan, layer, src.id, 1, o),
        w = tensorOf(plan, layer, wei.id, 2, o),
        y = tensorOf(plan, layer, dst.id, 3, o);
@@ -100,66 +81,30 @@ buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
     return ws.status();
   exec->buffers.push_back(*ws);
   GOODHART_RETURN_IF_ERROR((*conv)->bind(
-      {1, 2, 3}, {ptr[src.id], ptr[wei.id], convOut}, (*ws)->data()));
+      {1, 2, 3}, {ptr[src.id], ptr[wei.id], ptr[dst.id]}, (*ws)->data()));
   exec->impl = "conv " + (*conv)->engine() + mathTag(plan, layer, o);
   exec->graphs.push_back(std::move(*conv));
-  if (hasBias) {
-    const TensorDesc &bias = plan.tensor(layer.inputs[2]);
-    GraphTensor b;
-    b.uid = 5;
-    b.type = toCudnnType(bias.dtype).value_or(CUDNN_DATA_FLOAT);
-    b.dims = {1, dst.shape[3], 1, 1};
-    b.strides = {dst.shape[3], 1, 1, 1};
-    if (bias.numElements() != dst.shape[3])
-      return unsupported(layer.describe() + ": bias is not per channel");
-    auto sum = tensorOf(plan, layer, dst.id, 4, o),
-         out = tensorOf(plan, layer, dst.id, 6, o);
-    if (!sum || !out)
-      return sum ? out.status() : sum.status();
-    auto add = CudnnGraph::pointwise(ctx.cudnn, EngineFilter{},
-                                     CUDNN_POINTWISE_ADD, *sum, &b, *out);
-    if (!add)
-      return add.status().withContext(layer.describe() + " (bias)");
-    auto ws2 = workspaceFor(**add);
-    if (!ws2)
-      return ws2.status();
-    exec->buffers.push_back(*ws2);
-    GOODHART_RETURN_IF_ERROR((*add)->bind(
-        {4, 5, 6}, {convOut, ptr[bias.id], ptr[dst.id]}, (*ws2)->data()));
-    exec->impl += " + bias " + (*add)->engine();
-    exec->graphs.push_back(std::move(*add));
-  }
-  return std::unique_ptr<LayerExecutor>(std::move(exec));
+  if (layer.numPrimaryInputs() < 3)
+    return std::unique_ptr<LayerExecutor>(std::move(exec));
+  const TensorDesc &bias = plan.tensor(layer.inputs[2]);
+  if (bias.numElements() != dst.shape[3])
+    return unsupported(layer.describe() + ": bias is not per channel");
+  auto seq = std::make_unique<SequenceExecutor>(std::move(exec));
+  GOODHART_RETURN_IF_ERROR(appendInPlace(ctx, *seq, plan, layer, ptr, o,
+                                         InPlaceOp{CUDNN_POINTWISE_ADD, &bias})
+                               .withContext("bias"));
+  seq->impl = seq->first->impl + " + bias " + seq->engines.back();
+  return std::unique_ptr<LayerExecutor>(std::move(seq));
 }
 
 StatusOr<std::unique_ptr<LayerExecutor>>
 buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
                const std::vector<void *> &ptr, const BuildOptions &o) {
-  static const std::map<std::string, cudnnPointwiseMode_t> kUnary = {
-      {"relu", CUDNN_POINTWISE_RELU_FWD},
-      {"clamp", CUDNN_POINTWISE_RELU_FWD},
-      {"sigmoid", CUDNN_POINTWISE_SIGMOID_FWD},
-      {"tanh", CUDNN_POINTWISE_TANH_FWD},
-      {"exp", CUDNN_POINTWISE_EXP},
-      {"log", CUDNN_POINTWISE_LOG},
-      {"erf", CUDNN_POINTWISE_ERF},
-      {"abs", CUDNN_POINTWISE_ABS},
-      {"neg", CUDNN_POINTWISE_NEG},
-      {"rsqrt", CUDNN_POINTWISE_RSQRT},
-      {"reciprocal", CUDNN_POINTWISE_RECIPROCAL},
-      {"gelu_erf", CUDNN_POINTWISE_GELU_FWD},
-      {"gelu_tanh", CUDNN_POINTWISE_GELU_APPROX_TANH_FWD},
-      {"silu", CUDNN_POINTWISE_SWISH_FWD}};
-  static const std::map<std::string, cudnnPointwiseMode_t> kBinary = {
-      {"add", CUDNN_POINTWISE_ADD}, {"sub", CUDNN_POINTWISE_SUB},
-      {"mul", CUDNN_POINTWISE_MUL}, {"div", CUDNN_POINTWISE_DIV},
-      {"max", CUDNN_POINTWISE_MAX}, {"min", CUDNN_POINTWISE_MIN},
-      {"pow", CUDNN_POINTWISE_POW}};
   const std::string op = layer.attrs.value("op", "");
   const bool binary = layer.kind == LayerKind::kBinary;
-  const auto &table = binary ? kBinary : kUnary;
-  auto it = table.find(op);
-  if (it == table.end())
+  std::optional<cudnnPointwiseMode_t> mode =
+      binary ? binaryPointwiseMode(op) : unaryPointwiseMode(op);
+  if (!mode)
     return unsupported(layer.describe() + ": no cuDNN pointwise mode for '" +
                        op + "'");
   // cuDNN broadcasts B (size-1 dimensions), not X: a commutative op whose
@@ -191,7 +136,7 @@ buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
     hi = layer.attrs.value("beta", 0.0);
   }
   auto graph =
-      CudnnGraph::pointwise(ctx.cudnn, EngineFilter{}, it->second, *xg,
+      CudnnGraph::pointwise(ctx.cudnn, EngineFilter{}, *mode, *xg,
                             binary ? &*bg : nullptr, *yg, lo, hi, clip);
   if (!graph)
     return graph.status().withContext(layer.describe());
@@ -209,110 +154,6 @@ buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
   GOODHART_RETURN_IF_ERROR((*graph)->bind(uids, ptrs, (*ws)->data()));
   exec->impl = "pointwise " + (*graph)->engine();
   exec->graphs.push_back(std::move(*graph));
-  return std::unique_ptr<LayerExecutor>(std::move(exec));
-}
-
-class MatMulExecutor final : public LayerExecutor {
-public:
-  ~MatMulExecutor() override {
-    for (cublasLtMatrixLayout_t l : {la, lb, lc})
-      if (l)
-        cublasLtMatrixLayoutDestroy(l);
-    if (op)
-      cublasLtMatmulDescDestroy(op);
-  }
-  Status run() override {
-    float alpha = 1, beta = 0;
-    GOODHART_CUBLAS_CHECK(cublasLtMatmul(lt, op, &alpha, a, la, b, lb, &beta, c,
-                                         lc, c, lc, &algo, ws->data(),
-                                         ws->size(), stream));
-    return Status::ok();
-  }
-  cublasLtHandle_t lt = nullptr;
-  cudaStream_t stream = nullptr;
-  cublasLtMatmulDesc_t op = nullptr;
-  cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
-  cublasLtMatmulAlgo_t algo{};
-  std::shared_ptr<DeviceBuffer> ws;
-  const void *a = nullptr, *b = nullptr;
-  void *c = nullptr;
-};
-
-StatusOr<std::unique_ptr<LayerExecutor>>
-buildMatMul(const CudaContext &ctx, const Plan &plan, const Layer &layer,
-            const std::vector<void *> &ptr, const BuildOptions &o) {
-  const TensorDesc &ta = plan.tensor(layer.inputs[0]);
-  const TensorDesc &tb = plan.tensor(layer.inputs[1]);
-  const TensorDesc &tc = plan.tensor(layer.outputs[0]);
-  const int64_t batch = tc.shape[0], m = ta.shape[1], k = ta.shape[2],
-                n = tb.shape[2];
-  cudaDataType_t type = ta.dtype == DType::kF16    ? CUDA_R_16F
-                        : ta.dtype == DType::kBF16 ? CUDA_R_16BF
-                                                   : CUDA_R_32F;
-  // Strict f32 is CUBLAS_COMPUTE_32F; TF32 tensor cores only when allowed.
-  // 16-bit inputs accumulate in f32 either way.
-  const bool tf32 = ta.dtype == DType::kF32 && o.tf32;
-  cublasComputeType_t compute =
-      tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-  auto exec = std::make_unique<MatMulExecutor>();
-  exec->lt = ctx.lt;
-  exec->stream = ctx.stream;
-  GOODHART_CUBLAS_CHECK(
-      cublasLtMatmulDescCreate(&exec->op, compute, CUDA_R_32F));
-  // Row-major C = A B is column-major C^T = B^T A^T: cuBLASLt's "A" is
-  // the plan's b (n x k, ld n) and its "B" the plan's a (k x m, ld k).
-  auto layout = [&](cublasLtMatrixLayout_t *l, int64_t rows, int64_t cols,
-                    int64_t stride, int64_t count) -> Status {
-    GOODHART_CUBLAS_CHECK(
-        cublasLtMatrixLayoutCreate(l, type, rows, cols, rows));
-    int32_t c32 = static_cast<int32_t>(count);
-    GOODHART_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(
-        *l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &c32, sizeof(c32)));
-    GOODHART_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(
-        *l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride,
-        sizeof(stride)));
-    return Status::ok();
-  };
-  GOODHART_RETURN_IF_ERROR(
-      layout(&exec->la, n, k, tb.shape[0] == 1 ? 0 : k * n, batch));
-  GOODHART_RETURN_IF_ERROR(
-      layout(&exec->lb, k, m, ta.shape[0] == 1 ? 0 : m * k, batch));
-  GOODHART_RETURN_IF_ERROR(layout(&exec->lc, n, m, m * n, batch));
-  const size_t workspace = size_t(32) << 20;
-  auto ws = DeviceBuffer::allocate(workspace);
-  if (!ws)
-    return ws.status();
-  exec->ws = *ws;
-  cublasLtMatmulPreference_t pref;
-  GOODHART_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
-  GOODHART_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
-      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
-      sizeof(workspace)));
-  cublasLtMatmulHeuristicResult_t result{};
-  int found = 0;
-  cublasStatus_t s = cublasLtMatmulAlgoGetHeuristic(
-      ctx.lt, exec->op, exec->la, exec->lb, exec->lc, exec->lc, pref, 1,
-      &result, &found);
-  cublasLtMatmulPreferenceDestroy(pref);
-  if (s != CUBLAS_STATUS_SUCCESS || found == 0)
-    return unsupported(layer.describe() + ": cuBLASLt has no algorithm");
-  exec->algo = result.algo;
-  int id = 0, tile = 0, stages = 0;
-  size_t written = 0;
-  cublasLtMatmulAlgoConfigGetAttribute(&exec->algo, CUBLASLT_ALGO_CONFIG_ID,
-                                       &id, sizeof(id), &written);
-  cublasLtMatmulAlgoConfigGetAttribute(
-      &exec->algo, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof(tile), &written);
-  cublasLtMatmulAlgoConfigGetAttribute(&exec->algo,
-                                       CUBLASLT_ALGO_CONFIG_STAGES_ID, &stages,
-                                       sizeof(stages), &written);
-  exec->impl = "cublasLt algo " + std::to_string(id) + " tile " +
-               std::to_string(tile) + " stages " + std::to_string(stages) +
-               (tf32 ? " COMPUTE_32F_FAST_TF32" : " COMPUTE_32F") +
-               mathTag(plan, layer, o);
-  exec->a = ptr[tb.id];
-  exec->b = ptr[ta.id];
-  exec->c = ptr[tc.id];
   return std::unique_ptr<LayerExecutor>(std::move(exec));
 }
 
@@ -419,6 +260,51 @@ buildNorm(const CudaContext &ctx, const Plan &plan, const Layer &layer,
 
 } // namespace
 
+std::optional<cudnnPointwiseMode_t> unaryPointwiseMode(const std::string &op) {
+  static const std::map<std::string, cudnnPointwiseMode_t> kUnary = {
+      {"relu", CUDNN_POINTWISE_RELU_FWD},
+      {"clamp", CUDNN_POINTWISE_RELU_FWD},
+      {"sigmoid", CUDNN_POINTWISE_SIGMOID_FWD},
+      {"tanh", CUDNN_POINTWISE_TANH_FWD},
+      {"exp", CUDNN_POINTWISE_EXP},
+      {"log", CUDNN_POINTWISE_LOG},
+      {"erf", CUDNN_POINTWISE_ERF},
+      {"abs", CUDNN_POINTWISE_ABS},
+      {"neg", CUDNN_POINTWISE_NEG},
+      {"rsqrt", CUDNN_POINTWISE_RSQRT},
+      {"reciprocal", CUDNN_POINTWISE_RECIPROCAL},
+      {"gelu_erf", CUDNN_POINTWISE_GELU_FWD},
+      {"gelu_tanh", CUDNN_POINTWISE_GELU_APPROX_TANH_FWD},
+      {"silu", CUDNN_POINTWISE_SWISH_FWD}};
+  auto it = kUnary.find(op);
+  if (it == kUnary.end())
+    return std::nullopt;
+  return it->second;
+}
+
+std::optional<cudnnPointwiseMode_t> binaryPointwiseMode(const std::string &op) {
+  static const std::map<std::string, cudnnPointwiseMode_t> kBinary = {
+      {"add", CUDNN_POINTWISE_ADD}, {"sub", CUDNN_POINTWISE_SUB},
+      {"mul", CUDNN_POINTWISE_MUL}, {"div", CUDNN_POINTWISE_DIV},
+      {"max", CUDNN_POINTWISE_MAX}, {"min", CUDNN_POINTWISE_MIN},
+      {"pow", CUDNN_POINTWISE_POW}};
+  auto it = kBinary.find(op);
+  if (it == kBinary.end())
+    return std::nullopt;
+  return it->second;
+}
+
+std::string mathTag(const Plan &plan, const Layer &layer,
+                    const BuildOptions &o) {
+  if (!allF32(plan, layer))
+    return "";
+  return o.tf32 ? " [tf32 allowed]" : " [strict f32]";
+}
+
+StatusOr<std::shared_ptr<DeviceBuffer>> workspaceFor(const CudnnGraph &g) {
+  return DeviceBuffer::allocate(std::max<size_t>(g.workspaceBytes(), 1));
+}
+
 StatusOr<std::shared_ptr<DeviceBuffer>> DeviceBuffer::allocate(size_t bytes) {
   auto b = std::shared_ptr<DeviceBuffer>(new DeviceBuffer());
   GOODHART_CUDA_CHECK(cudaMalloc(&b->ptr, std::max<size_t>(bytes, 1)));
@@ -440,32 +326,23 @@ buildExecutor(const CudaContext &context, const Plan &plan, const Layer &layer,
       return unsupported(layer.describe() + ": element type " +
                          std::string(dtypeName(plan.tensor(id).dtype)) +
                          " is not supported by the cuDNN runner");
-  // Post-ops (a convolution's, an inner product's, a matmul's) are not
-  // wired to cuDNN fusion graphs or cuBLASLt epilogues: the layer is a skip
-  // naming them, never run without them.
-  auto postOps = layer.postOps();
-  if (!postOps)
-    return postOps.status();
-  if (!postOps->empty()) {
-    std::string names;
-    for (const PostOp &op : *postOps)
-      names += (names.empty() ? "" : ", ") +
-               (op.kind == PostOp::Kind::kSum
-                    ? std::string("sum")
-                    : op.attrs.value("op", std::string("?")));
-    return unsupported(layer.describe() + ": fused post-ops (" + names +
-                       ") are not supported by the cuDNN runner");
-  }
+  // A conv2d, inner_product or matmul layer's post-ops run after it.
+  ExecutorOr primary = unsupported("");
   switch (layer.kind) {
   case LayerKind::kConv2d:
-    return buildConv(context, plan, layer, pointers, options);
+    primary = buildConv(context, plan, layer, pointers, options);
+    break;
+  case LayerKind::kInnerProduct:
+    primary = buildInnerProduct(context, plan, layer, pointers, options);
+    break;
+  case LayerKind::kMatMul:
+    primary = buildMatMul(context, plan, layer, pointers, options);
+    break;
   case LayerKind::kEltwise:
   case LayerKind::kBinary:
     return buildPointwise(context, plan, layer, pointers, options);
   case LayerKind::kPool2d:
     return buildPool(context, plan, layer, pointers, options);
-  case LayerKind::kMatMul:
-    return buildMatMul(context, plan, layer, pointers, options);
   case LayerKind::kSoftmax:
     return buildSoftmax(context, plan, layer, pointers, options);
   case LayerKind::kReduce:
@@ -481,6 +358,10 @@ buildExecutor(const CudaContext &context, const Plan &plan, const Layer &layer,
                        std::string(layerKindName(layer.kind)) +
                        " layers are not supported by the cuDNN runner yet");
   }
+  if (!primary)
+    return primary;
+  return withPostOps(context, plan, layer, pointers, options,
+                     std::move(*primary));
 }
 
 } // namespace goodhart::cuda

@@ -1,15 +1,20 @@
 //===- CudnnOps.h - Layer builders behind buildExecutor ---------*- C++ -*-===//
 //
 // Internal to runners/cudnn: CudnnLayers.cpp dispatches on the layer kind
-// to these builders. The ones here use cuDNN's descriptor API (pooling,
-// softmax, reduction, strided copies), which cuDNN 9 still ships in its
-// ops library; the graph-API ones live in CudnnLayers.cpp.
+// to these builders. CudnnTensorOps.cpp uses cuDNN's descriptor API
+// (pooling, softmax, reduction, strided copies), which cuDNN 9 still ships
+// in its ops library; CudnnGemm.cpp runs matmuls and inner products on
+// cuBLASLt; CudnnPostOps.cpp applies a layer's post-ops after it; the
+// graph-API builders live in CudnnLayers.cpp.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_RUNNERS_CUDNN_CUDNNOPS_H
 #define GOODHART_RUNNERS_CUDNN_CUDNNOPS_H
 
+#include "runners/cudnn/CudnnGraph.h"
 #include "runners/cudnn/CudnnLayers.h"
+
+#include <optional>
 
 namespace goodhart::cuda {
 
@@ -32,6 +37,60 @@ ExecutorOr buildReduce(const CudaContext &ctx, const Plan &plan,
 ExecutorOr buildCopy(const CudaContext &ctx, const Plan &plan,
                      const Layer &layer, const Pointers &ptr,
                      const BuildOptions &options);
+
+/// Batched matmul [B,M,K] x [B,K,N] on cuBLASLt.
+ExecutorOr buildMatMul(const CudaContext &ctx, const Plan &plan,
+                       const Layer &layer, const Pointers &ptr,
+                       const BuildOptions &options);
+/// Inner product [..., M, K] x [K, N] (+ bias [N]) on cuBLASLt.
+ExecutorOr buildInnerProduct(const CudaContext &ctx, const Plan &plan,
+                             const Layer &layer, const Pointers &ptr,
+                             const BuildOptions &options);
+
+/// The cuDNN pointwise mode of an eltwise op ("relu", "gelu_erf", ...;
+/// "clamp" is RELU_FWD with clipping) or a binary op ("add", ...).
+std::optional<cudnnPointwiseMode_t> unaryPointwiseMode(const std::string &op);
+std::optional<cudnnPointwiseMode_t> binaryPointwiseMode(const std::string &op);
+
+/// " [strict f32]" or " [tf32 allowed]" for f32 layers, "" for others.
+std::string mathTag(const Plan &plan, const Layer &layer,
+                    const BuildOptions &options);
+/// A device workspace of at least one byte for `graph`.
+StatusOr<std::shared_ptr<DeviceBuffer>> workspaceFor(const CudnnGraph &graph);
+
+/// A layer's primary executor followed by in-place pointwise graphs on its
+/// output (a bias, post-ops), run in order and timed together.
+class SequenceExecutor final : public LayerExecutor {
+public:
+  explicit SequenceExecutor(std::unique_ptr<LayerExecutor> first)
+      : first(std::move(first)) {}
+  Status run() override;
+  std::unique_ptr<LayerExecutor> first;
+  std::vector<std::unique_ptr<CudnnGraph>> then;
+  std::vector<std::string> engines;                   // of `then`, in order
+  std::vector<std::shared_ptr<DeviceBuffer>> buffers; // workspaces
+};
+
+/// dst = MODE(dst), or dst = dst MODE operand (broadcast to dst's shape).
+struct InPlaceOp {
+  cudnnPointwiseMode_t mode;
+  const TensorDesc *operand = nullptr;
+  bool clip = false;
+  double lower = 0, upper = 0;
+};
+
+/// Appends `op` on `layer`'s output to `seq`.
+Status appendInPlace(const CudaContext &ctx, SequenceExecutor &seq,
+                     const Plan &plan, const Layer &layer, const Pointers &ptr,
+                     const BuildOptions &options, const InPlaceOp &op);
+
+/// `primary` followed by `layer`'s post-ops (sum, eltwise, binary), each an
+/// in-place pointwise graph; `primary` itself when there are none.
+/// kUnsupported names a post-op cuDNN has no pointwise mode for.
+ExecutorOr withPostOps(const CudaContext &ctx, const Plan &plan,
+                       const Layer &layer, const Pointers &ptr,
+                       const BuildOptions &options,
+                       std::unique_ptr<LayerExecutor> primary);
 
 } // namespace goodhart::cuda
 

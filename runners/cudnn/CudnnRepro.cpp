@@ -3,7 +3,9 @@
 // Convolutions and pooling take PyTorch's logical NCHW shapes, made
 // channels_last when the runner stored them NHWC; other kinds keep the
 // plan's shapes, which are row-major as the runner stored them. TOSA's
-// asymmetric convolution padding becomes an explicit F.pad.
+// asymmetric convolution padding becomes an explicit F.pad. A layer's
+// post-ops follow its call in order, as the runner runs them (y=conv...;
+// y=y+p0; y=torch.relu(y)).
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,7 +78,7 @@ std::string convLine(const Plan &plan, const Layer &layer,
        << "; ";
   os << randn("x", nchw(x.shape), x.dtype, o.channelsLast) << "; "
      << randn("w", nchw(w.shape), w.dtype, o.channelsLast) << "; ";
-  const bool bias = layer.inputs.size() > 2;
+  const bool bias = layer.numPrimaryInputs() > 2;
   if (bias) {
     const TensorDesc &b = plan.tensor(layer.inputs[2]);
     os << randn("b", {b.numElements()}, b.dtype) << "; ";
@@ -116,35 +118,101 @@ std::string poolLine(const Plan &plan, const Layer &layer,
   return os.str();
 }
 
-std::string unaryCall(const std::string &op, const Layer &layer) {
+/// `op` applied to `x` ("torch.relu(y)"); alpha and beta from `attrs`.
+std::string unaryCall(const std::string &op, const nlohmann::json &attrs,
+                      const std::string &x) {
   static const std::map<std::string, std::string> kCalls = {
-      {"relu", "torch.relu(x)"},
-      {"sigmoid", "torch.sigmoid(x)"},
-      {"tanh", "torch.tanh(x)"},
-      {"exp", "torch.exp(x)"},
-      {"log", "torch.log(x)"},
-      {"erf", "torch.erf(x)"},
-      {"abs", "torch.abs(x)"},
-      {"neg", "torch.neg(x)"},
-      {"rsqrt", "torch.rsqrt(x)"},
-      {"reciprocal", "torch.reciprocal(x)"},
-      {"gelu_erf", "torch.nn.functional.gelu(x)"},
-      {"gelu_tanh", "torch.nn.functional.gelu(x,approximate='tanh')"},
-      {"silu", "torch.nn.functional.silu(x)"}};
+      {"relu", "torch.relu"},
+      {"sigmoid", "torch.sigmoid"},
+      {"tanh", "torch.tanh"},
+      {"exp", "torch.exp"},
+      {"log", "torch.log"},
+      {"erf", "torch.erf"},
+      {"abs", "torch.abs"},
+      {"neg", "torch.neg"},
+      {"rsqrt", "torch.rsqrt"},
+      {"reciprocal", "torch.reciprocal"},
+      {"gelu_erf", "torch.nn.functional.gelu"},
+      {"gelu_tanh", "torch.nn.functional.gelu"},
+      {"silu", "torch.nn.functional.silu"}};
   if (op == "clamp")
-    return "torch.clamp(x,min=" + number(layer.attrs.value("alpha", 0.0)) +
-           ",max=" + number(layer.attrs.value("beta", 0.0)) + ")";
+    return "torch.clamp(" + x + ",min=" + number(attrs.value("alpha", 0.0)) +
+           ",max=" + number(attrs.value("beta", 0.0)) + ")";
   auto it = kCalls.find(op);
-  return it == kCalls.end() ? "" : it->second;
+  if (it == kCalls.end())
+    return "";
+  return it->second + "(" + x +
+         (op == "gelu_tanh" ? ",approximate='tanh')" : ")");
 }
 
-std::string binaryCall(const std::string &op) {
+/// `op` applied to `a` and `b` ("torch.add(a,b)").
+std::string binaryCall(const std::string &op, const std::string &a,
+                       const std::string &b) {
   static const std::map<std::string, std::string> kCalls = {
       {"add", "torch.add"}, {"sub", "torch.sub"},     {"mul", "torch.mul"},
       {"div", "torch.div"}, {"max", "torch.maximum"}, {"min", "torch.minimum"},
       {"pow", "torch.pow"}};
   auto it = kCalls.find(op);
-  return it == kCalls.end() ? "" : it->second + "(a,b)";
+  return it == kCalls.end() ? "" : it->second + "(" + a + "," + b + ")";
+}
+
+/// A Linear layer: x [..., K], w [K, N] as the runner stores it, so
+/// F.linear gets its transpose (the same GEMM as x @ w), bias [N].
+std::string innerProductLine(const Plan &plan, const Layer &layer,
+                             const ReproOptions &o) {
+  const TensorDesc &x = plan.tensor(layer.inputs[0]);
+  const TensorDesc &w = plan.tensor(layer.inputs[1]);
+  const TensorDesc &y = plan.tensor(layer.outputs[0]);
+  if (x.shape.empty() || y.shape.empty())
+    return "";
+  std::ostringstream os;
+  if (x.dtype == DType::kF32)
+    os << "torch.backends.cuda.matmul.allow_tf32="
+       << (o.tf32 ? "True" : "False") << "; ";
+  os << randn("x", x.shape, x.dtype) << "; "
+     << randn("w", {x.shape.back(), y.shape.back()}, w.dtype) << "; ";
+  const bool bias = layer.numPrimaryInputs() > 2;
+  if (bias)
+    os << randn("b", {y.shape.back()}, plan.tensor(layer.inputs[2]).dtype)
+       << "; ";
+  os << "torch.nn.functional.linear(x,w.t()" << (bias ? ",b" : "") << ")";
+  return os.str();
+}
+
+/// `line` ("setup; expression") followed by `layer`'s post-ops: the
+/// expression becomes y, then each post-op updates y in order; operands are
+/// p0, p1, ... in the plan's shapes (NCHW, channels_last when `conv`).
+std::string withPostOps(const std::string &line, const Plan &plan,
+                        const Layer &layer, bool conv, const ReproOptions &o) {
+  auto postOps = layer.postOps();
+  if (line.empty() || !postOps || postOps->empty())
+    return postOps ? line : "";
+  size_t cut = line.rfind("; ");
+  std::ostringstream os;
+  if (cut != std::string::npos)
+    os << line.substr(0, cut + 2);
+  os << "y=" << line.substr(cut == std::string::npos ? 0 : cut + 2);
+  int operand = 0;
+  for (const PostOp &p : *postOps) {
+    std::string call;
+    if (p.kind == PostOp::Kind::kEltwise) {
+      call = unaryCall(p.attrs.value("op", std::string()), p.attrs, "y");
+    } else {
+      const TensorDesc &t = plan.tensor(layer.inputs[p.input]);
+      std::string name = "p" + std::to_string(operand++);
+      bool nchwShape = conv && t.shape.size() == 4;
+      os << "; "
+         << randn(name, nchwShape ? nchw(t.shape) : t.shape, t.dtype,
+                  nchwShape && o.channelsLast);
+      call = p.kind == PostOp::Kind::kSum
+                 ? "y+" + name
+                 : binaryCall(p.attrs.value("op", std::string()), "y", name);
+    }
+    if (call.empty())
+      return "";
+    os << "; y=" << call;
+  }
+  return os.str();
 }
 
 std::string reduceCall(const std::string &op, int64_t axis) {
@@ -176,7 +244,11 @@ std::string pytorchRepro(const Plan &plan, const Layer &layer,
   std::ostringstream os;
   switch (layer.kind) {
   case LayerKind::kConv2d:
-    return convLine(plan, layer, options);
+    return withPostOps(convLine(plan, layer, options), plan, layer, true,
+                       options);
+  case LayerKind::kInnerProduct:
+    return withPostOps(innerProductLine(plan, layer, options), plan, layer,
+                       false, options);
   case LayerKind::kPool2d:
     return poolLine(plan, layer, options);
   case LayerKind::kMatMul:
@@ -185,14 +257,14 @@ std::string pytorchRepro(const Plan &plan, const Layer &layer,
          << (options.tf32 ? "True" : "False") << "; ";
     os << randn("a", in(0).shape, in(0).dtype) << "; "
        << randn("b", in(1).shape, in(1).dtype) << "; torch.matmul(a,b)";
-    return os.str();
+    return withPostOps(os.str(), plan, layer, false, options);
   case LayerKind::kEltwise:
-    call = unaryCall(layer.attrs.value("op", ""), layer);
+    call = unaryCall(layer.attrs.value("op", ""), layer.attrs, "x");
     if (call.empty())
       return "";
     return randn("x", in(0).shape, in(0).dtype) + "; " + call;
   case LayerKind::kBinary:
-    call = binaryCall(layer.attrs.value("op", ""));
+    call = binaryCall(layer.attrs.value("op", ""), "a", "b");
     if (call.empty())
       return "";
     return randn("a", in(0).shape, in(0).dtype) + "; " +

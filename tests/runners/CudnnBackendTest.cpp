@@ -115,8 +115,13 @@ TEST(CudnnBackendTest, WithoutAGpuItIsUnavailableNotBroken) {
   RunnerInfo info = backend.info();
   EXPECT_EQ(info.name, "cudnn");
   EXPECT_EQ(info.device, "no device");
-  EXPECT_EQ(info.runnerVersion, "0.2.0");
+  EXPECT_EQ(info.runnerVersion, "0.3.0");
   EXPECT_EQ(info.libraryVersion, info.extra["cudnn_version"]);
+  // Post-ops and inner products run (after the layer, on cuBLASLt).
+  EXPECT_EQ(info.extra["post_ops"],
+            nlohmann::json::array({"sum", "eltwise", "binary"}));
+  EXPECT_NE(std::find(info.kinds.begin(), info.kinds.end(), "inner_product"),
+            info.kinds.end());
   EXPECT_TRUE(info.extra.contains("cublaslt_version"));
   EXPECT_TRUE(info.extra.contains("cuda_driver_version"));
 }
@@ -244,26 +249,33 @@ TEST(CudnnBackendTest, TransformerKindsRunOrSayWhyOnAGpu) {
               << l.measurement.reason << "\n";
 }
 
-/// Post-ops are not wired to cuDNN or cuBLASLt: a matmul with them is a skip
-/// that names them, never a run without them.
-TEST(CudnnBackendTest, MatmulPostOpsAreASkipNamingThemOnAGpu) {
+/// Post-ops (sum, eltwise, binary) run after their layer as in-place
+/// pointwise kernels, and inner products on cuBLASLt: each passes the
+/// float64 check, and the implementation names the post-ops.
+TEST(CudnnBackendTest, PostOpsAndInnerProductsRunAndPassTheCheckOnAGpu) {
   CudnnBackend backend;
   Status s = backend.initialize();
   if (!s.isOk())
     GTEST_SKIP() << "no GPU here: " << s.message();
   MeasureOptions o = testing::deterministicOptions();
   o.mode = MeasureMode::kLayers;
-  Plan plan = testing::matmulPostOpPlan(
-      nlohmann::json::parse(R"([{"kind":"binary","op":"mul","input":2},
-                                {"kind":"eltwise","op":"gelu_erf"}])"),
-      {{{1, 1, 1}, 0.125}});
-  MeasureResponse r = measurePlan(backend, plan, o);
-  ASSERT_EQ(r.layers.size(), 1u);
-  EXPECT_EQ(r.layers[0].measurement.status, ResultStatus::kSkipped);
-  EXPECT_NE(r.layers[0].measurement.reason.find(
-                "fused post-ops (mul, gelu_erf) are not supported"),
-            std::string::npos)
-      << r.layers[0].measurement.reason;
+  std::vector<Plan> plans = {
+      testing::convPostOpPlan(), testing::convPostOpPlan(true),
+      testing::innerProductPlan(),
+      testing::matmulPostOpPlan(
+          nlohmann::json::parse(R"([{"kind":"binary","op":"mul","input":2},
+                                    {"kind":"eltwise","op":"gelu_erf"}])"),
+          {{{1, 1, 1}, 0.125}})};
+  for (const Plan &plan : plans) {
+    MeasureResponse r = measurePlan(backend, plan, o);
+    expectSoundRun(r);
+    const LayerResult &l = r.layers.back();
+    EXPECT_EQ(l.measurement.status, ResultStatus::kOk)
+        << plan.model << ": " << l.measurement.reason;
+    EXPECT_NE(l.impl.find("+ post-ops "), std::string::npos)
+        << plan.model << ": " << l.impl;
+    EXPECT_NE(l.repro.find("; y="), std::string::npos) << l.repro;
+  }
 }
 
 } // namespace

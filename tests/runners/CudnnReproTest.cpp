@@ -92,6 +92,48 @@ TEST(CudnnReproTest, MatMulIsTorchMatmulWithTheCublasTf32Switch) {
             "torch.matmul(a,b)");
 }
 
+TEST(CudnnReproTest, PostOpsFollowTheCallInOrder) {
+  // conv + bias, then sum(a) and relu: the sum operand is NCHW and
+  // channels_last like the conv's tensors.
+  Plan conv = testing::convPostOpPlan();
+  EXPECT_EQ(pytorchRepro(conv, conv.layers[1], {}),
+            "torch.backends.cudnn.allow_tf32=False; "
+            "x=torch.randn(1,8,8,8,device='cuda',dtype=torch.float32)"
+            ".to(memory_format=torch.channels_last); "
+            "w=torch.randn(8,8,3,3,device='cuda',dtype=torch.float32)"
+            ".to(memory_format=torch.channels_last); "
+            "b=torch.randn(8,device='cuda',dtype=torch.float32); "
+            "y=torch.nn.functional.conv2d(x,w,b,stride=(1,1),padding=(1,1),"
+            "dilation=(1,1),groups=1); "
+            "p0=torch.randn(1,8,8,8,device='cuda',dtype=torch.float32)"
+            ".to(memory_format=torch.channels_last); y=y+p0; y=torch.relu(y)");
+  // A matmul's scale (binary mul) and GELU.
+  Plan mm = testing::matmulPostOpPlan(
+      nlohmann::json::parse(R"([{"kind":"binary","op":"mul","input":2},
+                                {"kind":"eltwise","op":"gelu_tanh"}])"),
+      {{{1, 1, 1}, 0.125}});
+  EXPECT_EQ(pytorchRepro(mm, mm.layers[0], {true, true}),
+            "torch.backends.cuda.matmul.allow_tf32=True; "
+            "a=torch.randn(2,4,16,device='cuda',dtype=torch.float32); "
+            "b=torch.randn(2,16,8,device='cuda',dtype=torch.float32); "
+            "y=torch.matmul(a,b); "
+            "p0=torch.randn(1,1,1,device='cuda',dtype=torch.float32); "
+            "y=torch.mul(y,p0); "
+            "y=torch.nn.functional.gelu(y,approximate='tanh')");
+}
+
+TEST(CudnnReproTest, InnerProductIsLinearOverTheStoredWeights) {
+  Plan p = testing::innerProductPlan();
+  EXPECT_EQ(pytorchRepro(p, p.layers[0], {}),
+            "torch.backends.cuda.matmul.allow_tf32=False; "
+            "x=torch.randn(1,4,16,device='cuda',dtype=torch.float32); "
+            "w=torch.randn(16,8,device='cuda',dtype=torch.float32); "
+            "b=torch.randn(8,device='cuda',dtype=torch.float32); "
+            "y=torch.nn.functional.linear(x,w.t(),b); "
+            "p0=torch.randn(1,4,8,device='cuda',dtype=torch.float32); "
+            "y=y+p0; y=torch.tanh(y)");
+}
+
 TEST(CudnnReproTest, PoolingSoftmaxAndLayerNorm) {
   Plan pool = onePlan({tensor(0, {1, 112, 112, 64}, TensorRole::kInput),
                        tensor(1, {1, 56, 56, 64}, TensorRole::kActivation)},

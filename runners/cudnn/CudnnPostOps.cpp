@@ -1,0 +1,101 @@
+//===- CudnnPostOps.cpp - A layer's post-ops after it, on cuDNN -----------===//
+//
+// The post-ops of a conv2d, inner_product or matmul layer (runners/common/
+// PostOps.h: sum, eltwise, binary, in order) run here as in-place pointwise
+// graphs on the layer's output after its own kernel, as PyTorch's eager
+// mode runs them: conv, then add, then relu. They are timed with the
+// layer, and the implementation string lists them as separate kernels, so
+// a report never passes an unfused sequence off as a fused one. (cuDNN's
+// runtime fusion of conv + pointwise into one graph is what a compiled
+// framework would use; it is a later step.)
+//
+//===----------------------------------------------------------------------===//
+
+#include "runners/cudnn/CudnnOps.h"
+
+#include "runners/common/PostOps.h"
+
+namespace goodhart::cuda {
+
+Status SequenceExecutor::run() {
+  GOODHART_RETURN_IF_ERROR(first->run());
+  for (auto &graph : then)
+    GOODHART_RETURN_IF_ERROR(graph->run());
+  return Status::ok();
+}
+
+Status appendInPlace(const CudaContext &ctx, SequenceExecutor &seq,
+                     const Plan &plan, const Layer &layer, const Pointers &ptr,
+                     const BuildOptions &o, const InPlaceOp &op) {
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
+  auto x = graphTensor(dst, 1, o.layout), y = graphTensor(dst, 3, o.layout);
+  if (!x || !y)
+    return (x ? y.status() : x.status()).withContext(layer.describe());
+  StatusOr<GraphTensor> b = GraphTensor{};
+  if (op.operand)
+    b = graphTensor(*op.operand, 2, o.layout);
+  if (!b)
+    return b.status().withContext(layer.describe());
+  auto graph = CudnnGraph::pointwise(ctx.cudnn, EngineFilter{}, op.mode, *x,
+                                     op.operand ? &*b : nullptr, *y, op.lower,
+                                     op.upper, op.clip);
+  if (!graph)
+    return graph.status().withContext(layer.describe());
+  auto ws = workspaceFor(**graph);
+  if (!ws)
+    return ws.status();
+  seq.buffers.push_back(*ws);
+  std::vector<int64_t> uids = {1, 3};
+  std::vector<void *> pointers = {ptr[dst.id], ptr[dst.id]};
+  if (op.operand) {
+    uids.push_back(2);
+    pointers.push_back(ptr[op.operand->id]);
+  }
+  GOODHART_RETURN_IF_ERROR((*graph)->bind(uids, pointers, (*ws)->data()));
+  seq.engines.push_back((*graph)->engine());
+  seq.then.push_back(std::move(*graph));
+  return Status::ok();
+}
+
+ExecutorOr withPostOps(const CudaContext &ctx, const Plan &plan,
+                       const Layer &layer, const Pointers &ptr,
+                       const BuildOptions &o,
+                       std::unique_ptr<LayerExecutor> primary) {
+  auto postOps = layer.postOps();
+  if (!postOps)
+    return postOps.status();
+  if (postOps->empty())
+    return primary;
+  auto seq = std::make_unique<SequenceExecutor>(std::move(primary));
+  std::string names;
+  for (const PostOp &p : *postOps) {
+    InPlaceOp op{CUDNN_POINTWISE_ADD};
+    std::string name = p.kind == PostOp::Kind::kSum
+                           ? "sum"
+                           : p.attrs.value("op", std::string());
+    if (postOpHasOperand(p.kind))
+      op.operand = &plan.tensor(layer.inputs[p.input]);
+    std::optional<cudnnPointwiseMode_t> mode =
+        p.kind == PostOp::Kind::kSum      ? CUDNN_POINTWISE_ADD
+        : p.kind == PostOp::Kind::kBinary ? binaryPointwiseMode(name)
+                                          : unaryPointwiseMode(name);
+    if (!mode)
+      return unsupported(layer.describe() + ": post-op " +
+                         std::string(postOpKindName(p.kind)) + " '" + name +
+                         "' has no cuDNN pointwise mode");
+    op.mode = *mode;
+    if (p.kind == PostOp::Kind::kEltwise && name == "clamp") {
+      op.clip = true;
+      op.lower = p.attrs.value("alpha", 0.0);
+      op.upper = p.attrs.value("beta", 0.0);
+    }
+    GOODHART_RETURN_IF_ERROR(appendInPlace(ctx, *seq, plan, layer, ptr, o, op)
+                                 .withContext("post-op " + name));
+    names += (names.empty() ? "" : ", ") + name;
+  }
+  seq->impl = seq->first->impl + " + post-ops " + names +
+              " (in-place pointwise kernels after it)";
+  return std::unique_ptr<LayerExecutor>(std::move(seq));
+}
+
+} // namespace goodhart::cuda
