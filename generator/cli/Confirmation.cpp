@@ -246,20 +246,18 @@ StatusOr<ConfirmSummary> confirmSlowdowns(RunComparison &comparison,
     if ((slower.empty() && !model) || !bv || !cv)
       continue;
     // Each measurement in a fresh process, as the control group is
-    // measured. Paired, the order alternates (baseline, candidate, then
-    // candidate, baseline, ...) so a drifting machine favours neither.
+    // measured. Paired, the sides strictly alternate (baseline, candidate,
+    // baseline, candidate, ...): the machine's slow spells last seconds to
+    // minutes, and with the minimum as the statistic a side is misjudged
+    // only when all its processes sit in one. Alternation never gives one
+    // side two neighbouring processes (ABBA would).
     Again bAgain, cAgain;
     for (int run = 0; run < options.runs; ++run) {
-      bool baselineFirst = run % 2 == 0;
-      for (int turn = 0; turn < 2; ++turn) {
-        bool isBaseline = (turn == 0) == baselineFirst;
-        if (!isBaseline)
-          GOODHART_RETURN_IF_ERROR(measureOnce(runners->candidateSide, *cv,
-                                               candidateIds, model, cAgain));
-        else if (runners->baselineSide)
-          GOODHART_RETURN_IF_ERROR(measureOnce(*runners->baselineSide, *bv,
-                                               baselineIds, model, bAgain));
-      }
+      if (runners->baselineSide)
+        GOODHART_RETURN_IF_ERROR(measureOnce(*runners->baselineSide, *bv,
+                                             baselineIds, model, bAgain));
+      GOODHART_RETURN_IF_ERROR(measureOnce(runners->candidateSide, *cv,
+                                           candidateIds, model, cAgain));
     }
 
     for (LayerComparison *l : slower) {

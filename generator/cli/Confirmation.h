@@ -12,8 +12,8 @@
 // Paired where it can be: when the baseline's stack is here too (the same
 // backend, library version, device and host as the candidate's, or a runner
 // of the baseline's stack given as `baselineRunner`), the baseline is
-// measured again beside the candidate, in alternating order (baseline first,
-// then candidate first, ...), and the new pair is compared. Both then share
+// measured again beside the candidate, the two strictly alternating
+// (baseline, candidate, baseline, ...), and the new pair is compared. Both then share
 // the machine's state of the moment, so a slow minute slows both and a real
 // regression still separates them. Without the baseline's stack only the
 // candidate is measured again, against the stored baseline.
