@@ -19,7 +19,9 @@
 # may be set; RUN_OPTS adds `goodhart run` options (for example
 # "--threads 2"); STATISTIC_OPTS is passed to the comparison ("--statistic
 # median" judges by the medians). PAIRS=N measures N pairs, each into its own
-# database, and ends with "goal met in K of N pairs". Exit status: 0 when
+# database, and ends with "goal met in K of N pairs". The nightly's settings
+# (docs/NIGHTLY.md): RUN_OPTS="--rounds 3" STATISTIC_OPTS="--confirm 1".
+# Exit status: 0 when
 # the goal holds in every pair, 1 when it is missed, 2 on an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."

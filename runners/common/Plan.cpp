@@ -401,4 +401,23 @@ Status validatePlan(const Plan &plan) {
   return Status::ok();
 }
 
+StatusOr<InnerProductDims> innerProductDims(const Plan &plan,
+                                            const Layer &layer) {
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  const TensorDesc &wei = plan.tensor(layer.inputs[1]);
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
+  if (src.shape.size() < 2 || wei.shape.size() < 2 || dst.shape.empty())
+    return invalidInput(layer.describe() +
+                        ": inner_product needs src and weights of rank 2+");
+  InnerProductDims d;
+  d.k = src.shape.back();
+  d.n = dst.shape.back();
+  d.m = d.k > 0 ? src.numElements() / d.k : 0;
+  if (wei.shape[wei.shape.size() - 2] != d.k || wei.shape.back() != d.n ||
+      wei.numElements() != d.k * d.n || d.m * d.n != dst.numElements())
+    return invalidInput(layer.describe() + ": inner_product shapes do not "
+                                           "agree ([M,K] x [K,N] -> [M,N])");
+  return d;
+}
+
 } // namespace goodhart

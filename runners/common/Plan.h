@@ -168,6 +168,16 @@ std::string layerSignature(const Plan &plan, const Layer &layer);
 std::string computeLayerHash(const Plan &plan, const Layer &layer);
 std::string fnv1a64Hex(std::string_view bytes);
 
+/// An inner_product layer as a GEMM: src [..., M, K] (M the product of its
+/// leading dimensions) by weights [..., K, N] (K x N elements) into an
+/// output of M x N elements whose last dimension is N.
+struct InnerProductDims {
+  int64_t m = 0, k = 0, n = 0;
+};
+/// Invalid input naming the layer when the shapes do not agree.
+StatusOr<InnerProductDims> innerProductDims(const Plan &plan,
+                                            const Layer &layer);
+
 /// Checks the invariants a runner relies on: ids dense and in order, every
 /// tensor id in range, each activation produced exactly once before use,
 /// attribute presence per kind. Messages name the layer and field.

@@ -144,20 +144,16 @@ ExecutorOr buildMatMul(const CudaContext &ctx, const Plan &plan,
 ExecutorOr buildInnerProduct(const CudaContext &ctx, const Plan &plan,
                              const Layer &layer, const Pointers &ptr,
                              const BuildOptions &o) {
+  StatusOr<InnerProductDims> dims = innerProductDims(plan, layer);
+  if (!dims)
+    return dims.status();
   const TensorDesc &src = plan.tensor(layer.inputs[0]);
   const TensorDesc &wei = plan.tensor(layer.inputs[1]);
   const TensorDesc &dst = plan.tensor(layer.outputs[0]);
-  if (src.shape.size() < 2 || wei.shape.size() < 2 || dst.shape.empty())
-    return invalidInput(layer.describe() +
-                        ": inner_product needs src and weights of rank 2+");
   GemmShape g;
-  g.k = src.shape.back();
-  g.n = dst.shape.back();
-  g.m = src.numElements() / g.k;
-  if (wei.shape[wei.shape.size() - 2] != g.k || wei.shape.back() != g.n ||
-      wei.numElements() != g.k * g.n || g.m * g.n != dst.numElements())
-    return invalidInput(layer.describe() + ": inner_product shapes do not "
-                                           "agree ([M,K] x [K,N] -> [M,N])");
+  g.m = dims->m;
+  g.k = dims->k;
+  g.n = dims->n;
   ExecutorOr gemm = buildGemm(ctx, plan, layer, src, wei, dst, g, ptr, o);
   if (!gemm || layer.numPrimaryInputs() < 3)
     return gemm;

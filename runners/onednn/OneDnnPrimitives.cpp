@@ -133,18 +133,13 @@ std::optional<memory::desc> innerProductOperand(const TensorDesc &t,
 StatusOr<BuiltLayer> buildInnerProduct(const dnnl::engine &engine,
                                        const Plan &plan, const Layer &layer,
                                        Layout layout) {
+  StatusOr<InnerProductDims> dims = innerProductDims(plan, layer);
+  if (!dims)
+    return dims.status();
   const TensorDesc &src = plan.tensor(layer.inputs[0]);
   const TensorDesc &wei = plan.tensor(layer.inputs[1]);
   const TensorDesc &dst = plan.tensor(layer.outputs[0]);
-  if (src.shape.size() < 2 || wei.shape.size() < 2)
-    return invalidInput(layer.describe() +
-                        ": inner_product needs src and weights of rank 2+");
-  const int64_t k = src.shape.back(), n = dst.shape.back();
-  const int64_t m = src.numElements() / k;
-  if (wei.shape[wei.shape.size() - 2] != k || wei.shape.back() != n ||
-      wei.numElements() != k * n || m * n != dst.numElements())
-    return invalidInput(layer.describe() + ": inner_product shapes do not "
-                                           "agree ([M,K] x [K,N] -> [M,N])");
+  const int64_t k = dims->k, n = dims->n, m = dims->m;
   StatusOr<PostOpAttr> attr = postOpAttr(
       plan, layer, [&](const TensorDesc &t) -> std::optional<memory::desc> {
         return innerProductOperand(t, dst, m, n);

@@ -86,18 +86,12 @@ ReferenceValue matmul(const Plan &plan, const Layer &layer,
 /// folded into M), src as [M,K], weights as [K,N], bias of N elements.
 StatusOr<ReferenceValue> innerProduct(const Plan &plan, const Layer &layer,
                                       const TensorValues &in, int64_t index) {
+  StatusOr<InnerProductDims> dims = innerProductDims(plan, layer);
+  if (!dims)
+    return dims.status();
   const TensorDesc &src = plan.tensor(layer.inputs[0]);
   const TensorDesc &wei = plan.tensor(layer.inputs[1]);
-  const TensorDesc &out = plan.tensor(layer.outputs[0]);
-  if (src.shape.size() < 2 || wei.shape.size() < 2 || out.shape.empty())
-    return invalidInput(layer.describe() +
-                        ": inner_product needs src and weights of rank 2+");
-  const int64_t k = src.shape.back(), n = out.shape.back();
-  if (wei.shape[wei.shape.size() - 2] != k || wei.shape.back() != n ||
-      wei.numElements() != k * n ||
-      src.numElements() / k != out.numElements() / n)
-    return invalidInput(layer.describe() + ": inner_product shapes do not "
-                                           "agree ([M,K] x [K,N] -> [M,N])");
+  const int64_t k = dims->k, n = dims->n;
   const int64_t m = index / n, col = index % n;
   const std::vector<float> &x = in(src.id), &w = in(wei.id);
   ReferenceValue r;

@@ -32,7 +32,9 @@ TEST(IdentityMutationTest, SameLayersUnderTheirNamesInAnotherOrder) {
   for (const std::string &path : {testing::kSmallCnn, kBert}) {
     testing::Loaded m = testing::load(path);
     ASSERT_TRUE(m.ok) << m.diagnostics;
-    mlir::FailureOr<Plan> before = lowerToPlan(m.entry, {"model"});
+    LoweringOptions lowering;
+    lowering.model = "model";
+    mlir::FailureOr<Plan> before = lowerToPlan(m.entry, lowering);
     ASSERT_TRUE(mlir::succeeded(before));
     std::string oldName = m.entry.getSymName().str();
     std::vector<std::string> oldOrder = opOrder(m.entry);
@@ -41,7 +43,7 @@ TEST(IdentityMutationTest, SameLayersUnderTheirNamesInAnotherOrder) {
     EXPECT_NE(m.entry.getSymName().str(), oldName);
     EXPECT_EQ(m.entry.getSymName().size(), 13u);
     EXPECT_NE(opOrder(m.entry), oldOrder) << path;
-    mlir::FailureOr<Plan> after = lowerToPlan(m.entry, {"model"});
+    mlir::FailureOr<Plan> after = lowerToPlan(m.entry, lowering);
     ASSERT_TRUE(mlir::succeeded(after)) << path;
     EXPECT_EQ(after->layers.size(), before->layers.size());
     EXPECT_EQ(hashesByName(*after), hashesByName(*before)) << path;
