@@ -13,9 +13,9 @@
 // backend, library version, device and host as the candidate's, or a runner
 // of the baseline's stack given as `baselineRunner`), the baseline is
 // measured again beside the candidate, the two strictly alternating
-// (baseline, candidate, baseline, ...), and the new pair is compared. Both then share
-// the machine's state of the moment, so a slow minute slows both and a real
-// regression still separates them. Without the baseline's stack only the
+// (baseline, candidate, baseline, ...), and the new pair is compared. Both then
+// share the machine's state of the moment, so a slow minute slows both and a
+// real regression still separates them. Without the baseline's stack only the
 // candidate is measured again, against the stored baseline.
 //
 // Used by `goodhart compare --confirm N` and goodhart-bench-repeatability.
