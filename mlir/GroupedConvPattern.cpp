@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mlir/CompositePatterns.h"
+#include "mlir/InputSizeSupport.h"
 
 #include "mlir/ModelLoader.h"
 #include "mlir/PlanLowering.h"
@@ -29,23 +30,6 @@ namespace {
 
 using namespace mlir::tosa;
 
-llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
-  return llvm::cast<mlir::RankedTensorType>(v.getType()).getShape();
-}
-
-/// The entries of a tosa.const_shape operand, or nullopt.
-std::optional<llvm::SmallVector<int64_t>> constShape(mlir::Value v) {
-  auto shape = v.getDefiningOp<ConstShapeOp>();
-  if (!shape)
-    return std::nullopt;
-  llvm::SmallVector<int64_t> values;
-  for (const llvm::APInt &x :
-       llvm::cast<mlir::DenseIntElementsAttr>(shape.getValues())
-           .getValues<llvm::APInt>())
-    values.push_back(x.getSExtValue());
-  return values;
-}
-
 /// `v` is a slice of `source` (set on the first call, then required equal)
 /// that keeps every dimension but `dim` whole and takes `size` entries of
 /// `dim` from `start`.
@@ -56,8 +40,8 @@ bool isSliceOf(mlir::Value v, mlir::Value &source, unsigned dim, int64_t start,
     return false;
   if (source && slice.getInput1() != source)
     return false;
-  auto starts = constShape(slice.getStart());
-  auto sizes = constShape(slice.getSize());
+  auto starts = constShapeValues(slice.getStart());
+  auto sizes = constShapeValues(slice.getSize());
   auto in = shapeOf(slice.getInput1());
   if (!starts || !sizes || starts->size() != in.size() ||
       sizes->size() != in.size() || dim >= in.size())

@@ -1,6 +1,7 @@
 //===- HeadLabels.cpp - Which dimensions carry attention heads ------------===//
 
 #include "mlir/HeadLabels.h"
+#include "mlir/InputSizeSupport.h"
 
 #include "mlir/ModelLoader.h"
 
@@ -84,34 +85,21 @@ std::optional<double> splatValue(mlir::tosa::ConstOp c) {
 
 bool near(double a, double b) { return std::abs(a - b) <= 1e-3 * std::abs(b); }
 
-/// The entries of a tosa.const_shape operand, or nullopt when computed.
-std::optional<llvm::SmallVector<int64_t>> constShape(mlir::Value v) {
-  auto shapeOp = v.getDefiningOp<mlir::tosa::ConstShapeOp>();
-  if (!shapeOp)
-    return std::nullopt;
-  llvm::SmallVector<int64_t> values;
-  for (const llvm::APInt &x :
-       llvm::cast<mlir::DenseIntElementsAttr>(shapeOp.getValues())
-           .getValues<llvm::APInt>())
-    values.push_back(x.getSExtValue());
-  return values;
-}
-
 /// Labels of a slice's result when it keeps head dimensions whole or cuts
 /// D into the halves rotate_half takes; records the new start and size.
 mlir::FailureOr<Labels> sliceLabels(mlir::tosa::SliceOp slice, const Labels &in,
                                     Geometry from, Geometry to, HeadPlan &plan,
                                     llvm::StringRef &why) {
   auto inShape = shapeOf(slice.getInput1()), out = shapeOf(slice.getResult());
-  std::optional<llvm::SmallVector<int64_t>> start =
-      constShape(slice.getStart());
-  std::optional<llvm::SmallVector<int64_t>> size = constShape(slice.getSize());
+  auto start = constShapeValues(slice.getStart());
+  auto size = constShapeValues(slice.getSize());
   if (!start || !size) {
     why = "slices a head dimension with a computed start or size";
     return mlir::failure();
   }
   Labels result;
-  llvm::SmallVector<int64_t> newStart(*start), newSize(*size);
+  llvm::SmallVector<int64_t> newStart(start->begin(), start->end()),
+      newSize(size->begin(), size->end());
   for (size_t d = 0; d < in.size(); ++d) {
     const Label &l = in[d];
     if (!isHead(l)) {
@@ -168,11 +156,6 @@ mlir::FailureOr<Labels> concatLabels(mlir::tosa::ConcatOp concat,
 }
 
 } // namespace
-
-llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
-  auto t = llvm::dyn_cast<mlir::RankedTensorType>(v.getType());
-  return t ? t.getShape() : llvm::ArrayRef<int64_t>();
-}
 
 mlir::BlockArgument weightArgument(mlir::Value v) {
   auto arg = llvm::dyn_cast<mlir::BlockArgument>(v);

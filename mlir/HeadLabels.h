@@ -87,8 +87,6 @@ struct HeadPlan {
   int scales = 0;
 };
 
-llvm::ArrayRef<int64_t> shapeOf(mlir::Value v);
-
 /// The weight argument `v` is, or null.
 mlir::BlockArgument weightArgument(mlir::Value v);
 

@@ -22,6 +22,7 @@
 
 #include "mlir/DimensionAnalysis.h"
 #include "mlir/HeadLabels.h"
+#include "mlir/InputSizeSupport.h"
 #include "mlir/ModelLoader.h"
 #include "mlir/Mutations.h"
 #include "mlir/PlanLowering.h"
@@ -38,7 +39,6 @@ using heads::ConstRewrite;
 using heads::Geometry;
 using heads::HeadPlan;
 using heads::planHeads;
-using heads::shapeOf;
 using heads::weightArgument;
 
 /// A head split: a reshape [.., hidden] -> [.., H, D] (leading dimensions

@@ -1,6 +1,7 @@
 //===- WindowGeometry.cpp - Exporter-style windows for geometry mutations -===//
 
 #include "mlir/WindowGeometry.h"
+#include "mlir/InputSizeSupport.h"
 #include "mlir/Mutations.h"
 
 #include "mlir/PlanLowering.h"
@@ -14,22 +15,6 @@
 namespace goodhart {
 namespace {
 
-llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
-  return llvm::cast<mlir::RankedTensorType>(v.getType()).getShape();
-}
-
-std::optional<llvm::SmallVector<int64_t>> constShape(mlir::Value v) {
-  auto op = v.getDefiningOp<mlir::tosa::ConstShapeOp>();
-  if (!op)
-    return std::nullopt;
-  llvm::SmallVector<int64_t> values;
-  for (const llvm::APInt &x :
-       llvm::cast<mlir::DenseIntElementsAttr>(op.getValues())
-           .getValues<llvm::APInt>())
-    values.push_back(x.getSExtValue());
-  return values;
-}
-
 /// A slice of `source` from the origin with `size`: an existing one (an
 /// exporter slices once for every window that needs it) or a new one just
 /// before `user`.
@@ -41,9 +26,9 @@ mlir::Value trimSlice(mlir::Value source, llvm::ArrayRef<int64_t> size,
         shapeOf(slice.getResult()) != size ||
         slice->getBlock() != user->getBlock())
       continue;
-    auto start = constShape(slice.getStart());
+    auto start = constShapeValues(slice.getStart());
     if (!start || llvm::any_of(*start, [](int64_t s) { return s != 0; }) ||
-        !constShape(slice.getSize()))
+        !constShapeValues(slice.getSize()))
       continue;
     // A slice further down (the shortcut's, when the main path now needs
     // it first) moves up, with its shape constants.
@@ -103,7 +88,7 @@ mlir::Value untrimmedInput(mlir::Value input) {
   if (!slice)
     return input;
   auto in = shapeOf(slice.getInput1()), out = shapeOf(slice.getResult());
-  auto start = constShape(slice.getStart());
+  auto start = constShapeValues(slice.getStart());
   if (in.size() != 4 || out.size() != 4 || !start ||
       llvm::any_of(*start, [](int64_t s) { return s != 0; }) ||
       in[0] != out[0] || in[3] != out[3])
