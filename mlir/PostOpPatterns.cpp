@@ -111,6 +111,23 @@ binaryPostOp(mlir::Operation *user, mlir::Value v) {
   return std::make_pair(op, *other);
 }
 
+/// Whether `other`, the first operand of a residual add whose second
+/// operand is the chain at hand, may be the end of a chain itself: the
+/// result of a convolution, a matmul, a grouped convolution's concat or an
+/// activation, read by the add alone. The add's sum then belongs to that
+/// chain, whichever of the two the function lists first: a model and its
+/// identity variants (independent ops reordered) fuse the same way.
+bool mayCarrySum(mlir::Value other) {
+  mlir::Operation *def = other.getDefiningOp();
+  if (!def || !other.hasOneUse())
+    return false;
+  if (llvm::isa<Conv2DOp, DepthwiseConv2DOp, MatMulOp, ConcatOp>(def))
+    return true;
+  std::optional<OpLowering> lowering = classifyOp(def);
+  return lowering && lowering->kind == LayerKind::kEltwise &&
+         isPostOpActivation(lowering->attrs.value("op", ""));
+}
+
 /// Extends `m` (anchor set, `v` its current result) with sum, eltwise and,
 /// when `allowBinary`, binary post-ops; returns the number added.
 int appendPostOps(CompositeMatch &m, mlir::Value v,
@@ -132,8 +149,12 @@ int appendPostOps(CompositeMatch &m, mlir::Value v,
       break;
     std::optional<std::pair<std::string, mlir::Value>> binary;
     std::optional<mlir::Value> other = otherOperand(user, v);
-    if (llvm::isa<AddOp>(user) && !hasSum && other &&
-        other->getType() == v.getType()) {
+    const bool sumAdd =
+        llvm::isa<AddOp>(user) && other && other->getType() == v.getType();
+    // Two chains meeting at an add: the first operand's takes it.
+    if (sumAdd && user->getOperand(1) == v && mayCarrySum(*other))
+      break;
+    if (sumAdd && !hasSum) {
       postOps.push_back(
           {{"kind", "sum"}, {"input", static_cast<int64_t>(m.inputs.size())}});
       m.inputs.push_back(*other);
