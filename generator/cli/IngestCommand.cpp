@@ -10,6 +10,7 @@
 #include "generator/cli/MeasureCli.h"
 
 #include "generator/cli/GoodhartVersion.h"
+#include "generator/cli/Memoization.h"
 
 #include <fstream>
 #include <iostream>
@@ -21,8 +22,34 @@ namespace {
 struct IngestedRun {
   RunRecord run;
   std::vector<VariantRecord> variants;
+  /// Per variant: the layers the runner copied from another plan of the
+  /// batch (BatchMemo), resolved to stored rows once that plan is stored.
+  std::vector<std::vector<BatchReuse>> fromOtherPlans;
   std::vector<FindingRecord> findings;
 };
+
+/// The stored rows the reused layers of `v` copy: each is the newest
+/// measurement of its problem under the run's memo key, which the batch's
+/// earlier plan (stored first, the file's order) has just stored.
+Status resolveReuse(ResultsDb &db, VariantRecord &v,
+                    const std::vector<BatchReuse> &fromOtherPlans) {
+  for (const BatchReuse &r : fromOtherPlans) {
+    if (r.id < 0 || r.id >= static_cast<int64_t>(v.plan.layers.size()))
+      return invalidInput("variant '" + v.key + "': reused layer " +
+                          std::to_string(r.id) + " is not in its plan");
+    const std::string &hash = v.plan.layers[r.id].hash;
+    auto hit = db.findMemoizedLayer(hash, v.memoKey);
+    if (!hit)
+      return hit.status();
+    if (!*hit)
+      return invalidInput("variant '" + v.key + "': layer " +
+                          std::to_string(r.id) + " reuses layer " +
+                          std::to_string(r.fromId) + " of " + r.fromPlan +
+                          ", which is not stored before it");
+    v.reused[r.id] = LayerReuse{(*hit)->measurementId, -1};
+  }
+  return Status::ok();
+}
 
 } // namespace
 
@@ -76,7 +103,24 @@ int runIngest(const Args &args) {
         run.runner = info.toJson();
       }
     }
+    std::vector<BatchReuse> fromOtherPlans;
     VariantRecord v;
+    // The memo key lets reused layers find their rows, and later runs of
+    // the same runner and options reuse what this batch measured.
+    if (response.runner) {
+      StatusOr<MeasureOptions> options =
+          MeasureOptions::fromJson(parsed->options);
+      if (!options) {
+        printError("ingest", where + " options: " + options.status().message());
+        return kExitFailure;
+      }
+      v.memoKey = memoKey(*response.runner, *options);
+      for (const BatchReuse &r : parsed->reused)
+        if (r.fromPlan == parsed->planFile)
+          v.reused[r.id] = LayerReuse{0, r.fromId};
+        else
+          fromOtherPlans.push_back(r);
+    }
     v.key = plan.variant.empty()
                 ? (parsed->planFile.empty() ? where : parsed->planFile)
                 : plan.variant;
@@ -94,6 +138,7 @@ int runIngest(const Args &args) {
       v.model = response.measure->model;
     }
     ingested.variants.push_back(std::move(v));
+    ingested.fromOtherPlans.push_back(std::move(fromOtherPlans));
   }
   if (runs.empty()) {
     printError("ingest", path + ": no results");
@@ -110,8 +155,11 @@ int runIngest(const Args &args) {
       printError("ingest", runId.status().message());
       return kExitFailure;
     }
-    for (const VariantRecord &v : ingested.variants) {
-      Status s = (*db)->addVariant(*runId, v).status();
+    for (size_t i = 0; i < ingested.variants.size(); ++i) {
+      VariantRecord &v = ingested.variants[i];
+      Status s = resolveReuse(**db, v, ingested.fromOtherPlans[i]);
+      if (s.isOk())
+        s = (*db)->addVariant(*runId, v).status();
       if (s.isOk())
         s = recordLayerFindings(**db, *runId, v.key, v.layers);
       if (!s.isOk()) {

@@ -18,19 +18,6 @@ std::string memoKey(const RunnerInfo &runner, const MeasureOptions &options) {
   return key.dump(); // nlohmann::json sorts object keys: canonical
 }
 
-std::string renameRepro(const std::string &repro, const std::string &from,
-                        const std::string &to) {
-  if (from.empty() || from == to)
-    return repro;
-  const std::string quotedFrom = '"' + from + '"', quotedTo = '"' + to + '"';
-  std::string out;
-  size_t start = 0;
-  for (size_t at; (at = repro.find(quotedFrom, start)) != std::string::npos;
-       start = at + quotedFrom.size())
-    out += repro.substr(start, at - start) + quotedTo;
-  return out + repro.substr(start);
-}
-
 StatusOr<MemoPlan> planMemoized(ResultsDb &db, const Plan &plan,
                                 const std::string &key,
                                 const std::vector<int64_t> &selected) {

@@ -14,6 +14,7 @@
 #define GOODHART_GENERATOR_CLI_MEMOIZATION_H
 
 #include "oracle/ResultsDb.h"
+#include "runners/common/BatchMemo.h" // renameRepro
 #include "runners/common/Protocol.h"
 #include "runners/common/RunnerProcess.h"
 
@@ -37,13 +38,6 @@ struct MemoPlan {
   std::map<int64_t, int64_t> repeats;
   std::map<int64_t, LayerReuse> reused;
 };
-
-/// `repro` of a result measured as layer `from`, made to name layer `to`:
-/// every quoted occurrence "from" becomes "to" (benchdnn's n"NAME"), so a
-/// reused result's repro line names the layer it stands for. The problem
-/// part of the line is the same: the two layers share their stable hash.
-std::string renameRepro(const std::string &repro, const std::string &from,
-                        const std::string &to);
 
 /// Plans the layers mode of `plan` (restricted to `selected` when not
 /// empty) against the results stored in `db` under `key`.

@@ -405,6 +405,21 @@ StatusOr<BatchResultLine> parseBatchResultLine(const std::string &line,
       readOptional(j, "plan_file", where, result.planFile));
   if (j.contains("options"))
     result.options = j["options"];
+  if (auto reused = j.find("reused"); reused != j.end()) {
+    if (!reused->is_array())
+      return invalidInput(where + ": 'reused' must be an array");
+    for (const json &r : *reused) {
+      BatchReuse entry;
+      const std::string rw = where + " reused";
+      if (!r.is_object() || !r.contains("id") || !r.contains("from_id"))
+        return invalidInput(rw + ": each entry needs 'id' and 'from_id'");
+      GOODHART_RETURN_IF_ERROR(readOptional(r, "id", rw, entry.id));
+      GOODHART_RETURN_IF_ERROR(readOptional(r, "from_id", rw, entry.fromId));
+      GOODHART_RETURN_IF_ERROR(
+          readOptional(r, "from_plan", rw, entry.fromPlan));
+      result.reused.push_back(std::move(entry));
+    }
+  }
   const json &metadata = result.plan.metadata;
   if (metadata.is_object()) {
     const std::string mw = where + " plan.metadata";

@@ -182,8 +182,17 @@ StatusOr<Response> responseFromJson(const nlohmann::json &json);
 /// measure response plus the plan it measured, the plan file as given and
 /// the options, and the provenance `goodhart ingest` takes from the plan's
 /// metadata (strategy, seed, mutations).
+/// A layer result a batch run copied from an earlier measurement of the
+/// same problem (runners/common/BatchMemo.h) instead of measuring it again.
+struct BatchReuse {
+  int64_t id = -1;      // the layer that reuses
+  std::string fromPlan; // the plan file measured (this one for a repeat)
+  int64_t fromId = -1;  // the layer of that plan
+};
+
 struct BatchResultLine {
   Response response;
+  std::vector<BatchReuse> reused;
   Plan plan;
   std::string planFile;
   nlohmann::json options = nlohmann::json::object();

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runners/common/Backend.h"
+#include "runners/common/BatchMemo.h"
 #include "runners/common/JsonNumbers.h"
 #include "runners/common/Stats.h"
 
@@ -220,7 +221,7 @@ int serve(const BackendFactory &factory, int protocolFd) {
 }
 
 int batch(const BackendFactory &factory, const std::vector<std::string> &plans,
-          const std::string &optionsPath, const std::string &outPath,
+          const std::string &optionsPath, const std::string &outPath, bool memo,
           const char *argv0) {
   MeasureOptions options;
   if (!optionsPath.empty()) {
@@ -260,27 +261,48 @@ int batch(const BackendFactory &factory, const std::vector<std::string> &plans,
     std::cerr << argv0 << ": " << outPath << ": cannot write\n";
     return kRunnerExitUsage;
   }
+  BatchMemo memoized;
   for (size_t i = 0; i < loaded.size(); ++i) {
     Response response;
     response.id = static_cast<int64_t>(i + 1);
     response.type = "measure";
-    response.measure = measurePlan(*backend, loaded[i], options);
-    response.runner = response.measure->runner;
+    std::vector<BatchReuse> reused;
+    try {
+      response.measure = memo ? memoized.measure(*backend, loaded[i], plans[i],
+                                                 options, reused)
+                              : measurePlan(*backend, loaded[i], options);
+      response.runner = response.measure->runner;
+    } catch (const std::exception &e) {
+      response = errorResponse(response.id, response.type, "internal",
+                               std::string("backend threw: ") + e.what());
+      response.runner = backend->info();
+    }
     nlohmann::json line = responseToJson(response);
+    if (!reused.empty()) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const BatchReuse &r : reused)
+        list.push_back(
+            {{"id", r.id}, {"from_plan", r.fromPlan}, {"from_id", r.fromId}});
+      line["reused"] = std::move(list);
+    }
     line["plan_file"] = plans[i];
     line["options"] = options.toJson();
     line["plan"] = planToJson(loaded[i]);
     out << line.dump() << "\n" << std::flush;
-    std::cerr << argv0 << ": measured " << plans[i] << "\n";
+    std::cerr << argv0 << ": measured " << plans[i];
+    if (response.measure)
+      std::cerr << " (" << response.measure->layers.size() - reused.size()
+                << " layers measured, " << reused.size() << " reused)";
+    std::cerr << "\n";
   }
   return kRunnerExitOk;
 }
 
 /// The runner's command line. Runners must build on accelerator hosts that
 /// have only the vendor stack (Boost.Program_options was missing on the
-/// H200 host), so its five flags are parsed here.
+/// H200 host), so its six flags are parsed here.
 struct RunnerArgs {
-  bool help = false, version = false, serve = false;
+  bool help = false, version = false, serve = false, memo = true;
   std::vector<std::string> plans;
   std::string options, out;
 };
@@ -300,6 +322,8 @@ StatusOr<RunnerArgs> parseRunnerArgs(int argc, char **argv) {
       args.version = true;
     } else if (arg == "--serve") {
       args.serve = true;
+    } else if (arg == "--no-memo") {
+      args.memo = false;
     } else if (arg == "--plan" || arg == "--options" || arg == "--out") {
       auto v = value(arg);
       if (!v)
@@ -323,6 +347,8 @@ const char *kRunnerUsage =
     "  --plan FILE  batch mode: a plan to measure (repeatable)\n"
     "  --options F  batch mode: measurement options (JSON)\n"
     "  --out FILE   batch mode: results file (JSON Lines)\n"
+    "  --no-memo    batch mode: measure every layer of every plan (default:\n"
+    "               a layer measured earlier in the batch is reused)\n"
     "  --version    print versions\n";
 
 } // namespace
@@ -358,7 +384,8 @@ int runnerMain(int argc, char **argv, const BackendFactory &factory) {
       std::cerr << argv[0] << ": batch mode needs --out FILE\n";
       return kRunnerExitUsage;
     }
-    return batch(factory, args->plans, args->options, args->out, argv[0]);
+    return batch(factory, args->plans, args->options, args->out, args->memo,
+                 argv[0]);
   }
   std::cerr << argv[0] << ": give --serve or --plan FILE --out FILE\n"
             << kRunnerUsage;

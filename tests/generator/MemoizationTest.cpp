@@ -7,20 +7,6 @@
 namespace goodhart::cli {
 namespace {
 
-TEST(MemoizationTest, RenameReproReplacesQuotedNamesOnly) {
-  const std::string line = "--conv --dt=f32:f32:f32 mb1ic64ih56oc64oh56kh3ph1"
-                           "n\"layer1.0.conv2\"";
-  EXPECT_EQ(renameRepro(line, "layer1.0.conv2", "layer1.1.conv2"),
-            "--conv --dt=f32:f32:f32 mb1ic64ih56oc64oh56kh3ph1"
-            "n\"layer1.1.conv2\"");
-  // A name that is a prefix of another, or appears unquoted, stays.
-  EXPECT_EQ(renameRepro("n\"conv10\" conv1", "conv1", "conv2"),
-            "n\"conv10\" conv1");
-  EXPECT_EQ(renameRepro("a \"x\" b \"x\"", "x", "y"), "a \"y\" b \"y\"");
-  EXPECT_EQ(renameRepro("n\"x\"", "", "y"), "n\"x\"");
-  EXPECT_EQ(renameRepro("", "x", "y"), "");
-}
-
 TEST(MemoizationTest, RepeatedLayersGetTheirOwnNameInTheRepro) {
   Plan plan;
   for (int64_t id : {0, 1, 2}) {
