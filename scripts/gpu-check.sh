@@ -1,61 +1,155 @@
 #!/usr/bin/env bash
 # Builds goodhart-runner-cudnn on a GPU host that has only CUDA and cuDNN
-# (no MLIR, no oneDNN) and measures every plan under the given directories
-# in batch mode. Plans are made elsewhere (goodhart generate ... --out DIR)
-# and copied along; the results file goes back to be ingested there.
+# (no MLIR, no oneDNN) and measures the plans of each directory given, in
+# batch mode, one results file per directory. Plans are made elsewhere
+# (goodhart generate ... --out DIR) and copied along; the results files go
+# back to be ingested there (goodhart ingest, then goodhart report).
 #
-#   scripts/gpu-check.sh OUT_DIR PLAN_DIR...
+#   scripts/gpu-check.sh OUT_DIR PLAN_DIR[:nchw][:tf32]...
+#
+# A plan directory is one campaign: its plans run in one runner process,
+# which measures each distinct layer once (identity variants whole). The
+# suffixes measure that directory with the NCHW layout or with TF32 allowed
+# (the defaults are NHWC and strict f32); its results file is named after
+# the directory and the suffixes.
+#
+# A crash or hang of the vendor stack ends only the plan it happened in: the
+# runner is started again on the plans after it, and the plan is listed in
+# the log as crashed; a plan that writes nothing for GPU_CHECK_HANG_S seconds
+# (default 120) hung. Everything ends by GPU_CHECK_DEADLINE seconds (default
+# 420) after the start, so what was measured always comes back.
 #
 # cuDNN is taken from CUDNN_ROOT, else from PyTorch's wheel
 # (python3 -c "import nvidia.cudnn"), else from the CUDA toolkit.
-#
-# GPU_CHECK_TF32=1 lets f32 layers use TF32 (default: strict f32),
-# GPU_CHECK_LAYOUT=nchw stores rank-4 tensors NCHW (default: nhwc),
-# GPU_CHECK_TESTS=1 also builds and runs the runner's unit tests (their
-# GPU cases run only here; needs GoogleTest) before measuring.
+# GPU_CHECK_TESTS=1 also builds and runs the runner's unit tests (their GPU
+# cases run only here; needs GoogleTest) before measuring.
+# GPU_CHECK_MAX_TIME_MS bounds each measurement (default 150 ms).
+# GPU_CHECK_RUNNER=EXE measures with a runner already built (no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$(date +%s)
+deadline=${GPU_CHECK_DEADLINE:-420}
 out=$1
 shift
 mkdir -p "$out"
+log=$out/gpu-check.log
+say() { echo "gpu-check: $*" | tee -a "$log"; }
+left() { echo $((deadline - ($(date +%s) - start))); }
 
 if [ -z "${CUDNN_ROOT:-}" ]; then
   CUDNN_ROOT=$(python3 -c 'import nvidia.cudnn, os; print(nvidia.cudnn.__path__[0])' 2>/dev/null || true)
 fi
-echo "gpu-check: cuDNN root: ${CUDNN_ROOT:-CUDA toolkit}"
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv | tee "$out/nvidia-smi.csv"
+say "cuDNN root: ${CUDNN_ROOT:-CUDA toolkit}"
+nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit,temperature.gpu \
+  --format=csv 2>&1 | tee -a "$log" || true
 
-tests=OFF
-[ "${GPU_CHECK_TESTS:-0}" = 1 ] && tests=ON
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DGOODHART_RUNNERS_ONLY=ON \
-  -DGOODHART_WITH_ONEDNN=OFF -DGOODHART_WITH_CUDNN=ON -DGOODHART_BUILD_TESTS=$tests \
-  ${CUDNN_ROOT:+-DGOODHART_CUDNN_ROOT=$CUDNN_ROOT} > "$out/configure.log" 2>&1 ||
-  { tail -30 "$out/configure.log"; exit 1; }
-cmake --build build-gpu -j "$(nproc)" --target goodhart-runner-cudnn > "$out/build.log" 2>&1 ||
-  { tail -40 "$out/build.log"; exit 1; }
-export LD_LIBRARY_PATH=${CUDNN_ROOT:+$CUDNN_ROOT/lib:}${LD_LIBRARY_PATH:-}
-if [ "$tests" = ON ]; then
-  cmake --build build-gpu -j "$(nproc)" > "$out/build-tests.log" 2>&1 ||
-    { tail -40 "$out/build-tests.log"; exit 1; }
-  ctest --test-dir build-gpu -R 'Cudnn|Nvml' --output-on-failure -V \
-    > "$out/tests.log" 2>&1 || { tail -60 "$out/tests.log"; exit 1; }
-  grep -E 'tests passed|Skipped|layer [0-9]' "$out/tests.log" || true
+runner=${GPU_CHECK_RUNNER:-}
+if [ -z "$runner" ]; then
+  tests=OFF
+  [ "${GPU_CHECK_TESTS:-0}" = 1 ] && tests=ON
+  generator=()
+  command -v ninja > /dev/null && generator=(-G Ninja)
+  cmake "${generator[@]}" -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release \
+    -DGOODHART_RUNNERS_ONLY=ON -DGOODHART_WITH_ONEDNN=OFF -DGOODHART_WITH_CUDNN=ON \
+    -DGOODHART_BUILD_TESTS=$tests ${CUDNN_ROOT:+-DGOODHART_CUDNN_ROOT=$CUDNN_ROOT} \
+    >> "$log" 2>&1 || { tail -30 "$log"; exit 1; }
+  cmake --build build-gpu -j "$(nproc)" --target goodhart-runner-cudnn >> "$log" 2>&1 ||
+    { tail -40 "$log"; exit 1; }
+  say "runner built after $(($(date +%s) - start)) s"
+  export LD_LIBRARY_PATH=${CUDNN_ROOT:+$CUDNN_ROOT/lib:}${LD_LIBRARY_PATH:-}
+  runner=build-gpu/bin/goodhart-runner-cudnn
+  $runner --version | tee -a "$log"
+  if [ "$tests" = ON ]; then
+    if cmake --build build-gpu -j "$(nproc)" >> "$log" 2>&1; then
+      ctest --test-dir build-gpu -R 'Cudnn|Nvml|BatchMemo' --output-on-failure -V \
+        > "$out/tests.log" 2>&1 || say "unit tests FAILED (tests.log)"
+      grep -E 'tests passed|tests failed|Skipped|FAILED|layer [0-9]' "$out/tests.log" | tee -a "$log" || true
+    else
+      say "unit tests did not build:"; tail -30 "$log"
+    fi
+    say "tests done after $(($(date +%s) - start)) s"
+  fi
 fi
 
-# GPU_CHECK_MAX_TIME_MS bounds each measurement (fast kernels would
-# otherwise collect tens of thousands of samples each).
-cat > "$out/options.json" <<JSON
-{"warmup_ms": 20, "min_samples": 20, "min_time_ms": 20,
- "max_time_ms": ${GPU_CHECK_MAX_TIME_MS:-300}, "target_rsd": 0.005,
- "tf32": $([ "${GPU_CHECK_TF32:-0}" = 1 ] && echo true || echo false),
- "layout": "${GPU_CHECK_LAYOUT:-nhwc}"}
+# One options file per layout and precision; each measurement is bounded.
+options() { # LAYOUT TF32 -> path
+  local f=/tmp/gpu-check-options-$1-$2.json
+  cat > "$f" <<JSON
+{"warmup_ms": ${GPU_CHECK_WARMUP_MS:-10}, "min_samples": 20, "min_time_ms": 10,
+ "max_time_ms": ${GPU_CHECK_MAX_TIME_MS:-150}, "target_rsd": 0.005,
+ "tf32": $2, "layout": "$1"}
 JSON
-plans=()
-for dir in "$@"; do
-  while IFS= read -r p; do plans+=(--plan "$p"); done < <(find "$dir" -name '*.plan.json' | sort)
+  cat "$f" >> "$log"
+  echo "$f"
+}
+
+# measure NAME OPTIONS PLAN... : the plans in one runner process, started
+# again after a crash or a hang on the plans left.
+measure() {
+  local name=$1 opts=$2
+  shift 2
+  local plans=("$@") part=0 results=/tmp/gpu-check-$name
+  rm -rf "$results" && mkdir -p "$results"
+  while [ ${#plans[@]} -gt 0 ]; do
+    if [ "$(left)" -le 0 ]; then
+      say "$name: deadline reached, ${#plans[@]} plans not measured: ${plans[*]}"
+      break
+    fi
+    part=$((part + 1))
+    local args=() rc=0
+    for p in "${plans[@]}"; do args+=(--plan "$p"); done
+    local file=$results/part$part.jsonl done=0 idle=0 pid
+    "$runner" "${args[@]}" --options "$opts" --out "$file" >> "$log" 2>&1 &
+    pid=$!
+    # Watchdog: a plan that writes nothing for GPU_CHECK_HANG_S seconds hung.
+    while kill -0 "$pid" 2> /dev/null; do
+      sleep 1
+      local now=0
+      [ -f "$file" ] && now=$(wc -l < "$file")
+      if [ "$now" -gt "$done" ]; then done=$now idle=0; else idle=$((idle + 1)); fi
+      if [ "$idle" -ge "${GPU_CHECK_HANG_S:-120}" ] || [ "$(left)" -le 0 ]; then
+        kill -KILL "$pid" 2> /dev/null || true
+      fi
+    done
+    wait "$pid" || rc=$?
+    [ -f "$file" ] && done=$(wc -l < "$file")
+    [ "$rc" = 0 ] && break
+    if [ "$done" -ge ${#plans[@]} ]; then break; fi
+    if [ "$rc" = 3 ] || [ "$rc" = 4 ]; then # unavailable, bad input
+      say "$name: the runner refused to start (exit $rc); see the log"
+      break
+    fi
+    if [ "$(left)" -le 0 ]; then
+      say "$name: deadline reached in ${plans[$done]}; $((${#plans[@]} - done)) plans not measured"
+      break
+    fi
+    say "$name: runner exited with $rc after $done plans; ${plans[$done]} CRASHED or hung"
+    # The plan's result line is its error, so ingest records a finding.
+    python3 - "${plans[$done]}" "$rc" "$idle" "$(basename "$runner")" >> "$file" << 'PY' || true
+import json, signal, sys
+plan_file, rc, idle, runner = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+why = f"exit status {rc}"
+if rc > 128:
+    why = f"killed by {signal.Signals(rc - 128).name}"
+if rc == 137 and idle > 0:
+    why = f"hung: no result for {idle} s, killed"
+print(json.dumps({"protocol": 1, "id": 0, "type": "measure", "status": "error",
+                  "error": {"code": "crash", "message": runner + ": " + why},
+                  "plan_file": plan_file, "plan": json.load(open(plan_file))}))
+PY
+    plans=("${plans[@]:$((done + 1))}")
+  done
+  cat "$results"/part*.jsonl 2> /dev/null | gzip > "$out/results-$name.jsonl.gz" || true
+  say "$name: $(zcat "$out/results-$name.jsonl.gz" | wc -l) plans measured after $(($(date +%s) - start)) s"
+}
+
+for spec in "$@"; do
+  dir=${spec%%:*}
+  layout=nhwc tf32=false name=$(basename "$dir")
+  case ":$spec:" in *:nchw:*) layout=nchw name=$name-nchw ;; esac
+  case ":$spec:" in *:tf32:*) tf32=true name=$name-tf32 ;; esac
+  mapfile -t plans < <(find "$dir" -name '*.plan.json' | sort)
+  say "$name: ${#plans[@]} plans, layout $layout, tf32 $tf32"
+  measure "$name" "$(options $layout $tf32)" "${plans[@]}"
 done
-echo "gpu-check: measuring $((${#plans[@]} / 2)) plans"
-time build-gpu/bin/goodhart-runner-cudnn "${plans[@]}" --options "$out/options.json" \
-  --out "$out/results.jsonl"
-gzip -f "$out/results.jsonl"
-echo "gpu-check: results in $out/results.jsonl.gz"
+say "done after $(($(date +%s) - start)) s"
