@@ -3,6 +3,7 @@
 #include "runners/cudnn/CudnnLayout.h"
 
 #include <algorithm>
+#include <numeric>
 #include <limits>
 
 namespace goodhart::cuda {
@@ -169,6 +170,56 @@ concatViews(const std::vector<std::vector<int64_t>> &inShapes,
   if (at != outShape[axis])
     return invalidInput("concat inputs do not fill the output's axis");
   return views;
+}
+
+std::optional<PitchedCopy> pitchedCopy(const CopyView &view) {
+  // The dimensions in the source's memory order (an NCHW-stored tensor's
+  // plan order is NHWC); those of size 1 move nothing; adjacent ones that
+  // are contiguous with each other on both sides merge, innermost first.
+  std::vector<size_t> order(view.dims.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return view.xStrides[a] > view.xStrides[b];
+  });
+  std::vector<int64_t> dims, xs, ys;
+  for (size_t k = order.size(); k-- > 0;) {
+    const size_t i = order[k];
+    if (view.dims[i] == 1)
+      continue;
+    if (!dims.empty() && view.xStrides[i] == xs.back() * dims.back() &&
+        view.yStrides[i] == ys.back() * dims.back()) {
+      dims.back() *= view.dims[i];
+      continue;
+    }
+    dims.push_back(view.dims[i]);
+    xs.push_back(view.xStrides[i]);
+    ys.push_back(view.yStrides[i]);
+  }
+  PitchedCopy copy;
+  if (dims.empty())
+    return copy; // one element
+  if (dims.size() > 3 || xs[0] != 1 || ys[0] != 1)
+    return std::nullopt;
+  copy.width = copy.xPitch = copy.yPitch = dims[0];
+  if (dims.size() >= 2) {
+    copy.height = dims[1];
+    copy.xPitch = xs[1];
+    copy.yPitch = ys[1];
+    if (copy.xPitch < copy.width || copy.yPitch < copy.width)
+      return std::nullopt;
+  }
+  copy.xRows = copy.height;
+  copy.yRows = copy.height;
+  if (dims.size() == 3) {
+    copy.depth = dims[2];
+    if (xs[2] % copy.xPitch != 0 || ys[2] % copy.yPitch != 0)
+      return std::nullopt;
+    copy.xRows = xs[2] / copy.xPitch;
+    copy.yRows = ys[2] / copy.yPitch;
+    if (copy.xRows < copy.height || copy.yRows < copy.height)
+      return std::nullopt;
+  }
+  return copy;
 }
 
 CopyView padView(CopyView view, size_t rank) {

@@ -14,6 +14,7 @@
 #include "runners/common/Status.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,19 @@ concatViews(const std::vector<std::vector<int64_t>> &inShapes,
             const std::vector<std::vector<int64_t>> &inStrides,
             const std::vector<int64_t> &outShape,
             const std::vector<int64_t> &outStrides, int64_t axis);
+/// A copy view as cudaMemcpy3D moves it: `depth` slabs of `height` rows of
+/// `width` contiguous elements; consecutive rows are a pitch apart and
+/// slabs `rows` pitches apart, on each side (elements, not bytes).
+struct PitchedCopy {
+  int64_t width = 1, height = 1, depth = 1;
+  int64_t xPitch = 1, yPitch = 1;
+  int64_t xRows = 1, yRows = 1;
+};
+/// `view` as a pitched copy when its innermost dimension is contiguous on
+/// both sides and the others merge into at most two (slices and concats
+/// of row-major tensors); nullopt otherwise (transposes).
+std::optional<PitchedCopy> pitchedCopy(const CopyView &view);
+
 /// Pads a view with leading size-1 dimensions to at least `rank` (cuDNN's
 /// Nd tensor descriptors want 4 or more).
 CopyView padView(CopyView view, size_t rank);

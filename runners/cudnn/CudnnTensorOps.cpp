@@ -124,15 +124,33 @@ public:
     TensorDescriptorPtr xd, yd;
     const void *x = nullptr;
     void *y = nullptr;
+    /// Set when the copy is a pitched one: cudaMemcpy3DAsync moves it.
+    std::optional<PitchedCopy> pitched;
+    size_t elementBytes = 0;
   };
   Status run() override {
     float alpha = 1, beta = 0;
-    for (const Copy &c : copies)
-      GOODHART_CUDNN_CHECK(cudnnTransformTensor(handle, &alpha, c.xd->get(),
-                                                c.x, &beta, c.yd->get(), c.y));
+    for (const Copy &c : copies) {
+      if (!c.pitched) {
+        GOODHART_CUDNN_CHECK(cudnnTransformTensor(
+            handle, &alpha, c.xd->get(), c.x, &beta, c.yd->get(), c.y));
+        continue;
+      }
+      const PitchedCopy &p = *c.pitched;
+      const size_t e = c.elementBytes;
+      cudaMemcpy3DParms parms = {};
+      parms.srcPtr = make_cudaPitchedPtr(const_cast<void *>(c.x), p.xPitch * e,
+                                         p.width * e, p.xRows);
+      parms.dstPtr =
+          make_cudaPitchedPtr(c.y, p.yPitch * e, p.width * e, p.yRows);
+      parms.extent = make_cudaExtent(p.width * e, p.height, p.depth);
+      parms.kind = cudaMemcpyDeviceToDevice;
+      GOODHART_CUDA_CHECK(cudaMemcpy3DAsync(&parms, stream));
+    }
     return Status::ok();
   }
   cudnnHandle_t handle = nullptr;
+  cudaStream_t stream = nullptr;
   std::vector<Copy> copies;
 };
 
@@ -305,12 +323,26 @@ ExecutorOr buildCopy(const CudaContext &ctx, const Plan &plan,
   }
   auto exec = std::make_unique<CopyExecutor>();
   exec->handle = ctx.cudnn;
+  exec->stream = ctx.stream;
+  int pitched = 0;
   for (size_t i = 0; i < views.size(); ++i) {
     const TensorDesc &src = plan.tensor(layer.inputs[i]);
     if (src.dtype != dst.dtype)
       return unsupported(layer.describe() + ": element types differ");
     if (views[i].dims.size() > 8)
       return unsupported(layer.describe() + ": rank above 8");
+    // cudnnTransformTensor moves strided views at a few percent of the
+    // memory bandwidth (a ResNet-50 stride trim, 50 MB: 1.36 ms on an H200,
+    // 73 GB/s); the runtime's pitched copy is what a framework's strided
+    // copy kernel does for slices and concats.
+    if (auto p = pitchedCopy(views[i])) {
+      exec->copies.push_back(
+          {nullptr, nullptr, offsetBy(ptr[src.id], views[i].xOffset, src.dtype),
+           offsetBy(ptr[dst.id], views[i].yOffset, dst.dtype), *p,
+           static_cast<size_t>(dtypeSize(src.dtype))});
+      ++pitched;
+      continue;
+    }
     CopyView v = padView(views[i], 4);
     auto xd = describe(src, {v.dims, v.xStrides});
     auto yd = describe(dst, {v.dims, v.yStrides});
@@ -318,11 +350,14 @@ ExecutorOr buildCopy(const CudaContext &ctx, const Plan &plan,
       return xd.status();
     if (!yd)
       return yd.status();
-    exec->copies.push_back({*xd, *yd,
-                            offsetBy(ptr[src.id], v.xOffset, src.dtype),
-                            offsetBy(ptr[dst.id], v.yOffset, dst.dtype)});
+    exec->copies.push_back(
+        {*xd, *yd, offsetBy(ptr[src.id], v.xOffset, src.dtype),
+         offsetBy(ptr[dst.id], v.yOffset, dst.dtype), std::nullopt, 0});
   }
-  exec->impl = std::string("cudnnTransformTensor ") + what +
+  const int transforms = static_cast<int>(views.size()) - pitched;
+  exec->impl = std::string(pitched ? "cudaMemcpy3DAsync" : "") +
+               (pitched && transforms ? " + " : "") +
+               (transforms ? "cudnnTransformTensor" : "") + " " + what +
                (views.size() > 1 ? " x" + std::to_string(views.size()) : "");
   return std::unique_ptr<LayerExecutor>(std::move(exec));
 }

@@ -107,6 +107,54 @@ TEST(CudnnLayoutTest, ConcatPlacesEachInputAtItsOffsetAlongTheAxis) {
   EXPECT_EQ(reduced.strides, Ints({384, 384, 1, 1}));
 }
 
+TEST(CudnnLayoutTest, SlicesAndConcatsArePitchedCopiesTransposesAreNot) {
+  // ResNet-50's stride trim: [32,56,56,256] -> [32,55,55,256], NHWC. W and
+  // C merge into rows of 55*256; 55 rows per image, 32 images.
+  const std::vector<int64_t> in = {32, 56, 56, 256}, out = {32, 55, 55, 256};
+  auto trim = sliceView(in, deviceStrides(in, DeviceLayout::kNhwc), out,
+                        deviceStrides(out, DeviceLayout::kNhwc), {0, 0, 0, 0});
+  ASSERT_TRUE(trim);
+  auto p = pitchedCopy(*trim);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->width, 55 * 256);
+  EXPECT_EQ(p->height, 55);
+  EXPECT_EQ(p->depth, 32);
+  EXPECT_EQ(p->xPitch, 56 * 256);
+  EXPECT_EQ(p->yPitch, 55 * 256);
+  EXPECT_EQ(p->xRows, 56);
+  EXPECT_EQ(p->yRows, 55);
+  // The same slice stored NCHW: N and C merge into the slabs.
+  auto nchw = sliceView(in, deviceStrides(in, DeviceLayout::kNchw), out,
+                        deviceStrides(out, DeviceLayout::kNchw), {0, 0, 0, 0});
+  ASSERT_TRUE(nchw);
+  p = pitchedCopy(*nchw);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->width, 55);
+  EXPECT_EQ(p->depth, 32 * 256);
+  EXPECT_EQ(p->xRows, 56);
+  // A concat along the channels: each input's rows land a pitch apart.
+  auto parts = concatViews({{1, 4, 4, 3}, {1, 4, 4, 5}},
+                           {{48, 12, 3, 1}, {80, 20, 5, 1}}, {1, 4, 4, 8},
+                           {128, 32, 8, 1}, 3);
+  ASSERT_TRUE(parts);
+  p = pitchedCopy((*parts)[1]);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->width, 5);
+  EXPECT_EQ(p->height, 16);
+  EXPECT_EQ(p->xPitch, 5);
+  EXPECT_EQ(p->yPitch, 8);
+  EXPECT_EQ((*parts)[1].yOffset, 3);
+  // A contiguous whole is one row; a transpose is no pitched copy.
+  CopyView whole{{2, 3, 4}, {12, 4, 1}, {12, 4, 1}};
+  p = pitchedCopy(whole);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->width, 24);
+  EXPECT_EQ(p->height, 1);
+  auto t = transposeView({2, 3}, {3, 1}, {2, 1}, {1, 0});
+  ASSERT_TRUE(t);
+  EXPECT_FALSE(pitchedCopy(*t));
+}
+
 TEST(CudnnLayoutTest, SoftmaxPutsTheAxisInC) {
   // bert_large's attention softmax: [16,384,384] over axis 2.
   auto v = softmaxView({16, 384, 384}, {147456, 384, 1}, 2);
