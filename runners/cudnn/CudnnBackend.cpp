@@ -22,8 +22,9 @@ namespace {
 
 // 0.2.0: strict f32 by default (TF32 engines were chosen before), layouts,
 // more kinds, NVML telemetry. 0.3.0: post-ops (after the layer, in place)
-// and inner products; a conv's bias added in place.
-constexpr const char *kRunnerVersion = "0.3.0";
+// and inner products; a conv's bias added in place. 0.4.0: execution
+// plans cached by graph; NVML read at most every kTelemetryIntervalMs.
+constexpr const char *kRunnerVersion = "0.4.0";
 
 Measurement skipped(const std::string &reason) {
   Measurement m;
@@ -93,6 +94,8 @@ std::vector<char> deviceBytes(const TensorDesc &t,
 } // namespace
 
 CudnnBackend::~CudnnBackend() {
+  context.plans = nullptr;
+  planCache.reset(); // its plans were made with the handle
   nvml.reset();
   flushBuffer.reset();
   if (start)
@@ -130,6 +133,8 @@ Status CudnnBackend::initialize() {
   GOODHART_CUDA_CHECK(cudaRuntimeGetVersion(&runtimeVersion));
   GOODHART_CUDA_CHECK(cudaStreamCreate(&context.stream));
   GOODHART_CUDNN_CHECK(cudnnSetStream(context.cudnn, context.stream));
+  planCache = std::make_unique<PlanCache>();
+  context.plans = planCache.get();
   GOODHART_CUBLAS_CHECK(cublasLtCreate(&context.lt));
   GOODHART_CUDA_CHECK(cudaEventCreate(&start));
   GOODHART_CUDA_CHECK(cudaEventCreate(&stop));
@@ -167,6 +172,10 @@ RunnerInfo CudnnBackend::info() const {
     info.extra["l2_bytes"] = properties.l2CacheSize;
     info.extra["memory_bytes"] = properties.totalGlobalMem;
     info.extra["pci_bus_id"] = pciBusId;
+    if (planCache)
+      info.extra["plan_cache"] = {{"plans", planCache->size()},
+                                  {"planned", planCache->misses},
+                                  {"reused", planCache->hits}};
     if (nvml) {
       info.extra["driver_version"] = nvml->driverVersion();
       if (nvml->maxSmClockMhz())
@@ -217,7 +226,7 @@ StatusOr<std::vector<float>> CudnnBackend::download(const TensorDesc &t,
 Measurement CudnnBackend::timeOnDevice(const std::function<Status()> &run,
                                        const MeasureOptions &options) {
   int salt = 0;
-  TelemetryRecorder telemetry(nvml.get(), nvmlReason);
+  TelemetryRecorder telemetry(nvml.get(), nvmlReason, kTelemetryIntervalMs);
   Measurement m = runMeasurement(
       [&]() -> StatusOr<double> {
         GOODHART_CUDA_CHECK(cudaEventRecord(start, context.stream));
@@ -235,8 +244,10 @@ Measurement CudnnBackend::timeOnDevice(const std::function<Status()> &run,
           cudaMemsetAsync(flushBuffer->data(), ++salt & 0xff,
                           flushBuffer->size(), context.stream);
       });
-  if (m.status == ResultStatus::kOk)
+  if (m.status == ResultStatus::kOk) {
+    telemetry.finish();
     m.extra = telemetry.summary(m.samplesNs.size());
+  }
   return m;
 }
 

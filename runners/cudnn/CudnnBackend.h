@@ -38,6 +38,7 @@ private:
                                         DeviceLayout layout);
 
   CudaContext context;
+  std::unique_ptr<PlanCache> planCache; // context.plans; before the handle
   cudaEvent_t start = nullptr, stop = nullptr;
   std::shared_ptr<DeviceBuffer> flushBuffer;
   cudaDeviceProp properties{};

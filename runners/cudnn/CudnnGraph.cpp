@@ -115,7 +115,64 @@ heuristicConfigs(const Descriptor &graph, cudnnBackendHeurMode_t mode) {
   return configs;
 }
 
+std::string tensorKey(const GraphTensor &t) {
+  std::string key = "t" + std::to_string(t.uid) + ":" +
+                    std::to_string(static_cast<int>(t.type)) +
+                    (t.byValue ? "v" : "") + "[";
+  for (int64_t d : t.dims)
+    key += std::to_string(d) + ",";
+  key += "/";
+  for (int64_t s : t.strides)
+    key += std::to_string(s) + ",";
+  return key + "]";
+}
+
+std::string intsKey(const std::vector<int64_t> &values) {
+  std::string key = "(";
+  for (int64_t v : values)
+    key += std::to_string(v) + ",";
+  return key + ")";
+}
+
+std::string filterKey(const EngineFilter &filter) {
+  return filter.strictF32 ? "strict|" : "any|";
+}
+
 } // namespace
+
+const PlanCache::Entry *PlanCache::find(const std::string &key) const {
+  auto it = entries.find(key);
+  return it == entries.end() ? nullptr : &it->second;
+}
+
+void PlanCache::insert(const std::string &key, Entry entry) {
+  entries.emplace(key, std::move(entry));
+}
+
+std::unique_ptr<CudnnGraph>
+CudnnGraph::fromCache(cudnnHandle_t handle, const PlanCache::Entry &entry) {
+  auto graph = std::unique_ptr<CudnnGraph>(new CudnnGraph());
+  graph->handle = handle;
+  graph->plan = entry.plan;
+  graph->keepAlive = entry.keepAlive;
+  graph->engineJson = entry.engine;
+  graph->workspace = entry.workspace;
+  return graph;
+}
+
+StatusOr<std::unique_ptr<CudnnGraph>>
+CudnnGraph::planned(cudnnHandle_t handle, PlanCache *cache,
+                    const std::string &key, const EngineFilter &filter,
+                    Descriptor operation, std::vector<Descriptor> keepAlive) {
+  auto graph =
+      build(handle, filter, std::move(operation), std::move(keepAlive));
+  if (graph && cache) {
+    ++cache->misses;
+    cache->insert(key, {(*graph)->plan, (*graph)->keepAlive,
+                        (*graph)->engineJson, (*graph)->workspace});
+  }
+  return graph;
+}
 
 std::string engineName(const std::string &planJson) {
   nlohmann::json plan = nlohmann::json::parse(planJson, nullptr, false);
@@ -214,11 +271,19 @@ std::string numericalNoteName(cudnnBackendNumericalNote_t note) {
 }
 
 StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
-    cudnnHandle_t handle, const EngineFilter &filter, const GraphTensor &x,
-    const GraphTensor &w, const GraphTensor &y,
+    cudnnHandle_t handle, PlanCache *cache, const EngineFilter &filter,
+    const GraphTensor &x, const GraphTensor &w, const GraphTensor &y,
     const std::vector<int64_t> &stride, const std::vector<int64_t> &padBefore,
     const std::vector<int64_t> &padAfter,
     const std::vector<int64_t> &dilation) {
+  const std::string key = "conv|" + filterKey(filter) + tensorKey(x) +
+                          tensorKey(w) + tensorKey(y) + intsKey(stride) +
+                          intsKey(padBefore) + intsKey(padAfter) +
+                          intsKey(dilation);
+  if (const PlanCache::Entry *e = cache ? cache->find(key) : nullptr) {
+    ++cache->hits;
+    return fromCache(handle, *e);
+  }
   auto xd = makeTensor(x), wd = makeTensor(w), yd = makeTensor(y);
   for (const Status *s : {&xd.status(), &wd.status(), &yd.status()})
     if (!s->isOk())
@@ -264,14 +329,24 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
       setAttr(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA,
               CUDNN_TYPE_FLOAT, 1, &beta));
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
-  return build(handle, filter, *op, {*xd, *wd, *yd, *conv});
+  return planned(handle, cache, key, filter, *op, {*xd, *wd, *yd, *conv});
 }
 
-StatusOr<std::unique_ptr<CudnnGraph>>
-CudnnGraph::pointwise(cudnnHandle_t handle, const EngineFilter &filter,
-                      cudnnPointwiseMode_t mode, const GraphTensor &x,
-                      const GraphTensor *b, const GraphTensor &y,
-                      double lowerClip, double upperClip, bool clip) {
+StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::pointwise(
+    cudnnHandle_t handle, PlanCache *cache, const EngineFilter &filter,
+    cudnnPointwiseMode_t mode, const GraphTensor &x, const GraphTensor *b,
+    const GraphTensor &y, double lowerClip, double upperClip, bool clip) {
+  const std::string key =
+      "pointwise|" + filterKey(filter) +
+      std::to_string(static_cast<int>(mode)) + tensorKey(x) +
+      (b ? tensorKey(*b) : std::string("-")) + tensorKey(y) +
+      (clip ? "clip" + std::to_string(lowerClip) + "," +
+                  std::to_string(upperClip)
+            : std::string());
+  if (const PlanCache::Entry *e = cache ? cache->find(key) : nullptr) {
+    ++cache->hits;
+    return fromCache(handle, *e);
+  }
   auto xd = makeTensor(x), yd = makeTensor(y);
   if (!xd)
     return xd.status();
@@ -313,14 +388,22 @@ CudnnGraph::pointwise(cudnnHandle_t handle, const EngineFilter &filter,
   GOODHART_RETURN_IF_ERROR(
       setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, {*yd}));
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
-  return build(handle, filter, *op, std::move(keep));
+  return planned(handle, cache, key, filter, *op, std::move(keep));
 }
 
-StatusOr<std::unique_ptr<CudnnGraph>>
-CudnnGraph::normalization(cudnnHandle_t handle, const EngineFilter &filter,
-                          cudnnBackendNormMode_t mode, const GraphTensor &x,
-                          const GraphTensor &scale, const GraphTensor *bias,
-                          const GraphTensor &epsilon, const GraphTensor &y) {
+StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::normalization(
+    cudnnHandle_t handle, PlanCache *cache, const EngineFilter &filter,
+    cudnnBackendNormMode_t mode, const GraphTensor &x, const GraphTensor &scale,
+    const GraphTensor *bias, const GraphTensor &epsilon, const GraphTensor &y) {
+  const std::string key = "norm|" + filterKey(filter) +
+                          std::to_string(static_cast<int>(mode)) +
+                          tensorKey(x) + tensorKey(scale) +
+                          (bias ? tensorKey(*bias) : std::string("-")) +
+                          tensorKey(epsilon) + tensorKey(y);
+  if (const PlanCache::Entry *e = cache ? cache->find(key) : nullptr) {
+    ++cache->hits;
+    return fromCache(handle, *e);
+  }
   std::vector<Descriptor> keep;
   auto described = [&](const GraphTensor &t) -> StatusOr<Descriptor> {
     auto d = makeTensor(t);
@@ -359,7 +442,7 @@ CudnnGraph::normalization(cudnnHandle_t handle, const EngineFilter &filter,
   GOODHART_RETURN_IF_ERROR(
       setDescriptors(*op, CUDNN_ATTR_OPERATION_NORM_FWD_YDESC, {*yd}));
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
-  return build(handle, filter, *op, std::move(keep));
+  return planned(handle, cache, key, filter, *op, std::move(keep));
 }
 
 StatusOr<std::unique_ptr<CudnnGraph>>

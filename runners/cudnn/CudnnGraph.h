@@ -21,6 +21,7 @@
 
 #include <cudnn.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,21 +76,47 @@ std::string numericalNoteName(cudnnBackendNumericalNote_t note);
 /// (cuDNN's engine id and knob choices; the operation graph is left out).
 std::string engineName(const std::string &planJson);
 
+/// Finalized execution plans by the graph they run. Planning a graph (the
+/// heuristics query, then finalizing configurations until one builds, which
+/// compiles a runtime-fusion kernel for pointwise graphs) takes far longer
+/// than running it, and a campaign describes the same graphs again and
+/// again: a layer in every variant, every layer again in the whole-model
+/// run, one ReLU per equal shape. A plan runs with any pointers (the
+/// variant pack), so a graph described again reuses its plan, as
+/// frameworks' plan caches do. One cache per cuDNN handle.
+class PlanCache {
+public:
+  struct Entry {
+    Descriptor plan;
+    std::vector<Descriptor> keepAlive; // what the plan was built from
+    std::string engine;
+    size_t workspace = 0;
+  };
+  const Entry *find(const std::string &key) const;
+  void insert(const std::string &key, Entry entry);
+  size_t size() const { return entries.size(); }
+  /// Graphs planned, and graphs served from the cache.
+  int64_t misses = 0, hits = 0;
+
+private:
+  std::map<std::string, Entry> entries;
+};
+
 /// A finalized execution plan of a one-operation graph.
 class CudnnGraph {
 public:
   /// Convolution forward (cross-correlation) X * W -> Y.
-  static StatusOr<std::unique_ptr<CudnnGraph>>
-  convolution(cudnnHandle_t handle, const EngineFilter &filter,
-              const GraphTensor &x, const GraphTensor &w, const GraphTensor &y,
-              const std::vector<int64_t> &stride,
-              const std::vector<int64_t> &padBefore,
-              const std::vector<int64_t> &padAfter,
-              const std::vector<int64_t> &dilation);
+  /// Each factory plans through `cache` when it is given.
+  static StatusOr<std::unique_ptr<CudnnGraph>> convolution(
+      cudnnHandle_t handle, PlanCache *cache, const EngineFilter &filter,
+      const GraphTensor &x, const GraphTensor &w, const GraphTensor &y,
+      const std::vector<int64_t> &stride, const std::vector<int64_t> &padBefore,
+      const std::vector<int64_t> &padAfter,
+      const std::vector<int64_t> &dilation);
   /// Pointwise `mode` on X (and B when given; B may have size-1 dims that
   /// cuDNN broadcasts) -> Y.
   static StatusOr<std::unique_ptr<CudnnGraph>>
-  pointwise(cudnnHandle_t handle, const EngineFilter &filter,
+  pointwise(cudnnHandle_t handle, PlanCache *cache, const EngineFilter &filter,
             cudnnPointwiseMode_t mode, const GraphTensor &x,
             const GraphTensor *b, const GraphTensor &y, double lowerClip = 0,
             double upperClip = 0, bool clip = false);
@@ -97,10 +124,11 @@ public:
   /// normalized over C, times scale [1, C, 1, 1] plus bias (optional for
   /// RMS), epsilon a by-value [1,1,1,1] tensor.
   static StatusOr<std::unique_ptr<CudnnGraph>>
-  normalization(cudnnHandle_t handle, const EngineFilter &filter,
-                cudnnBackendNormMode_t mode, const GraphTensor &x,
-                const GraphTensor &scale, const GraphTensor *bias,
-                const GraphTensor &epsilon, const GraphTensor &y);
+  normalization(cudnnHandle_t handle, PlanCache *cache,
+                const EngineFilter &filter, cudnnBackendNormMode_t mode,
+                const GraphTensor &x, const GraphTensor &scale,
+                const GraphTensor *bias, const GraphTensor &epsilon,
+                const GraphTensor &y);
 
   /// The engine and knobs chosen, as cuDNN describes the plan, with the
   /// engine's numerical notes ("notes=TENSOR_CORE") and, for strict f32
@@ -117,6 +145,14 @@ private:
   static StatusOr<std::unique_ptr<CudnnGraph>>
   build(cudnnHandle_t handle, const EngineFilter &filter, Descriptor operation,
         std::vector<Descriptor> keepAlive);
+  /// `build` through `cache` under `key`.
+  static StatusOr<std::unique_ptr<CudnnGraph>>
+  planned(cudnnHandle_t handle, PlanCache *cache, const std::string &key,
+          const EngineFilter &filter, Descriptor operation,
+          std::vector<Descriptor> keepAlive);
+  /// A graph running the cached plan of `entry`.
+  static std::unique_ptr<CudnnGraph> fromCache(cudnnHandle_t handle,
+                                               const PlanCache::Entry &entry);
 
   cudnnHandle_t handle = nullptr;
   Descriptor plan;

@@ -71,9 +71,9 @@ buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
   for (const Status *s : {&x.status(), &w.status(), &y.status()})
     if (!s->isOk())
       return *s;
-  auto conv = CudnnGraph::convolution(ctx.cudnn, filterFor(plan, layer, o), *x,
-                                      *w, *y, *stride, {(*pad)[0], (*pad)[2]},
-                                      {(*pad)[1], (*pad)[3]}, *dilation);
+  auto conv = CudnnGraph::convolution(
+      ctx.cudnn, ctx.plans, filterFor(plan, layer, o), *x, *w, *y, *stride,
+      {(*pad)[0], (*pad)[2]}, {(*pad)[1], (*pad)[3]}, *dilation);
   if (!conv)
     return conv.status();
   auto ws = workspaceFor(**conv);
@@ -136,7 +136,7 @@ buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
     hi = layer.attrs.value("beta", 0.0);
   }
   auto graph =
-      CudnnGraph::pointwise(ctx.cudnn, EngineFilter{}, *mode, *xg,
+      CudnnGraph::pointwise(ctx.cudnn, ctx.plans, EngineFilter{}, *mode, *xg,
                             binary ? &*bg : nullptr, *yg, lo, hi, clip);
   if (!graph)
     return graph.status().withContext(layer.describe());
@@ -236,7 +236,7 @@ buildNorm(const CudaContext &ctx, const Plan &plan, const Layer &layer,
     return bias.status();
   GraphTensor eps{4, {1, 1, 1, 1}, {1, 1, 1, 1}, CUDNN_DATA_FLOAT, true};
   auto graph = CudnnGraph::normalization(
-      ctx.cudnn, filterFor(plan, layer, o),
+      ctx.cudnn, ctx.plans, filterFor(plan, layer, o),
       op == "layer_norm" ? CUDNN_LAYER_NORM : CUDNN_RMS_NORM, rowsOf(src, 1),
       *scale, hasBias ? &*bias : nullptr, eps, rowsOf(dst, 5));
   if (!graph)

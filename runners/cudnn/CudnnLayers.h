@@ -4,6 +4,7 @@
 
 #include "runners/common/Plan.h"
 #include "runners/common/Status.h"
+#include "runners/cudnn/CudnnGraph.h"
 #include "runners/cudnn/CudnnLayout.h"
 
 #include <cublasLt.h>
@@ -31,6 +32,7 @@ private:
 
 struct CudaContext {
   cudnnHandle_t cudnn = nullptr;
+  PlanCache *plans = nullptr; // cuDNN execution plans by graph (optional)
   cublasLtHandle_t lt = nullptr;
   cudaStream_t stream = nullptr;
 };

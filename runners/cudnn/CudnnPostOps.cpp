@@ -36,9 +36,9 @@ Status appendInPlace(const CudaContext &ctx, SequenceExecutor &seq,
     b = graphTensor(*op.operand, 2, o.layout);
   if (!b)
     return b.status().withContext(layer.describe());
-  auto graph = CudnnGraph::pointwise(ctx.cudnn, EngineFilter{}, op.mode, *x,
-                                     op.operand ? &*b : nullptr, *y, op.lower,
-                                     op.upper, op.clip);
+  auto graph = CudnnGraph::pointwise(ctx.cudnn, ctx.plans, EngineFilter{},
+                                     op.mode, *x, op.operand ? &*b : nullptr,
+                                     *y, op.lower, op.upper, op.clip);
   if (!graph)
     return graph.status().withContext(layer.describe());
   auto ws = workspaceFor(**graph);

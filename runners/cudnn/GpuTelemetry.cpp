@@ -67,25 +67,51 @@ nlohmann::json summarizeTelemetry(const std::vector<TelemetryReading> &readings,
 }
 
 TelemetryRecorder::TelemetryRecorder(const NvmlDevice *device,
-                                     std::string unavailableReason)
+                                     std::string unavailableReason,
+                                     double intervalMs)
     : device(device), unavailableReason(std::move(unavailableReason)),
-      start(std::chrono::steady_clock::now()) {}
+      intervalMs(intervalMs), start(std::chrono::steady_clock::now()) {}
+
+TelemetryReading TelemetryRecorder::readNow() {
+  auto before = std::chrono::steady_clock::now();
+  TelemetryReading r;
+  r.nvml = device->read();
+  auto after = std::chrono::steady_clock::now();
+  r.atMs = std::chrono::duration<double, std::milli>(after - start).count();
+  readCostMs.push_back(
+      std::chrono::duration<double, std::milli>(after - before).count());
+  return r;
+}
 
 void TelemetryRecorder::afterSample() {
   if (!device)
     return;
-  TelemetryReading r;
-  r.nvml = device->read();
-  r.atMs = std::chrono::duration<double, std::milli>(
-               std::chrono::steady_clock::now() - start)
-               .count();
-  readings.push_back(r);
+  const double now = std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+  if (readings.empty() || now - readings.back().atMs >= intervalMs)
+    readings.push_back(readNow());
+  else
+    readings.push_back(readings.back());
+}
+
+void TelemetryRecorder::finish() {
+  if (device && !readings.empty())
+    readings.back() = readNow();
 }
 
 nlohmann::json TelemetryRecorder::summary(size_t sampled) const {
   if (!device)
     return {{"nvml", unavailableReason}};
-  return summarizeTelemetry(readings, sampled, device->maxSmClockMhz());
+  nlohmann::json extra =
+      summarizeTelemetry(readings, sampled, device->maxSmClockMhz());
+  if (!readCostMs.empty()) {
+    std::vector<double> costs = readCostMs;
+    std::sort(costs.begin(), costs.end());
+    extra["nvml_reads"] = costs.size();
+    extra["nvml_read_ms"] = costs[costs.size() / 2];
+  }
+  return extra;
 }
 
 } // namespace goodhart::cuda

@@ -66,10 +66,29 @@ TEST(NvmlLoaderTest, RecorderKeepsTheTimedSamplesOnly) {
   EXPECT_EQ(s["energy_mj"], 750.0);
   EXPECT_TRUE(s.contains("energy_wall_ms"));
 
+  EXPECT_EQ(s["nvml_reads"], 5);
+  EXPECT_TRUE(s.contains("nvml_read_ms"));
+
   TelemetryRecorder none(nullptr, "NVML unavailable: test");
   none.afterSample();
   EXPECT_EQ(none.summary(1),
             nlohmann::json({{"nvml", "NVML unavailable: test"}}));
+}
+
+TEST(NvmlLoaderTest, RecorderReadsAgainOnlyAfterTheInterval) {
+  auto d = NvmlDevice::open("0000:01:00.0", GOODHART_FAKE_NVML);
+  ASSERT_TRUE(d) << d.status().toString();
+  // An interval no test outlasts: the first call reads, the others carry
+  // that reading, and finish() reads once more for the last sample.
+  TelemetryRecorder recorder(d->get(), "", 1e9);
+  for (int i = 0; i < 4; ++i) // 1 warm-up call, 3 samples
+    recorder.afterSample();
+  recorder.finish();
+  nlohmann::json s = recorder.summary(3);
+  // Fake readings alternate 1980 and 1500 MHz, 250 mJ apart.
+  EXPECT_EQ(s["sm_clock_mhz"], nlohmann::json({1980, 1980, 1500}));
+  EXPECT_EQ(s["nvml_reads"], 2);
+  EXPECT_EQ(s["energy_mj"], 250.0);
 }
 
 TEST(GpuTelemetryTest, SummaryOfSyntheticReadings) {
