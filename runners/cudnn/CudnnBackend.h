@@ -23,12 +23,14 @@ public:
                            const MeasureOptions &options) override;
 
 private:
-  /// Device buffers for every tensor, inputs and weights filled with the
-  /// plan's seeded values; a reshape's output aliases its input.
-  /// Rank-4 tensors are stored as `layout` says (transposed on upload).
+  /// Device buffers for the tensors `tensorIds`, filled with the plan's
+  /// seeded values (tensors a layer of the plan produces only when
+  /// `fillProduced`: the whole model writes them before reading them); a
+  /// reshape's output aliases its input. Rank-4 tensors are stored as
+  /// `layout` says (transposed on upload).
   StatusOr<std::vector<std::shared_ptr<DeviceBuffer>>>
   allocateTensors(const Plan &plan, const std::vector<int64_t> &tensorIds,
-                  uint64_t seed, DeviceLayout layout);
+                  uint64_t seed, DeviceLayout layout, bool fillProduced = true);
   /// Times `run` with CUDA events through the shared harness; NVML
   /// readings after each sample become the measurement's extra.
   Measurement timeOnDevice(const std::function<Status()> &run,
