@@ -58,10 +58,17 @@ nlohmann::json summarizeTelemetry(const std::vector<TelemetryReading> &readings,
     const double mj = static_cast<double>(*readings.back().nvml.energyMj -
                                           *readings[first - 1].nvml.energyMj);
     const double ms = readings.back().atMs - readings[first - 1].atMs;
-    extra["energy_mj"] = mj;
-    extra["energy_wall_ms"] = ms;
-    if (ms > 0)
+    if (mj > 0 && ms > 0) {
+      extra["energy_mj"] = mj;
+      extra["energy_wall_ms"] = ms;
       extra["power_w"] = mj / ms;
+    } else {
+      // The counter advances in steps (about every 20-100 ms on an H200):
+      // over a shorter window it reads 0, which is no measurement of 0 W.
+      extra["energy"] = "NVML's energy counter did not advance over the " +
+                        std::to_string(static_cast<int64_t>(ms)) +
+                        " ms of sampling";
+    }
   }
   return extra;
 }

@@ -112,6 +112,15 @@ TEST(GpuTelemetryTest, SummaryOfSyntheticReadings) {
   EXPECT_EQ(s["energy_wall_ms"], 8.0);
   EXPECT_EQ(s["power_w"], 200.0);
 
+  // A counter that did not advance over the window is no reading of 0 W.
+  std::vector<TelemetryReading> still = {reading(1980, 0, 1000, 1.0),
+                                         reading(1980, 0, 1000, 13.0)};
+  s = summarizeTelemetry(still, 1, 1980u);
+  EXPECT_FALSE(s.contains("power_w"));
+  EXPECT_FALSE(s.contains("energy_mj"));
+  EXPECT_EQ(s["energy"],
+            "NVML's energy counter did not advance over the 12 ms of sampling");
+
   // No warm-up reading: no energy; missing clocks: no clock keys.
   r[2].nvml.smClockMhz.reset();
   s = summarizeTelemetry(r, 5, std::nullopt);
