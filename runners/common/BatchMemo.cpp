@@ -44,8 +44,11 @@ MeasureResponse BatchMemo::measure(Backend &backend, const Plan &plan,
                                    const MeasureOptions &options,
                                    std::vector<BatchReuse> &reused) {
   reused.clear();
-  if (options.mode == MeasureMode::kModel || isControlPlan(plan))
+  if (options.mode == MeasureMode::kModel)
     return measurePlan(backend, plan, options);
+  // A control reuses nothing measured for another plan; its repeats of one
+  // problem are measured once, as the reference's are.
+  const bool control = isControlPlan(plan);
   std::vector<int64_t> toMeasure;
   std::map<std::string, int64_t> measuredHere; // hash -> layer of this plan
   std::map<int64_t, const Layer *> copied;     // layer -> its source layer
@@ -54,7 +57,8 @@ MeasureResponse BatchMemo::measure(Backend &backend, const Plan &plan,
         std::find(options.layers.begin(), options.layers.end(), layer.id) ==
             options.layers.end())
       continue;
-    if (byHash_.count(layer.hash) || measuredHere.count(layer.hash)) {
+    if ((!control && byHash_.count(layer.hash)) ||
+        measuredHere.count(layer.hash)) {
       copied[layer.id] = &layer;
       continue;
     }
@@ -83,7 +87,7 @@ MeasureResponse BatchMemo::measure(Backend &backend, const Plan &plan,
     if (auto it = byId.find(layer.id);
         it != byId.end() && !here.count(layer.hash)) {
       here[layer.hash] = {planFile, layer.name, it->second};
-      if (reusable(it->second) && !byHash_.count(layer.hash))
+      if (!control && reusable(it->second) && !byHash_.count(layer.hash))
         byHash_[layer.hash] = here[layer.hash];
     }
   std::vector<LayerResult> merged;
@@ -97,7 +101,8 @@ MeasureResponse BatchMemo::measure(Backend &backend, const Plan &plan,
     const Source *source = nullptr;
     if (auto it = here.find(layer.hash); it != here.end())
       source = &it->second;
-    else if (auto old = byHash_.find(layer.hash); old != byHash_.end())
+    else if (auto old = byHash_.find(layer.hash);
+             !control && old != byHash_.end())
       source = &old->second;
     if (!source)
       continue; // the backend did not answer for its first occurrence

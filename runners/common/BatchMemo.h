@@ -8,7 +8,11 @@
 // again: its result is copied, its repro line renamed, and the copy is
 // listed under the result line's `reused` so `goodhart ingest` stores it as
 // reused, not as a measurement of its own. Identity variants (the control
-// group) are measured whole, every layer, as `goodhart run` measures them.
+// group) reuse nothing from other plans: each of their distinct problems is
+// measured again, so the noise floor has fresh evidence; a problem they
+// repeat (BERT-large's 24 equal blocks) is measured once, as it is for the
+// reference, since measuring it again in the same process tells little
+// (`goodhart run`, where CPU time is cheaper, measures controls whole).
 // Errors and wrong or untrustworthy outputs are never reused.
 //
 //===----------------------------------------------------------------------===//

@@ -129,7 +129,7 @@ TEST(BatchMemoTest, APlanOfKnownLayersMeasuresOnlyItsModel) {
   EXPECT_EQ(backend.models, 2);
 }
 
-TEST(BatchMemoTest, IdentityVariantsAreMeasuredWhole) {
+TEST(BatchMemoTest, IdentityVariantsMeasureEachOfTheirProblemsAgain) {
   CountingBackend backend;
   BatchMemo memo;
   std::vector<BatchReuse> reused;
@@ -137,15 +137,27 @@ TEST(BatchMemoTest, IdentityVariantsAreMeasuredWhole) {
   MeasureResponse control = memo.measure(
       backend, planOf({"a:h1", "b:h2", "c:h1"}, {"identity(*, 7)"}), "v003",
       both(), reused);
-  EXPECT_EQ(backend.measured,
-            (std::vector<std::string>{"a", "b", "a", "b", "c"}));
-  EXPECT_TRUE(reused.empty());
-  EXPECT_EQ(control.layers.size(), 3u);
+  // Both problems again; the control's repeat c of a is copied from a.
+  EXPECT_EQ(backend.measured, (std::vector<std::string>{"a", "b", "a", "b"}));
+  ASSERT_EQ(reused.size(), 1u);
+  EXPECT_EQ(reused[0].id, 2);
+  EXPECT_EQ(reused[0].fromPlan, "v003");
+  EXPECT_EQ(reused[0].fromId, 0);
+  ASSERT_EQ(control.layers.size(), 3u);
+  EXPECT_EQ(control.layers[2].measurement.samplesNs,
+            control.layers[0].measurement.samplesNs);
+  EXPECT_NE(control.layers[0].measurement.samplesNs,
+            memo.measure(backend, planOf({"x:h1"}), "v004", both(), reused)
+                .layers[0]
+                .measurement.samplesNs);
+  // ... and a later plan reuses the reference's, not the control's.
+  ASSERT_EQ(reused.size(), 1u);
+  EXPECT_EQ(reused[0].fromPlan, "ref");
   // A variant that also changes something is no control: it reuses.
   memo.measure(
       backend,
       planOf({"a:h1", "d:h4"}, {"identity(*, 7)", "set_channels(d, 9)"}),
-      "v004", both(), reused);
+      "v005", both(), reused);
   EXPECT_EQ(backend.measured.back(), "d");
   EXPECT_EQ(reused.size(), 1u);
 }
