@@ -24,7 +24,9 @@ namespace {
 // more kinds, NVML telemetry. 0.3.0: post-ops (after the layer, in place)
 // and inner products; a conv's bias added in place. 0.4.0: execution
 // plans cached by graph; NVML read at most every kTelemetryIntervalMs.
-constexpr const char *kRunnerVersion = "0.4.0";
+// 0.5.0: pointwise ops cuDNN has no graph engine for (NCHW) run on the
+// descriptor API.
+constexpr const char *kRunnerVersion = "0.5.0";
 
 Measurement skipped(const std::string &reason) {
   Measurement m;

@@ -138,6 +138,18 @@ buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
   auto graph =
       CudnnGraph::pointwise(ctx.cudnn, ctx.plans, EngineFilter{}, *mode, *xg,
                             binary ? &*bg : nullptr, *yg, lo, hi, clip);
+  if (!graph && graph.status().code() == StatusCode::kUnsupported) {
+    // No engine for this graph (NCHW on cuDNN 9.19): the descriptor API.
+    auto legacy = buildLegacyPointwise(ctx, *mode, plan.tensor(xId), ptr[xId],
+                                       binary ? &plan.tensor(bId) : nullptr,
+                                       binary ? ptr[bId] : nullptr, y,
+                                       ptr[y.id], o, clip, lo, hi);
+    if (legacy)
+      return legacy;
+    return Status(StatusCode::kUnsupported,
+                  graph.status().message() + "; " + legacy.status().message())
+        .withContext(layer.describe());
+  }
   if (!graph)
     return graph.status().withContext(layer.describe());
   auto exec = std::make_unique<GraphExecutor>();

@@ -3,8 +3,8 @@
 #include "runners/cudnn/CudnnLayout.h"
 
 #include <algorithm>
-#include <numeric>
 #include <limits>
+#include <numeric>
 
 namespace goodhart::cuda {
 namespace {

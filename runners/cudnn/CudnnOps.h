@@ -21,6 +21,27 @@ namespace goodhart::cuda {
 using Pointers = std::vector<void *>;
 using ExecutorOr = StatusOr<std::unique_ptr<LayerExecutor>>;
 
+/// Owns one cudnnTensorDescriptor_t (the descriptor API).
+class TensorDescriptor {
+public:
+  static StatusOr<std::shared_ptr<TensorDescriptor>>
+  create(cudnnDataType_t type, const DimsStrides &view);
+  ~TensorDescriptor();
+  cudnnTensorDescriptor_t get() const { return desc; }
+
+private:
+  TensorDescriptor() = default;
+  cudnnTensorDescriptor_t desc = nullptr;
+};
+using TensorDescriptorPtr = std::shared_ptr<TensorDescriptor>;
+
+/// A descriptor of `t`'s elements through `view`.
+StatusOr<TensorDescriptorPtr> describe(const TensorDesc &t,
+                                       const DimsStrides &view);
+/// The plan tensor's N, C, H, W view in `layout`.
+StatusOr<TensorDescriptorPtr> describeNchw(const TensorDesc &t,
+                                           DeviceLayout layout);
+
 ExecutorOr buildPool(const CudaContext &ctx, const Plan &plan,
                      const Layer &layer, const Pointers &ptr,
                      const BuildOptions &options);
@@ -58,7 +79,7 @@ std::string mathTag(const Plan &plan, const Layer &layer,
 /// A device workspace of at least one byte for `graph`.
 StatusOr<std::shared_ptr<DeviceBuffer>> workspaceFor(const CudnnGraph &graph);
 
-/// A layer's primary executor followed by in-place pointwise graphs on its
+/// A layer's primary executor followed by in-place pointwise steps on its
 /// output (a bias, post-ops), run in order and timed together.
 class SequenceExecutor final : public LayerExecutor {
 public:
@@ -66,10 +87,36 @@ public:
       : first(std::move(first)) {}
   Status run() override;
   std::unique_ptr<LayerExecutor> first;
-  std::vector<std::unique_ptr<CudnnGraph>> then;
-  std::vector<std::string> engines;                   // of `then`, in order
+  std::vector<std::unique_ptr<CudnnGraph>> then;      // graphs, or null where
+  std::vector<std::unique_ptr<LayerExecutor>> legacy; // this runs the step
+  std::vector<std::string> engines;                   // of the steps
   std::vector<std::shared_ptr<DeviceBuffer>> buffers; // workspaces
 };
+
+/// The descriptor-API call that does what a pointwise graph would (for
+/// graphs cuDNN has no engine for: NCHW-stored tensors).
+struct LegacyPointwise {
+  enum Call { kAddTensor, kOpTensor, kActivation } call = kOpTensor;
+  cudnnOpTensorOp_t op = CUDNN_OP_TENSOR_ADD;
+  cudnnActivationMode_t activation = CUDNN_ACTIVATION_RELU;
+  double alpha2 = 1; // cudnnOpTensor's scale of its second operand
+  double coef = 0;   // clipped ReLU's ceiling, swish's beta
+  std::string name;
+};
+/// The call for `mode` (binary ops in place become cudnnAddTensor when
+/// they add); nullopt where the descriptor API has none (GELU, exp, ...,
+/// a clamp whose floor is not 0).
+std::optional<LegacyPointwise> legacyPointwise(cudnnPointwiseMode_t mode,
+                                               bool inPlace, bool clip,
+                                               double lower, double upper);
+/// y = MODE(x) or y = x MODE b (b broadcast) on the descriptor API; x and
+/// y may be the same memory.
+ExecutorOr buildLegacyPointwise(const CudaContext &ctx,
+                                cudnnPointwiseMode_t mode, const TensorDesc &x,
+                                const void *xPtr, const TensorDesc *b,
+                                const void *bPtr, const TensorDesc &y,
+                                void *yPtr, const BuildOptions &o, bool clip,
+                                double lower, double upper);
 
 /// dst = MODE(dst), or dst = dst MODE operand (broadcast to dst's shape).
 struct InPlaceOp {

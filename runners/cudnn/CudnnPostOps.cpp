@@ -3,7 +3,8 @@
 // The post-ops of a conv2d, inner_product or matmul layer (runners/common/
 // PostOps.h: sum, eltwise, binary, in order) run here as in-place pointwise
 // graphs on the layer's output after its own kernel, as PyTorch's eager
-// mode runs them: conv, then add, then relu. They are timed with the
+// mode runs them: conv, then add, then relu (through the descriptor API
+// where cuDNN has no graph engine). They are timed with the
 // layer, and the implementation string lists them as separate kernels, so
 // a report never passes an unfused sequence off as a fused one. (cuDNN's
 // runtime fusion of conv + pointwise into one graph is what a compiled
@@ -19,8 +20,8 @@ namespace goodhart::cuda {
 
 Status SequenceExecutor::run() {
   GOODHART_RETURN_IF_ERROR(first->run());
-  for (auto &graph : then)
-    GOODHART_RETURN_IF_ERROR(graph->run());
+  for (size_t i = 0; i < then.size(); ++i)
+    GOODHART_RETURN_IF_ERROR(then[i] ? then[i]->run() : legacy[i]->run());
   return Status::ok();
 }
 
@@ -39,6 +40,21 @@ Status appendInPlace(const CudaContext &ctx, SequenceExecutor &seq,
   auto graph = CudnnGraph::pointwise(ctx.cudnn, ctx.plans, EngineFilter{},
                                      op.mode, *x, op.operand ? &*b : nullptr,
                                      *y, op.lower, op.upper, op.clip);
+  if (!graph && graph.status().code() == StatusCode::kUnsupported) {
+    // No engine for this graph (NCHW on cuDNN 9.19): the descriptor API.
+    auto legacy =
+        buildLegacyPointwise(ctx, op.mode, dst, ptr[dst.id], op.operand,
+                             op.operand ? ptr[op.operand->id] : nullptr, dst,
+                             ptr[dst.id], o, op.clip, op.lower, op.upper);
+    if (!legacy)
+      return Status(StatusCode::kUnsupported,
+                    graph.status().message() + "; " + legacy.status().message())
+          .withContext(layer.describe());
+    seq.engines.push_back((*legacy)->impl);
+    seq.then.push_back(nullptr);
+    seq.legacy.push_back(std::move(*legacy));
+    return Status::ok();
+  }
   if (!graph)
     return graph.status().withContext(layer.describe());
   auto ws = workspaceFor(**graph);
@@ -54,6 +70,7 @@ Status appendInPlace(const CudaContext &ctx, SequenceExecutor &seq,
   GOODHART_RETURN_IF_ERROR((*graph)->bind(uids, pointers, (*ws)->data()));
   seq.engines.push_back((*graph)->engine());
   seq.then.push_back(std::move(*graph));
+  seq.legacy.push_back(nullptr);
   return Status::ok();
 }
 

@@ -15,35 +15,25 @@
 #include <map>
 
 namespace goodhart::cuda {
-namespace {
 
-/// Owns one cudnnTensorDescriptor_t.
-class TensorDescriptor {
-public:
-  static StatusOr<std::shared_ptr<TensorDescriptor>>
-  create(cudnnDataType_t type, const DimsStrides &view) {
-    if (!fitsInt32(view))
-      return unsupported("a dimension or stride exceeds cuDNN's int range");
-    auto d = std::shared_ptr<TensorDescriptor>(new TensorDescriptor());
-    GOODHART_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d->desc));
-    std::vector<int> dims(view.dims.begin(), view.dims.end());
-    std::vector<int> strides(view.strides.begin(), view.strides.end());
-    GOODHART_CUDNN_CHECK(
-        cudnnSetTensorNdDescriptor(d->desc, type, static_cast<int>(dims.size()),
-                                   dims.data(), strides.data()));
-    return d;
-  }
-  ~TensorDescriptor() {
-    if (desc)
-      cudnnDestroyTensorDescriptor(desc);
-  }
-  cudnnTensorDescriptor_t get() const { return desc; }
+StatusOr<TensorDescriptorPtr>
+TensorDescriptor::create(cudnnDataType_t type, const DimsStrides &view) {
+  if (!fitsInt32(view))
+    return unsupported("a dimension or stride exceeds cuDNN's int range");
+  auto d = std::shared_ptr<TensorDescriptor>(new TensorDescriptor());
+  GOODHART_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d->desc));
+  std::vector<int> dims(view.dims.begin(), view.dims.end());
+  std::vector<int> strides(view.strides.begin(), view.strides.end());
+  GOODHART_CUDNN_CHECK(cudnnSetTensorNdDescriptor(d->desc, type,
+                                                  static_cast<int>(dims.size()),
+                                                  dims.data(), strides.data()));
+  return d;
+}
 
-private:
-  TensorDescriptor() = default;
-  cudnnTensorDescriptor_t desc = nullptr;
-};
-using TensorDescriptorPtr = std::shared_ptr<TensorDescriptor>;
+TensorDescriptor::~TensorDescriptor() {
+  if (desc)
+    cudnnDestroyTensorDescriptor(desc);
+}
 
 StatusOr<TensorDescriptorPtr> describe(const TensorDesc &t,
                                        const DimsStrides &view) {
@@ -53,7 +43,6 @@ StatusOr<TensorDescriptorPtr> describe(const TensorDesc &t,
   return TensorDescriptor::create(*type, view);
 }
 
-/// The plan tensor's N, C, H, W view in `layout`.
 StatusOr<TensorDescriptorPtr> describeNchw(const TensorDesc &t,
                                            DeviceLayout layout) {
   auto view = nchwView(t.shape, deviceStrides(t.shape, layout));
@@ -61,6 +50,8 @@ StatusOr<TensorDescriptorPtr> describeNchw(const TensorDesc &t,
     return view.status();
   return describe(t, *view);
 }
+
+namespace {
 
 char *offsetBy(void *base, int64_t elements, DType type) {
   return static_cast<char *>(base) + elements * dtypeSize(type);
