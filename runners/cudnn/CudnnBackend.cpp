@@ -193,7 +193,8 @@ StatusOr<std::vector<std::shared_ptr<DeviceBuffer>>>
 CudnnBackend::allocateTensors(const Plan &plan,
                               const std::vector<int64_t> &tensorIds,
                               uint64_t seed, DeviceLayout layout,
-                              bool fillProduced) {
+                              const std::function<bool(int64_t)> &fill,
+                              bool poison) {
   std::vector<std::shared_ptr<DeviceBuffer>> buffers(plan.tensors.size());
   for (int64_t id : tensorIds) {
     const TensorDesc &t = plan.tensor(id);
@@ -207,8 +208,11 @@ CudnnBackend::allocateTensors(const Plan &plan,
     if (!b)
       return b.status();
     buffers[id] = *b;
-    if (producer >= 0 && !fillProduced)
+    if (!fill(id)) {
+      if (poison)
+        GOODHART_CUDA_CHECK(cudaMemset((*b)->data(), 0xff, t.sizeInBytes()));
       continue;
+    }
     std::vector<char> bytes =
         deviceBytes(t, seededTensorData(plan, id, seed), layout);
     GOODHART_CUDA_CHECK(cudaMemcpy((*b)->data(), bytes.data(), bytes.size(),
@@ -271,8 +275,12 @@ LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
   result.repro = pytorchRepro(
       plan, layer, {options.tf32, build.layout == DeviceLayout::kNhwc});
   std::vector<int64_t> ids = layer.inputs;
-  ids.push_back(layer.outputs[0]);
-  auto buffers = allocateTensors(plan, ids, options.seed, build.layout);
+  const int64_t output = layer.outputs[0];
+  ids.push_back(output);
+  // The output is the layer's to write: poisoned, not filled.
+  auto buffers = allocateTensors(
+      plan, ids, options.seed, build.layout,
+      [&](int64_t id) { return id != output; }, /*poison=*/true);
   if (!buffers) {
     result.measurement.status = ResultStatus::kError;
     result.measurement.reason = buffers.status().message();
@@ -325,8 +333,9 @@ ModelResult CudnnBackend::measureModel(const Plan &plan,
   const BuildOptions build = buildOptions(options);
   // Activations are written by the model before they are read: filling
   // them on the host would cost seconds for BERT-large at batch 8.
-  auto buffers = allocateTensors(plan, ids, options.seed, build.layout,
-                                 /*fillProduced=*/false);
+  auto buffers = allocateTensors(
+      plan, ids, options.seed, build.layout,
+      [&](int64_t id) { return plan.producerOf(id) < 0; }, /*poison=*/false);
   if (!buffers) {
     result.measurement.status = ResultStatus::kError;
     result.measurement.reason = buffers.status().message();

@@ -6,6 +6,8 @@
 #include "runners/cudnn/CudnnLayers.h"
 #include "runners/cudnn/NvmlLoader.h"
 
+#include <functional>
+
 namespace goodhart::cuda {
 
 /// Versions, device facts and NVML telemetry are recorded with every run
@@ -23,14 +25,15 @@ public:
                            const MeasureOptions &options) override;
 
 private:
-  /// Device buffers for the tensors `tensorIds`, filled with the plan's
-  /// seeded values (tensors a layer of the plan produces only when
-  /// `fillProduced`: the whole model writes them before reading them); a
-  /// reshape's output aliases its input. Rank-4 tensors are stored as
-  /// `layout` says (transposed on upload).
+  /// Device buffers for the tensors `tensorIds`; those `fill` accepts get
+  /// the plan's seeded values, the others are poisoned with NaNs (all bits
+  /// set) when `poison`, so an output element a kernel does not write
+  /// fails the check. A reshape's output aliases its input. Rank-4 tensors
+  /// are stored as `layout` says (transposed on upload).
   StatusOr<std::vector<std::shared_ptr<DeviceBuffer>>>
   allocateTensors(const Plan &plan, const std::vector<int64_t> &tensorIds,
-                  uint64_t seed, DeviceLayout layout, bool fillProduced = true);
+                  uint64_t seed, DeviceLayout layout,
+                  const std::function<bool(int64_t)> &fill, bool poison);
   /// Times `run` with CUDA events through the shared harness; NVML
   /// readings after each sample become the measurement's extra.
   Measurement timeOnDevice(const std::function<Status()> &run,
