@@ -23,7 +23,7 @@
 # (python3 -c "import nvidia.cudnn"), else from the CUDA toolkit.
 # GPU_CHECK_TESTS=1 also builds and runs the runner's unit tests (their GPU
 # cases run only here; needs GoogleTest) before measuring.
-# GPU_CHECK_MAX_TIME_MS bounds each measurement (default 150 ms).
+# GPU_CHECK_MAX_TIME_MS bounds each measurement (default 80 ms).
 # GPU_CHECK_RUNNER=EXE measures with a runner already built (no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,7 +76,7 @@ options() { # LAYOUT TF32 -> path
   local f=/tmp/gpu-check-options-$1-$2.json
   cat > "$f" <<JSON
 {"warmup_ms": ${GPU_CHECK_WARMUP_MS:-10}, "min_samples": 20, "min_time_ms": 10,
- "max_time_ms": ${GPU_CHECK_MAX_TIME_MS:-150}, "target_rsd": 0.005,
+ "max_time_ms": ${GPU_CHECK_MAX_TIME_MS:-80}, "target_rsd": 0.005,
  "tf32": $2, "layout": "$1"}
 JSON
   cat "$f" >> "$log"
