@@ -3,6 +3,7 @@
 #include "runners/common/BatchMemo.h"
 
 #include <algorithm>
+#include <set>
 
 namespace goodhart {
 
@@ -51,7 +52,7 @@ MeasureResponse BatchMemo::measure(Backend &backend, const Plan &plan,
   const bool control = isControlPlan(plan);
   std::vector<int64_t> toMeasure;
   std::map<std::string, int64_t> measuredHere; // hash -> layer of this plan
-  std::map<int64_t, const Layer *> copied;     // layer -> its source layer
+  std::set<int64_t> copied;                    // layers copied, not measured
   for (const Layer &layer : plan.layers) {
     if (!options.layers.empty() &&
         std::find(options.layers.begin(), options.layers.end(), layer.id) ==
@@ -59,7 +60,7 @@ MeasureResponse BatchMemo::measure(Backend &backend, const Plan &plan,
       continue;
     if ((!control && byHash_.count(layer.hash)) ||
         measuredHere.count(layer.hash)) {
-      copied[layer.id] = &layer;
+      copied.insert(layer.id);
       continue;
     }
     measuredHere[layer.hash] = layer.id;

@@ -150,9 +150,10 @@ void expectValuesValid(const std::vector<MutationSite> &sites,
     EXPECT_TRUE(contains(site.candidates, m.value)) << m.describe();
     EXPECT_GE(m.value, site.minValue) << m.describe();
     EXPECT_LE(m.value, site.maxValue) << m.describe();
-    if (!site.categorical)
+    if (!site.categorical) {
       EXPECT_TRUE(contains(neighborhoodValues(site.current), m.value))
           << m.describe() << " is no alignment class of " << site.current;
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <string>
+#include <unistd.h>
 
 namespace goodhart::testing {
 
@@ -27,7 +28,11 @@ inline std::unique_ptr<mlir::MLIRContext> makeContext() {
 
 /// Writes `text` to a file in the test temp dir and returns its path.
 inline std::string writeTemp(const std::string &name, const std::string &text) {
-  std::string path = ::testing::TempDir() + "/" + name;
+  // ctest runs each test in its own process, two at a time: a name shared
+  // by tests of one file must not be one path, or one test reads the file
+  // while the other rewrites it.
+  std::string path =
+      ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
   std::ofstream(path) << text;
   return path;
 }

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 #include <cstdio>
@@ -15,7 +17,8 @@ namespace goodhart {
 namespace {
 
 std::string freshPath(const std::string &name) {
-  std::string path = ::testing::TempDir() + "/" + name;
+  std::string path =
+      ::testing::TempDir() + "/" + std::to_string(getpid()) + "-" + name;
   for (const char *suffix : {"", "-wal", "-shm"})
     std::remove((path + suffix).c_str());
   return path;
