@@ -112,9 +112,14 @@ OverfittingIndex computeOverfittingIndex(const RunData &run,
         std::ceil(0.95 * static_cast<double>(identity.size())));
     o.noiseFloor = identity[std::max<size_t>(rank, 1) - 1];
     o.noiseSource = "identity variants";
-  } else {
+  } else if (verdict.noise.layers > 0) {
     o.noiseFloor = verdict.noise.floor;
     o.noiseSource = "unchanged layers";
+  } else {
+    // Nothing was measured twice (no identity variant; unchanged layers
+    // reused): the floor stands alone, and the text says so.
+    o.noiseFloor = 0;
+    o.noiseSource = "none";
   }
   o.threshold = std::max(options.sameThreshold, o.noiseFloor);
 

@@ -146,7 +146,9 @@ struct OverfittingIndex {
   /// Run-to-run noise the flag must clear: the spread of the identity
   /// variants when the run has any, else the unchanged layers' floor.
   double noiseFloor = 0;
-  std::string noiseSource; // "identity variants" or "unchanged layers"
+  /// "identity variants" or "unchanged layers"; "none" when neither was
+  /// measured twice (the floor alone applies).
+  std::string noiseSource;
   int identityVariants = 0;
   double threshold = 0; // max(sameThreshold, noiseFloor)
   /// The whole interval lies above 1 + threshold.

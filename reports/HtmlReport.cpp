@@ -118,9 +118,15 @@ void HtmlWriter::writeSummary(const ReportInput &input,
       "<p class=\"note\">Throughput per FLOP of each variant relative to the "
       "reference, with its 95% interval: below 1 the variant does less useful "
       "work per second than the benchmarked model. A cliff lies wholly below "
-      "{:.2f}. Run-to-run noise of layers the mutations did not change: up to "
-      "{:.1f}% (95th percentile of {} layers).</p>\n",
-      input.options.cliffThreshold, 100 * v.noise.floor, v.noise.layers);
+      "{:.2f}. {}</p>\n",
+      input.options.cliffThreshold,
+      v.noise.layers == 0
+          ? std::string("Run-to-run noise: not measured (no layer the "
+                        "mutations did not change was measured twice).")
+          : fmt::format("Run-to-run noise of layers the mutations did not "
+                        "change: up to {:.1f}% (95th percentile of {} "
+                        "layers).",
+                        100 * v.noise.floor, v.noise.layers));
   os << fmt::format("<p id=\"overfitting\"{}>{}</p>\n",
                     v.overfitting.oneShotTuning ? " class=\"v-cliff\"" : "",
                     esc(overfittingText(v.overfitting)));

@@ -86,12 +86,19 @@ void MarkdownWriter::writeSummary(const ReportInput &input,
       v.variants.size(), counts[Verdict::kSlower], counts[Verdict::kFaster],
       counts[Verdict::kSame], counts[Verdict::kNoisy],
       counts[Verdict::kUnmeasured], cliffs, input.options.cliffThreshold);
-  os << fmt::format("Run-to-run noise: layers the mutations did not change "
-                    "differ from their reference measurement by up to {:.1f}% "
-                    "(95th percentile of {} layers). Changed layers are judged "
-                    "against their kind's noise, at least +-{:.0f}%:",
-                    100 * v.noise.floor, v.noise.layers,
-                    100 * input.options.sameThreshold);
+  if (v.noise.layers == 0)
+    os << fmt::format(
+        "Run-to-run noise: not measured (no layer the mutations did not "
+        "change was measured twice: no identity variant, unchanged layers "
+        "reused). Changed layers are judged against +-{:.0f}%",
+        100 * input.options.sameThreshold);
+  else
+    os << fmt::format(
+        "Run-to-run noise: layers the mutations did not change "
+        "differ from their reference measurement by up to {:.1f}% "
+        "(95th percentile of {} layers). Changed layers are judged "
+        "against their kind's noise, at least +-{:.0f}%:",
+        100 * v.noise.floor, v.noise.layers, 100 * input.options.sameThreshold);
   for (const auto &[kind, floor] : v.noiseByKind)
     os << fmt::format(" {} +-{:.1f}%{}", kind,
                       100 * v.layerThreshold(kind, input.options),

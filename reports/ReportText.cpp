@@ -119,10 +119,16 @@ std::string overfittingText(const OverfittingIndex &o) {
       "median of its {} equivalent variants'); the reference is faster than "
       "{:.0f}% of them.",
       ratioString(o.index), o.variants, 100 * o.percentile);
-  std::string floor = fmt::format(
-      "+-{:.1f}% ({} noise {:.1f}%{})", 100 * o.threshold, o.noiseSource,
-      100 * o.noiseFloor,
-      o.identityVariants ? fmt::format(", {} runs", o.identityVariants) : "");
+  std::string floor =
+      o.noiseSource == "none"
+          ? fmt::format("+-{:.1f}% (the floor alone: no identity variant and "
+                        "no unchanged layer was measured twice)",
+                        100 * o.threshold)
+          : fmt::format("+-{:.1f}% ({} noise {:.1f}%{})", 100 * o.threshold,
+                        o.noiseSource, 100 * o.noiseFloor,
+                        o.identityVariants
+                            ? fmt::format(", {} runs", o.identityVariants)
+                            : "");
   if (o.oneShotTuning)
     return text + " One-shot tuning: the whole interval lies above 1 " + floor +
            ": the benchmarked model runs faster than its " + "neighborhood.";
