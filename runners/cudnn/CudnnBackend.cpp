@@ -25,8 +25,9 @@ namespace {
 // and inner products; a conv's bias added in place. 0.4.0: execution
 // plans cached by graph; NVML read at most every kTelemetryIntervalMs.
 // 0.5.0: pointwise ops cuDNN has no graph engine for (NCHW) run on the
-// descriptor API.
-constexpr const char *kRunnerVersion = "0.5.0";
+// descriptor API. 0.6.0: transposes, casts and strided copies on
+// goodhart's own kernel instead of cudnnTransformTensor.
+constexpr const char *kRunnerVersion = "0.6.0";
 
 Measurement skipped(const std::string &reason) {
   Measurement m;
@@ -160,9 +161,9 @@ RunnerInfo CudnnBackend::info() const {
                          std::to_string(properties.minor)
                    : "";
   info.threads = 1;
-  info.kinds = {"conv2d",    "eltwise", "binary",       "pool2d", "matmul",
-                "reshape",   "softmax", "reduce",       "norm",   "slice",
-                "transpose", "concat",  "inner_product"};
+  info.kinds = {"conv2d",    "eltwise", "binary",        "pool2d", "matmul",
+                "reshape",   "softmax", "reduce",        "norm",   "slice",
+                "transpose", "concat",  "inner_product", "cast"};
   info.dtypes = {"f32", "f16", "bf16"};
   info.extra = libraryVersions();
   // Applied as pointwise kernels after the layer (CudnnPostOps.cpp).

@@ -362,6 +362,7 @@ buildExecutor(const CudaContext &context, const Plan &plan, const Layer &layer,
   case LayerKind::kTranspose:
   case LayerKind::kSlice:
   case LayerKind::kConcat:
+  case LayerKind::kCast:
     return buildCopy(context, plan, layer, pointers, options);
   case LayerKind::kNorm:
     return buildNorm(context, plan, layer, pointers, options);

@@ -2,9 +2,10 @@
 //
 // Internal to runners/cudnn: CudnnLayers.cpp dispatches on the layer kind
 // to these builders. CudnnTensorOps.cpp uses cuDNN's descriptor API
-// (pooling, softmax, reduction, strided copies), which cuDNN 9 still ships
+// (pooling, softmax, reduction), which cuDNN 9 still ships
 // in its ops library; CudnnGemm.cpp runs matmuls and inner products on
-// cuBLASLt; CudnnPostOps.cpp applies a layer's post-ops after it; the
+// cuBLASLt; CudaCopies.cpp moves and converts data without cuDNN;
+// CudnnPostOps.cpp applies a layer's post-ops after it; the
 // graph-API builders live in CudnnLayers.cpp.
 //
 //===----------------------------------------------------------------------===//
@@ -53,8 +54,9 @@ ExecutorOr buildSoftmax(const CudaContext &ctx, const Plan &plan,
 ExecutorOr buildReduce(const CudaContext &ctx, const Plan &plan,
                        const Layer &layer, const Pointers &ptr,
                        const BuildOptions &options);
-/// Transpose, slice and concat as strided copies (cudnnTransformTensor;
-/// concat is one copy per input into its place in the output).
+/// Transpose, slice, concat and cast as strided copies (CudaCopies.cpp:
+/// cudaMemcpy3DAsync or goodhart's strided copy kernel; concat is one copy
+/// per input into its place in the output).
 ExecutorOr buildCopy(const CudaContext &ctx, const Plan &plan,
                      const Layer &layer, const Pointers &ptr,
                      const BuildOptions &options);

@@ -306,6 +306,11 @@ std::string pytorchRepro(const Plan &plan, const Layer &layer,
        << "],dim=" << layer.attrs.value("axis", int64_t(0)) << ")";
     return os.str();
   }
+  case LayerKind::kCast:
+    if (torchType(out.dtype).empty())
+      return "";
+    return randn("x", in(0).shape, in(0).dtype) + "; x.to(" +
+           torchType(out.dtype) + ")";
   case LayerKind::kNorm: {
     const std::string op = layer.attrs.value("op", "");
     if (op != "layer_norm" && op != "rms_norm")

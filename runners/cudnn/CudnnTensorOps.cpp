@@ -1,9 +1,8 @@
-//===- CudnnTensorOps.cpp - Pooling, softmax, reduction and copies --------===//
+//===- CudnnTensorOps.cpp - Pooling, softmax and reduction on cuDNN -------===//
 //
-// Layers cuDNN 9 runs through its descriptor API: pooling, softmax,
-// reductions and strided copies (transpose, slice, concat). Every tensor is
-// an Nd descriptor of rank >= 4 with the device strides of CudnnLayout, so
-// the same code serves both layouts.
+// Layers cuDNN 9 runs through its descriptor API: pooling, softmax and
+// reductions. Every tensor is an Nd descriptor of rank >= 4 with the
+// device strides of CudnnLayout, so the same code serves both layouts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,10 +51,6 @@ StatusOr<TensorDescriptorPtr> describeNchw(const TensorDesc &t,
 }
 
 namespace {
-
-char *offsetBy(void *base, int64_t elements, DType type) {
-  return static_cast<char *>(base) + elements * dtypeSize(type);
-}
 
 class PoolExecutor final : public LayerExecutor {
 public:
@@ -107,42 +102,6 @@ public:
   TensorDescriptorPtr xd, yd;
   std::shared_ptr<DeviceBuffer> ws;
   void *x = nullptr, *y = nullptr;
-};
-
-class CopyExecutor final : public LayerExecutor {
-public:
-  struct Copy {
-    TensorDescriptorPtr xd, yd;
-    const void *x = nullptr;
-    void *y = nullptr;
-    /// Set when the copy is a pitched one: cudaMemcpy3DAsync moves it.
-    std::optional<PitchedCopy> pitched;
-    size_t elementBytes = 0;
-  };
-  Status run() override {
-    float alpha = 1, beta = 0;
-    for (const Copy &c : copies) {
-      if (!c.pitched) {
-        GOODHART_CUDNN_CHECK(cudnnTransformTensor(
-            handle, &alpha, c.xd->get(), c.x, &beta, c.yd->get(), c.y));
-        continue;
-      }
-      const PitchedCopy &p = *c.pitched;
-      const size_t e = c.elementBytes;
-      cudaMemcpy3DParms parms = {};
-      parms.srcPtr = make_cudaPitchedPtr(const_cast<void *>(c.x), p.xPitch * e,
-                                         p.width * e, p.xRows);
-      parms.dstPtr =
-          make_cudaPitchedPtr(c.y, p.yPitch * e, p.width * e, p.yRows);
-      parms.extent = make_cudaExtent(p.width * e, p.height, p.depth);
-      parms.kind = cudaMemcpyDeviceToDevice;
-      GOODHART_CUDA_CHECK(cudaMemcpy3DAsync(&parms, stream));
-    }
-    return Status::ok();
-  }
-  cudnnHandle_t handle = nullptr;
-  cudaStream_t stream = nullptr;
-  std::vector<Copy> copies;
 };
 
 } // namespace
@@ -263,93 +222,6 @@ ExecutorOr buildReduce(const CudaContext &ctx, const Plan &plan,
     return ws.status();
   exec->ws = *ws;
   exec->impl = "cudnnReduceTensor " + op;
-  return std::unique_ptr<LayerExecutor>(std::move(exec));
-}
-
-ExecutorOr buildCopy(const CudaContext &ctx, const Plan &plan,
-                     const Layer &layer, const Pointers &ptr,
-                     const BuildOptions &options) {
-  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
-  const std::vector<int64_t> outStrides =
-      deviceStrides(dst.shape, options.layout);
-  auto strides = [&](const TensorDesc &t) {
-    return deviceStrides(t.shape, options.layout);
-  };
-  std::vector<CopyView> views;
-  const char *what = "";
-  if (layer.kind == LayerKind::kTranspose) {
-    auto perm = layer.getInts("perm", dst.shape.size());
-    if (!perm)
-      return perm.status();
-    const TensorDesc &src = plan.tensor(layer.inputs[0]);
-    auto v = transposeView(src.shape, strides(src), outStrides, *perm);
-    if (!v)
-      return v.status().withContext(layer.describe());
-    views.push_back(*v);
-    what = "transpose";
-  } else if (layer.kind == LayerKind::kSlice) {
-    auto start = layer.getInts("start", dst.shape.size());
-    if (!start)
-      return start.status();
-    const TensorDesc &src = plan.tensor(layer.inputs[0]);
-    auto v = sliceView(src.shape, strides(src), dst.shape, outStrides, *start);
-    if (!v)
-      return v.status().withContext(layer.describe());
-    views.push_back(*v);
-    what = "slice";
-  } else {
-    auto axis = layer.getInt("axis");
-    if (!axis)
-      return axis.status();
-    std::vector<std::vector<int64_t>> shapes, inStrides;
-    for (int64_t id : layer.inputs) {
-      shapes.push_back(plan.tensor(id).shape);
-      inStrides.push_back(strides(plan.tensor(id)));
-    }
-    auto v = concatViews(shapes, inStrides, dst.shape, outStrides, *axis);
-    if (!v)
-      return v.status().withContext(layer.describe());
-    views = *v;
-    what = "concat";
-  }
-  auto exec = std::make_unique<CopyExecutor>();
-  exec->handle = ctx.cudnn;
-  exec->stream = ctx.stream;
-  int pitched = 0;
-  for (size_t i = 0; i < views.size(); ++i) {
-    const TensorDesc &src = plan.tensor(layer.inputs[i]);
-    if (src.dtype != dst.dtype)
-      return unsupported(layer.describe() + ": element types differ");
-    if (views[i].dims.size() > 8)
-      return unsupported(layer.describe() + ": rank above 8");
-    // cudnnTransformTensor moves strided views at a few percent of the
-    // memory bandwidth (a ResNet-50 stride trim, 50 MB: 1.36 ms on an H200,
-    // 73 GB/s); the runtime's pitched copy is what a framework's strided
-    // copy kernel does for slices and concats.
-    if (auto p = pitchedCopy(views[i])) {
-      exec->copies.push_back(
-          {nullptr, nullptr, offsetBy(ptr[src.id], views[i].xOffset, src.dtype),
-           offsetBy(ptr[dst.id], views[i].yOffset, dst.dtype), *p,
-           static_cast<size_t>(dtypeSize(src.dtype))});
-      ++pitched;
-      continue;
-    }
-    CopyView v = padView(views[i], 4);
-    auto xd = describe(src, {v.dims, v.xStrides});
-    auto yd = describe(dst, {v.dims, v.yStrides});
-    if (!xd)
-      return xd.status();
-    if (!yd)
-      return yd.status();
-    exec->copies.push_back(
-        {*xd, *yd, offsetBy(ptr[src.id], v.xOffset, src.dtype),
-         offsetBy(ptr[dst.id], v.yOffset, dst.dtype), std::nullopt, 0});
-  }
-  const int transforms = static_cast<int>(views.size()) - pitched;
-  exec->impl = std::string(pitched ? "cudaMemcpy3DAsync" : "") +
-               (pitched && transforms ? " + " : "") +
-               (transforms ? "cudnnTransformTensor" : "") + " " + what +
-               (views.size() > 1 ? " x" + std::to_string(views.size()) : "");
   return std::unique_ptr<LayerExecutor>(std::move(exec));
 }
 

@@ -115,7 +115,7 @@ TEST(CudnnBackendTest, WithoutAGpuItIsUnavailableNotBroken) {
   RunnerInfo info = backend.info();
   EXPECT_EQ(info.name, "cudnn");
   EXPECT_EQ(info.device, "no device");
-  EXPECT_EQ(info.runnerVersion, "0.5.0");
+  EXPECT_EQ(info.runnerVersion, "0.6.0");
   EXPECT_EQ(info.libraryVersion,
             info.extra["cudnn_version"].get<std::string>());
   // Post-ops and inner products run (after the layer, on cuBLASLt).
@@ -128,7 +128,8 @@ TEST(CudnnBackendTest, WithoutAGpuItIsUnavailableNotBroken) {
 }
 
 /// matmul -> broadcast bias add -> layer norm -> softmax -> transpose ->
-/// slice -> concat -> reduce: the kinds transformer plans add.
+/// slice -> concat -> reduce, and a cast to bf16: the kinds transformer
+/// plans add.
 Plan transformerKindsPlan() {
   using testing::tensor;
   Plan p;
@@ -148,7 +149,9 @@ Plan transformerKindsPlan() {
       tensor(10, {1, 30, 8}, TensorRole::kActivation),
       tensor(11, {1, 60, 8}, TensorRole::kActivation),
       tensor(12, {1, 60, 1}, TensorRole::kActivation),
+      tensor(13, {1, 60, 8}, TensorRole::kActivation),
   };
+  p.tensors[13].dtype = DType::kBF16;
   auto layer = [&](int64_t id, LayerKind kind, std::vector<int64_t> in,
                    int64_t out, nlohmann::json attrs) {
     Layer l;
@@ -170,9 +173,10 @@ Plan transformerKindsPlan() {
       layer(5, LayerKind::kSlice, {9}, 10, {{"start", {0, 1, 0}}}),
       layer(6, LayerKind::kConcat, {10, 10}, 11, {{"axis", 1}}),
       layer(7, LayerKind::kReduce, {11}, 12, {{"op", "sum"}, {"axis", 2}}),
+      layer(8, LayerKind::kCast, {11}, 13, nlohmann::json::object()),
   };
   p.inputs = {0};
-  p.outputs = {12};
+  p.outputs = {12, 13};
   for (Layer &l : p.layers)
     l.hash = computeLayerHash(p, l);
   return p;
@@ -242,8 +246,15 @@ TEST(CudnnBackendTest, TransformerKindsRunOrSayWhyOnAGpu) {
   MeasureOptions o = testing::deterministicOptions();
   o.mode = MeasureMode::kLayers;
   MeasureResponse r = measurePlan(backend, transformerKindsPlan(), o);
-  ASSERT_EQ(r.layers.size(), 8u);
+  ASSERT_EQ(r.layers.size(), 9u);
   expectSoundRun(r);
+  // The transpose (tiled) and the cast run on goodhart's copy kernel.
+  for (size_t i : {4u, 8u}) {
+    EXPECT_EQ(r.layers[i].measurement.status, ResultStatus::kOk)
+        << r.layers[i].measurement.reason;
+    EXPECT_NE(r.layers[i].impl.find("goodhart strided copy"), std::string::npos)
+        << r.layers[i].impl;
+  }
   for (const LayerResult &l : r.layers)
     std::cerr << "layer " << l.id << " "
               << resultStatusName(l.measurement.status) << " " << l.impl

@@ -174,6 +174,17 @@ TEST(CudnnReproTest, DataMovementAndLayersWithoutALine) {
   EXPECT_EQ(pytorchRepro(slice, slice.layers[0], {}),
             "x=torch.randn(1,56,56,256,device='cuda',dtype=torch.float32); "
             "x[0:1,1:56,0:55,0:256].contiguous()");
+  TensorDesc half = tensor(1, {2, 8}, TensorRole::kActivation);
+  half.dtype = DType::kBF16;
+  Plan cast = onePlan({tensor(0, {2, 8}, TensorRole::kInput), half},
+                      LayerKind::kCast, nlohmann::json::object());
+  EXPECT_EQ(pytorchRepro(cast, cast.layers[0], {}),
+            "x=torch.randn(2,8,device='cuda',dtype=torch.float32); "
+            "x.to(torch.bfloat16)");
+  half.dtype = DType::kI8; // torch has no randn of it: no line
+  Plan toInt = onePlan({tensor(0, {2, 8}, TensorRole::kInput), half},
+                       LayerKind::kCast, nlohmann::json::object());
+  EXPECT_EQ(pytorchRepro(toInt, toInt.layers[0], {}), "");
   Plan reshape = onePlan({tensor(0, {1, 4}, TensorRole::kInput),
                           tensor(1, {4}, TensorRole::kActivation)},
                          LayerKind::kReshape, nlohmann::json::object());
