@@ -182,6 +182,15 @@ ExecutorOr buildCopy(const CudaContext &ctx, const Plan &plan,
     what = "concat";
     break;
   }
+  case LayerKind::kReshape: { // one that moves data (NCHW-stored)
+    const TensorDesc &src = plan.tensor(layer.inputs[0]);
+    auto v = reshapeView(src.shape, strides(src), dst.shape, outStrides);
+    if (!v)
+      return v.status().withContext(layer.describe());
+    views.push_back(*v);
+    what = "reshape";
+    break;
+  }
   case LayerKind::kCast: {
     const TensorDesc &src = plan.tensor(layer.inputs[0]);
     if (src.shape != dst.shape)

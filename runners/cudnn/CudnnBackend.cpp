@@ -201,7 +201,9 @@ CudnnBackend::allocateTensors(const Plan &plan,
     const TensorDesc &t = plan.tensor(id);
     int64_t producer = plan.producerOf(id);
     if (producer >= 0 && plan.layers[producer].kind == LayerKind::kReshape &&
-        buffers[plan.layers[producer].inputs[0]]) {
+        buffers[plan.layers[producer].inputs[0]] &&
+        !reshapeMovesData(plan.tensor(plan.layers[producer].inputs[0]).shape,
+                          t.shape, layout)) {
       buffers[id] = buffers[plan.layers[producer].inputs[0]];
       continue;
     }
@@ -267,12 +269,14 @@ LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
   result.id = layer.id;
   result.hash = layer.hash;
   result.check.reason = "check disabled (options.check)";
-  if (layer.kind == LayerKind::kReshape) {
+  const BuildOptions build = buildOptions(options);
+  if (layer.kind == LayerKind::kReshape &&
+      !reshapeMovesData(plan.tensor(layer.inputs[0]).shape,
+                        plan.tensor(layer.outputs[0]).shape, build.layout)) {
     result.impl = "view";
     result.measurement = skipped("view: a reshape moves no data");
     return result;
   }
-  const BuildOptions build = buildOptions(options);
   result.repro = pytorchRepro(
       plan, layer, {options.tf32, build.layout == DeviceLayout::kNhwc});
   std::vector<int64_t> ids = layer.inputs;
@@ -345,16 +349,10 @@ ModelResult CudnnBackend::measureModel(const Plan &plan,
   std::vector<void *> pointers = devicePointers(*buffers);
   std::vector<std::unique_ptr<LayerExecutor>> steps;
   for (const Layer &layer : plan.layers) {
+    // A reshape is a view unless a side is stored NCHW: then a copy.
     if (layer.kind == LayerKind::kReshape &&
-        (!storedRowMajor(plan.tensor(layer.inputs[0]).shape, build.layout) ||
-         !storedRowMajor(plan.tensor(layer.outputs[0]).shape, build.layout))) {
-      result.measurement = skipped(
-          layer.describe() +
-          ": a reshape of an NCHW-stored tensor moves data (model timing "
-          "needs layout nhwc)");
-      return result;
-    }
-    if (layer.kind == LayerKind::kReshape)
+        !reshapeMovesData(plan.tensor(layer.inputs[0]).shape,
+                          plan.tensor(layer.outputs[0]).shape, build.layout))
       continue;
     auto exec = buildExecutor(context, plan, layer, pointers, build);
     if (!exec) {

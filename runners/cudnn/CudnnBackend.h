@@ -28,7 +28,8 @@ private:
   /// Device buffers for the tensors `tensorIds`; those `fill` accepts get
   /// the plan's seeded values, the others are poisoned with NaNs (all bits
   /// set) when `poison`, so an output element a kernel does not write
-  /// fails the check. A reshape's output aliases its input. Rank-4 tensors
+  /// fails the check. A reshape's output aliases its input where it is a
+  /// view (reshapeMovesData says when it is a copy). Rank-4 tensors
   /// are stored as `layout` says (transposed on upload).
   StatusOr<std::vector<std::shared_ptr<DeviceBuffer>>>
   allocateTensors(const Plan &plan, const std::vector<int64_t> &tensorIds,

@@ -363,6 +363,7 @@ buildExecutor(const CudaContext &context, const Plan &plan, const Layer &layer,
   case LayerKind::kSlice:
   case LayerKind::kConcat:
   case LayerKind::kCast:
+  case LayerKind::kReshape: // one that moves data: the backend skips views
     return buildCopy(context, plan, layer, pointers, options);
   case LayerKind::kNorm:
     return buildNorm(context, plan, layer, pointers, options);

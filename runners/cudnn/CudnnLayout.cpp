@@ -76,6 +76,11 @@ bool storedRowMajor(const std::vector<int64_t> &shape, DeviceLayout layout) {
          shape[1] * shape[2] == 1;
 }
 
+bool reshapeMovesData(const std::vector<int64_t> &in,
+                      const std::vector<int64_t> &out, DeviceLayout layout) {
+  return !storedRowMajor(in, layout) || !storedRowMajor(out, layout);
+}
+
 std::vector<float> toDeviceOrder(const std::vector<float> &values,
                                  const std::vector<int64_t> &shape,
                                  const std::vector<int64_t> &strides) {
@@ -141,6 +146,21 @@ StatusOr<CopyView> sliceView(const std::vector<int64_t> &inShape,
     v.xOffset += start[i] * inStrides[i];
   }
   return v;
+}
+
+StatusOr<CopyView> reshapeView(const std::vector<int64_t> &inShape,
+                               const std::vector<int64_t> &inStrides,
+                               const std::vector<int64_t> &outShape,
+                               const std::vector<int64_t> &outStrides) {
+  if (product(inShape, 0, inShape.size()) !=
+      product(outShape, 0, outShape.size()))
+    return invalidInput("reshape changes the number of elements");
+  if (inStrides == packedStrides(inShape))
+    return CopyView{outShape, packedStrides(outShape), outStrides};
+  if (outStrides == packedStrides(outShape))
+    return CopyView{inShape, inStrides, packedStrides(inShape)};
+  return unsupported("a reshape between two tensors stored in another "
+                     "order than row-major (NCHW) is not one strided copy");
 }
 
 StatusOr<std::vector<CopyView>>

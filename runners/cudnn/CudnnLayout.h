@@ -37,6 +37,11 @@ std::vector<int64_t> deviceStrides(const std::vector<int64_t> &shape,
 /// C == 1 or H * W == 1).
 bool storedRowMajor(const std::vector<int64_t> &shape, DeviceLayout layout);
 
+/// Whether a reshape from `in` to `out` must move data in `layout` (either
+/// side is not stored row-major); otherwise its output is a view.
+bool reshapeMovesData(const std::vector<int64_t> &in,
+                      const std::vector<int64_t> &out, DeviceLayout layout);
+
 /// Row-major plan-order values laid out with `strides` (a permutation of a
 /// packed layout), and back.
 std::vector<float> toDeviceOrder(const std::vector<float> &values,
@@ -77,6 +82,15 @@ StatusOr<CopyView> sliceView(const std::vector<int64_t> &inShape,
                              const std::vector<int64_t> &outShape,
                              const std::vector<int64_t> &outStrides,
                              const std::vector<int64_t> &start);
+/// A reshape as a copy: elements keep their row-major plan index. Where
+/// the input is stored row-major the copy runs over the output's
+/// dimensions, where the output is, over the input's; kUnsupported when
+/// neither is (two NCHW-stored rank-4 shapes), kInvalidInput when the
+/// element counts differ.
+StatusOr<CopyView> reshapeView(const std::vector<int64_t> &inShape,
+                               const std::vector<int64_t> &inStrides,
+                               const std::vector<int64_t> &outShape,
+                               const std::vector<int64_t> &outStrides);
 /// One copy per input into its place along `axis` of the output.
 StatusOr<std::vector<CopyView>>
 concatViews(const std::vector<std::vector<int64_t>> &inShapes,

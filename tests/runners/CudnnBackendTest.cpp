@@ -230,6 +230,16 @@ TEST(CudnnBackendTest, Tf32AndNchwAreMeasurementOptionsOnAGpu) {
   EXPECT_EQ(r.layers[0].measurement.status, ResultStatus::kOk)
       << r.layers[0].measurement.reason;
   EXPECT_EQ(r.layers[0].repro.find("channels_last"), std::string::npos);
+  // The flattening reshape of an NCHW-stored tensor moves data: a copy,
+  // checked like any layer, and the whole model runs.
+  ASSERT_EQ(r.layers.size(), 6u);
+  EXPECT_EQ(r.layers[4].measurement.status, ResultStatus::kOk)
+      << r.layers[4].measurement.reason;
+  EXPECT_NE(r.layers[4].impl.find("goodhart strided copy"), std::string::npos)
+      << r.layers[4].impl;
+  ASSERT_TRUE(r.model);
+  EXPECT_EQ(r.model->measurement.status, ResultStatus::kOk)
+      << r.model->measurement.reason;
   o = testing::deterministicOptions();
   o.tf32 = true;
   o.check = false; // TF32 does not meet the f32 tolerance

@@ -32,6 +32,12 @@ TEST(CudnnLayoutTest, NhwcIsRowMajorAndNchwMovesChannelsOutward) {
   EXPECT_FALSE(storedRowMajor({1, 7, 7, 64}, DeviceLayout::kNchw));
   EXPECT_TRUE(storedRowMajor({1, 1, 1, 2048}, DeviceLayout::kNchw));
   EXPECT_TRUE(storedRowMajor({1, 49, 2048}, DeviceLayout::kNchw));
+  EXPECT_TRUE(
+      reshapeMovesData({1, 7, 7, 64}, {1, 49, 64}, DeviceLayout::kNchw));
+  EXPECT_FALSE(
+      reshapeMovesData({1, 7, 7, 64}, {1, 49, 64}, DeviceLayout::kNhwc));
+  EXPECT_FALSE(
+      reshapeMovesData({8, 1, 1, 2048}, {8, 2048}, DeviceLayout::kNchw));
 }
 
 TEST(CudnnLayoutTest, NchwUploadPutsEachChannelPlaneTogether) {
@@ -43,6 +49,49 @@ TEST(CudnnLayoutTest, NchwUploadPutsEachChannelPlaneTogether) {
   EXPECT_EQ(fromDeviceOrder(device, shape, strides), iota(12));
   Ints packed = deviceStrides(shape, DeviceLayout::kNhwc);
   EXPECT_EQ(toDeviceOrder(iota(12), shape, packed), iota(12));
+}
+
+/// y[view] = x[view], element by element.
+std::vector<float> copied(const CopyView &v, const std::vector<float> &x) {
+  std::vector<float> y(x.size(), -1);
+  int64_t n = 1;
+  for (int64_t d : v.dims)
+    n *= d;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t xo = v.xOffset, yo = v.yOffset, rest = i;
+    for (int64_t d = static_cast<int64_t>(v.dims.size()) - 1; d >= 0; --d) {
+      xo += rest % v.dims[d] * v.xStrides[d];
+      yo += rest % v.dims[d] * v.yStrides[d];
+      rest /= v.dims[d];
+    }
+    y[yo] = x[xo];
+  }
+  return y;
+}
+
+TEST(CudnnLayoutTest, ReshapeOfAnNchwTensorIsACopyInPlanOrder) {
+  const Ints nhwc = {1, 2, 2, 3}, flat = {1, 12};
+  const Ints nchw = deviceStrides(nhwc, DeviceLayout::kNchw);
+  const std::vector<float> stored = toDeviceOrder(iota(12), nhwc, nchw);
+  // Flattening an NCHW-stored tensor gathers it back into plan order.
+  auto v = reshapeView(nhwc, nchw, flat, {12, 1});
+  ASSERT_TRUE(v.isOk());
+  EXPECT_EQ(v->dims, nhwc);
+  EXPECT_EQ(copied(*v, stored), iota(12));
+  // Unflattening into an NCHW-stored tensor scatters it into device order.
+  v = reshapeView(flat, {12, 1}, nhwc, nchw);
+  ASSERT_TRUE(v.isOk());
+  EXPECT_EQ(v->dims, nhwc);
+  EXPECT_EQ(copied(*v, iota(12)), stored);
+  // Between two NCHW-stored shapes there is no single strided copy.
+  const Ints other = {1, 3, 2, 2};
+  EXPECT_EQ(
+      reshapeView(nhwc, nchw, other, deviceStrides(other, DeviceLayout::kNchw))
+          .status()
+          .code(),
+      StatusCode::kUnsupported);
+  EXPECT_EQ(reshapeView(nhwc, nchw, {1, 11}, {11, 1}).status().code(),
+            StatusCode::kInvalidInput);
 }
 
 TEST(CudnnLayoutTest, NchwViewMakesTheLastPlanDimensionC) {
