@@ -130,6 +130,23 @@ std::string describeCopies(const std::vector<CopyExecutor::Copy> &copies) {
 
 } // namespace
 
+ExecutorOr buildBroadcast(const CudaContext &ctx, const TensorDesc &x,
+                          const void *xPtr, const TensorDesc &y, void *yPtr,
+                          const BuildOptions &options) {
+  auto v = broadcastView(x.shape, deviceStrides(x.shape, options.layout),
+                         y.shape, deviceStrides(y.shape, options.layout));
+  if (!v)
+    return v.status();
+  auto c = planCopy(*v, x, xPtr, y, yPtr);
+  if (!c)
+    return c.status();
+  auto exec = std::make_unique<CopyExecutor>();
+  exec->stream = ctx.stream;
+  exec->copies.push_back(*c);
+  exec->impl = describeCopies(exec->copies) + " broadcast";
+  return std::unique_ptr<LayerExecutor>(std::move(exec));
+}
+
 ExecutorOr buildCopy(const CudaContext &ctx, const Plan &plan,
                      const Layer &layer, const Pointers &ptr,
                      const BuildOptions &options) {

@@ -97,6 +97,26 @@ buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
   return std::unique_ptr<LayerExecutor>(std::move(seq));
 }
 
+/// y = broadcast(a); y = y MODE b in place: a binary op whose first
+/// operand broadcasts and that cannot swap its operands.
+StatusOr<std::unique_ptr<LayerExecutor>>
+materializedPointwise(const CudaContext &ctx, const Plan &plan,
+                      const Layer &layer, const std::vector<void *> &ptr,
+                      const BuildOptions &o, cudnnPointwiseMode_t mode) {
+  const TensorDesc &a = plan.tensor(layer.inputs[0]);
+  const TensorDesc &b = plan.tensor(layer.inputs[1]);
+  const TensorDesc &y = plan.tensor(layer.outputs[0]);
+  auto copy = buildBroadcast(ctx, a, ptr[a.id], y, ptr[y.id], o);
+  if (!copy)
+    return copy.status().withContext(layer.describe());
+  auto seq = std::make_unique<SequenceExecutor>(std::move(*copy));
+  GOODHART_RETURN_IF_ERROR(
+      appendInPlace(ctx, *seq, plan, layer, ptr, o, InPlaceOp{mode, &b}));
+  seq->impl = seq->first->impl + " of the first operand + pointwise " +
+              seq->engines.back() + " in place";
+  return std::unique_ptr<LayerExecutor>(std::move(seq));
+}
+
 StatusOr<std::unique_ptr<LayerExecutor>>
 buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
                const std::vector<void *> &ptr, const BuildOptions &o) {
@@ -108,16 +128,18 @@ buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
     return unsupported(layer.describe() + ": no cuDNN pointwise mode for '" +
                        op + "'");
   // cuDNN broadcasts B (size-1 dimensions), not X: a commutative op whose
-  // first operand broadcasts swaps them.
+  // first operand broadcasts swaps them; otherwise (sub, div, pow, or both
+  // operands broadcast) the first is materialized into the output and the
+  // op runs there in place.
   int64_t xId = layer.inputs[0], bId = binary ? layer.inputs[1] : -1;
   const TensorDesc &y = plan.tensor(layer.outputs[0]);
   if (plan.tensor(xId).shape != y.shape) {
     const bool commutative =
         op == "add" || op == "mul" || op == "max" || op == "min";
-    if (!binary || !commutative || plan.tensor(bId).shape != y.shape)
-      return unsupported(layer.describe() +
-                         ": cuDNN pointwise ops broadcast only their second "
-                         "operand");
+    if (!binary)
+      return invalidInput(layer.describe() + ": a unary op changes the shape");
+    if (!commutative || plan.tensor(bId).shape != y.shape)
+      return materializedPointwise(ctx, plan, layer, ptr, o, *mode);
     std::swap(xId, bId);
   }
   auto xg = tensorOf(plan, layer, xId, 1, o),

@@ -163,6 +163,28 @@ StatusOr<CopyView> reshapeView(const std::vector<int64_t> &inShape,
                      "order than row-major (NCHW) is not one strided copy");
 }
 
+StatusOr<CopyView> broadcastView(const std::vector<int64_t> &xShape,
+                                 const std::vector<int64_t> &xStrides,
+                                 const std::vector<int64_t> &yShape,
+                                 const std::vector<int64_t> &yStrides) {
+  if (xShape.size() != yShape.size())
+    return invalidInput("broadcast between ranks " +
+                        std::to_string(xShape.size()) + " and " +
+                        std::to_string(yShape.size()));
+  CopyView v{yShape, xStrides, yStrides};
+  for (size_t i = 0; i < xShape.size(); ++i) {
+    if (xShape[i] == yShape[i])
+      continue;
+    if (xShape[i] != 1)
+      return invalidInput("dimension " + std::to_string(i) + " of size " +
+                          std::to_string(xShape[i]) +
+                          " does not broadcast to " +
+                          std::to_string(yShape[i]));
+    v.xStrides[i] = 0;
+  }
+  return v;
+}
+
 StatusOr<std::vector<CopyView>>
 concatViews(const std::vector<std::vector<int64_t>> &inShapes,
             const std::vector<std::vector<int64_t>> &inStrides,

@@ -91,6 +91,12 @@ StatusOr<CopyView> reshapeView(const std::vector<int64_t> &inShape,
                                const std::vector<int64_t> &inStrides,
                                const std::vector<int64_t> &outShape,
                                const std::vector<int64_t> &outStrides);
+/// `x` broadcast to `y`'s shape (numpy rules, equal ranks: a size-1
+/// dimension of x repeats, read through stride 0).
+StatusOr<CopyView> broadcastView(const std::vector<int64_t> &xShape,
+                                 const std::vector<int64_t> &xStrides,
+                                 const std::vector<int64_t> &yShape,
+                                 const std::vector<int64_t> &yStrides);
 /// One copy per input into its place along `axis` of the output.
 StatusOr<std::vector<CopyView>>
 concatViews(const std::vector<std::vector<int64_t>> &inShapes,

@@ -61,6 +61,12 @@ ExecutorOr buildCopy(const CudaContext &ctx, const Plan &plan,
                      const Layer &layer, const Pointers &ptr,
                      const BuildOptions &options);
 
+/// y = x broadcast to y's shape (goodhart's copy kernel): where cuDNN
+/// cannot broadcast an operand, it is materialized into the output first.
+ExecutorOr buildBroadcast(const CudaContext &ctx, const TensorDesc &x,
+                          const void *xPtr, const TensorDesc &y, void *yPtr,
+                          const BuildOptions &options);
+
 /// Batched matmul [B,M,K] x [B,K,N] on cuBLASLt.
 ExecutorOr buildMatMul(const CudaContext &ctx, const Plan &plan,
                        const Layer &layer, const Pointers &ptr,

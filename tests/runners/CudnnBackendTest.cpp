@@ -128,8 +128,9 @@ TEST(CudnnBackendTest, WithoutAGpuItIsUnavailableNotBroken) {
 }
 
 /// matmul -> broadcast bias add -> layer norm -> softmax -> transpose ->
-/// slice -> concat -> reduce, and a cast to bf16: the kinds transformer
-/// plans add.
+/// slice -> concat -> reduce, a cast to bf16 and a bias minus the
+/// activations (the first operand broadcasts): the kinds transformer plans
+/// add.
 Plan transformerKindsPlan() {
   using testing::tensor;
   Plan p;
@@ -150,6 +151,7 @@ Plan transformerKindsPlan() {
       tensor(11, {1, 60, 8}, TensorRole::kActivation),
       tensor(12, {1, 60, 1}, TensorRole::kActivation),
       tensor(13, {1, 60, 8}, TensorRole::kActivation),
+      tensor(14, {1, 8, 32}, TensorRole::kActivation),
   };
   p.tensors[13].dtype = DType::kBF16;
   auto layer = [&](int64_t id, LayerKind kind, std::vector<int64_t> in,
@@ -174,9 +176,10 @@ Plan transformerKindsPlan() {
       layer(6, LayerKind::kConcat, {10, 10}, 11, {{"axis", 1}}),
       layer(7, LayerKind::kReduce, {11}, 12, {{"op", "sum"}, {"axis", 2}}),
       layer(8, LayerKind::kCast, {11}, 13, nlohmann::json::object()),
+      layer(9, LayerKind::kBinary, {3, 4}, 14, {{"op", "sub"}}),
   };
   p.inputs = {0};
-  p.outputs = {12, 13};
+  p.outputs = {12, 13, 14};
   for (Layer &l : p.layers)
     l.hash = computeLayerHash(p, l);
   return p;
@@ -256,10 +259,11 @@ TEST(CudnnBackendTest, TransformerKindsRunOrSayWhyOnAGpu) {
   MeasureOptions o = testing::deterministicOptions();
   o.mode = MeasureMode::kLayers;
   MeasureResponse r = measurePlan(backend, transformerKindsPlan(), o);
-  ASSERT_EQ(r.layers.size(), 9u);
+  ASSERT_EQ(r.layers.size(), 10u);
   expectSoundRun(r);
-  // The transpose (tiled) and the cast run on goodhart's copy kernel.
-  for (size_t i : {4u, 8u}) {
+  // The transpose (tiled), the cast and the broadcast of sub's first
+  // operand run on goodhart's copy kernel.
+  for (size_t i : {4u, 8u, 9u}) {
     EXPECT_EQ(r.layers[i].measurement.status, ResultStatus::kOk)
         << r.layers[i].measurement.reason;
     EXPECT_NE(r.layers[i].impl.find("goodhart strided copy"), std::string::npos)

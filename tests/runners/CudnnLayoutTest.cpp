@@ -94,6 +94,23 @@ TEST(CudnnLayoutTest, ReshapeOfAnNchwTensorIsACopyInPlanOrder) {
             StatusCode::kInvalidInput);
 }
 
+TEST(CudnnLayoutTest, BroadcastReadsSizeOneDimensionsThroughStrideZero) {
+  // [2,1,3] -> [2,4,3]: each row of 3 repeats 4 times.
+  auto v = broadcastView({2, 1, 3}, {3, 3, 1}, {2, 4, 3}, {12, 3, 1});
+  ASSERT_TRUE(v.isOk());
+  EXPECT_EQ(v->xStrides, Ints({3, 0, 1}));
+  std::vector<float> y = copied(*v, iota(24)); // x is the first 6 values
+  EXPECT_EQ(std::vector<float>(y.begin(), y.begin() + 12),
+            std::vector<float>({0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2}));
+  EXPECT_EQ(y[12], 3);
+  EXPECT_EQ(broadcastView({2, 2, 3}, {6, 3, 1}, {2, 4, 3}, {12, 3, 1})
+                .status()
+                .code(),
+            StatusCode::kInvalidInput);
+  EXPECT_EQ(broadcastView({3}, {1}, {2, 3}, {3, 1}).status().code(),
+            StatusCode::kInvalidInput);
+}
+
 TEST(CudnnLayoutTest, NchwViewMakesTheLastPlanDimensionC) {
   auto v = nchwView({2, 7, 5, 3}, {105, 15, 3, 1});
   ASSERT_TRUE(v);

@@ -218,6 +218,20 @@ TEST(StridedCopyPlanTest, RandomTransposesAndSlicesMatchTheNaiveCopy) {
   EXPECT_GT(widened, 20);
 }
 
+TEST(StridedCopyPlanTest, BroadcastsRepeatThroughStrideZero) {
+  // [1,S,1] -> [B,S,H] (a mask), [B,1,H] -> [B,S,H] (a bias per head),
+  // [1,1,H] with H contiguous: gather, tiled and widened kernels.
+  const std::vector<int64_t> y = {3, 40, 48};
+  for (const std::vector<int64_t> &x :
+       {std::vector<int64_t>{1, 40, 1}, std::vector<int64_t>{3, 1, 48},
+        std::vector<int64_t>{1, 1, 48}, std::vector<int64_t>{1, 1, 1}}) {
+    auto v = broadcastView(x, packed(x), y, packed(y));
+    ASSERT_TRUE(v.isOk());
+    StridedCopyPlan p = expectReplayMatches(*v, 2, elements(x), elements(y));
+    EXPECT_EQ(p.args.count * p.unitBytes, elements(y) * 2);
+  }
+}
+
 TEST(StridedCopyPlanTest, OffsetsAndAlignmentLimitTheUnitWidth) {
   // A slice one element in: the unit cannot be wider than the offset.
   auto v = sliceView({4, 66}, {66, 1}, {4, 64}, {64, 1}, {0, 1});
