@@ -3,9 +3,11 @@
 // Batched matmuls [B,M,K] x [B,K,N] and inner products (a Linear layer:
 // [..., M, K] x constant [K, N] + bias [N]) run as one cuBLASLt matmul
 // each, the algorithm picked by cuBLASLt's heuristic as frameworks do. An
-// inner product's bias is an in-place pointwise add after it (PyTorch's
-// eager addmm fuses it into the GEMM's C; here it is timed as a second
-// kernel, and the implementation string says so). Strict f32 computes in
+// inner product's bias is cuBLASLt's bias epilogue (CUBLASLT_EPILOGUE_BIAS,
+// as PyTorch's addmm runs F.linear through gemm_and_bias); where the
+// heuristic has no algorithm with it, an in-place pointwise add after the
+// GEMM, timed as a second kernel, which the implementation string says.
+// Strict f32 computes in
 // COMPUTE_32F, TF32 only when the measurement allows it; 16-bit inputs
 // accumulate in f32.
 //
@@ -50,11 +52,12 @@ struct GemmShape {
   int64_t strideA = 0, strideB = 0;
 };
 
+/// `bias` (device, [n], tc's type): added by the epilogue.
 ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
                      const Layer &layer, const TensorDesc &ta,
                      const TensorDesc &tb, const TensorDesc &tc,
                      const GemmShape &g, const Pointers &ptr,
-                     const BuildOptions &o) {
+                     const BuildOptions &o, const void *bias = nullptr) {
   cudaDataType_t type = ta.dtype == DType::kF16    ? CUDA_R_16F
                         : ta.dtype == DType::kBF16 ? CUDA_R_16BF
                                                    : CUDA_R_32F;
@@ -66,6 +69,16 @@ ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
   exec->stream = ctx.stream;
   GOODHART_CUBLAS_CHECK(
       cublasLtMatmulDescCreate(&exec->op, compute, CUDA_R_32F));
+  if (bias) {
+    // Column-major D^T is n x m: the bias runs along its rows.
+    cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+    GOODHART_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
+        exec->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)));
+    GOODHART_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
+        exec->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
+    GOODHART_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
+        exec->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &type, sizeof(type)));
+  }
   // Row-major C = A B is column-major C^T = B^T A^T: cuBLASLt's "A" is
   // the plan's b (n x k, ld n) and its "B" the plan's a (k x m, ld k).
   auto layout = [&](cublasLtMatrixLayout_t *l, int64_t rows, int64_t cols,
@@ -100,7 +113,8 @@ ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
       &result, &found);
   cublasLtMatmulPreferenceDestroy(pref);
   if (s != CUBLAS_STATUS_SUCCESS || found == 0)
-    return unsupported(layer.describe() + ": cuBLASLt has no algorithm");
+    return unsupported(layer.describe() + ": cuBLASLt has no algorithm" +
+                       (bias ? " with a bias epilogue" : ""));
   exec->algo = result.algo;
   int id = 0, tile = 0, stages = 0;
   size_t written = 0;
@@ -114,7 +128,7 @@ ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
   exec->impl = "cublasLt algo " + std::to_string(id) + " tile " +
                std::to_string(tile) + " stages " + std::to_string(stages) +
                (tf32 ? " COMPUTE_32F_FAST_TF32" : " COMPUTE_32F") +
-               mathTag(plan, layer, o);
+               (bias ? " + bias epilogue" : "") + mathTag(plan, layer, o);
   exec->a = ptr[tb.id];
   exec->b = ptr[ta.id];
   exec->c = ptr[tc.id];
@@ -154,14 +168,22 @@ ExecutorOr buildInnerProduct(const CudaContext &ctx, const Plan &plan,
   g.m = dims->m;
   g.k = dims->k;
   g.n = dims->n;
-  ExecutorOr gemm = buildGemm(ctx, plan, layer, src, wei, dst, g, ptr, o);
-  if (!gemm || layer.numPrimaryInputs() < 3)
-    return gemm;
+  if (layer.numPrimaryInputs() < 3)
+    return buildGemm(ctx, plan, layer, src, wei, dst, g, ptr, o);
   const TensorDesc &bias = plan.tensor(layer.inputs[2]);
   if (bias.numElements() != g.n)
     return unsupported(layer.describe() + ": bias of size " +
                        std::to_string(bias.numElements()) +
                        " is not per output feature");
+  if (bias.dtype == dst.dtype) {
+    ExecutorOr fused =
+        buildGemm(ctx, plan, layer, src, wei, dst, g, ptr, o, ptr[bias.id]);
+    if (fused || fused.status().code() != StatusCode::kUnsupported)
+      return fused;
+  }
+  ExecutorOr gemm = buildGemm(ctx, plan, layer, src, wei, dst, g, ptr, o);
+  if (!gemm)
+    return gemm;
   auto seq = std::make_unique<SequenceExecutor>(std::move(*gemm));
   GOODHART_RETURN_IF_ERROR(appendInPlace(
       ctx, *seq, plan, layer, ptr, o, InPlaceOp{CUDNN_POINTWISE_ADD, &bias}));

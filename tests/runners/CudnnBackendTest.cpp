@@ -301,6 +301,12 @@ TEST(CudnnBackendTest, PostOpsAndInnerProductsRunAndPassTheCheckOnAGpu) {
     EXPECT_NE(l.impl.find("+ post-ops "), std::string::npos)
         << plan.model << ": " << l.impl;
     EXPECT_NE(l.repro.find("; y="), std::string::npos) << l.repro;
+    // An inner product's bias: cuBLASLt's epilogue, or a kernel after it
+    // where the heuristic has no algorithm with one.
+    if (plan.layers.back().kind == LayerKind::kInnerProduct)
+      EXPECT_TRUE(l.impl.find("+ bias epilogue") != std::string::npos ||
+                  l.impl.find("(a second kernel)") != std::string::npos)
+          << l.impl;
   }
 }
 
