@@ -214,29 +214,43 @@ concatViews(const std::vector<std::vector<int64_t>> &inShapes,
   return views;
 }
 
-std::optional<PitchedCopy> pitchedCopy(const CopyView &view) {
-  // The dimensions in the source's memory order (an NCHW-stored tensor's
-  // plan order is NHWC); those of size 1 move nothing; adjacent ones that
-  // are contiguous with each other on both sides merge, innermost first.
-  std::vector<size_t> order(view.dims.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return view.xStrides[a] > view.xStrides[b];
-  });
-  std::vector<int64_t> dims, xs, ys;
+CopyView mergedView(const CopyView &view, bool byOutput) {
+  const std::vector<int64_t> &key = byOutput ? view.yStrides : view.xStrides;
+  std::vector<size_t> order;
+  for (size_t i = 0; i < view.dims.size(); ++i)
+    if (view.dims[i] != 1)
+      order.push_back(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return key[a] > key[b]; });
+  // Innermost first, then reversed.
+  CopyView m;
+  m.xOffset = view.xOffset;
+  m.yOffset = view.yOffset;
   for (size_t k = order.size(); k-- > 0;) {
     const size_t i = order[k];
-    if (view.dims[i] == 1)
-      continue;
-    if (!dims.empty() && view.xStrides[i] == xs.back() * dims.back() &&
-        view.yStrides[i] == ys.back() * dims.back()) {
-      dims.back() *= view.dims[i];
+    if (!m.dims.empty() &&
+        view.xStrides[i] == m.xStrides.back() * m.dims.back() &&
+        view.yStrides[i] == m.yStrides.back() * m.dims.back()) {
+      m.dims.back() *= view.dims[i];
       continue;
     }
-    dims.push_back(view.dims[i]);
-    xs.push_back(view.xStrides[i]);
-    ys.push_back(view.yStrides[i]);
+    m.dims.push_back(view.dims[i]);
+    m.xStrides.push_back(view.xStrides[i]);
+    m.yStrides.push_back(view.yStrides[i]);
   }
+  std::reverse(m.dims.begin(), m.dims.end());
+  std::reverse(m.xStrides.begin(), m.xStrides.end());
+  std::reverse(m.yStrides.begin(), m.yStrides.end());
+  return m;
+}
+
+std::optional<PitchedCopy> pitchedCopy(const CopyView &view) {
+  // In the source's memory order (an NCHW-stored tensor's plan order is
+  // NHWC), innermost first.
+  const CopyView m = mergedView(view, /*byOutput=*/false);
+  const std::vector<int64_t> dims(m.dims.rbegin(), m.dims.rend()),
+      xs(m.xStrides.rbegin(), m.xStrides.rend()),
+      ys(m.yStrides.rbegin(), m.yStrides.rend());
   PitchedCopy copy;
   if (dims.empty())
     return copy; // one element

@@ -103,6 +103,12 @@ concatViews(const std::vector<std::vector<int64_t>> &inShapes,
             const std::vector<std::vector<int64_t>> &inStrides,
             const std::vector<int64_t> &outShape,
             const std::vector<int64_t> &outStrides, int64_t axis);
+/// The same copy over fewer dimensions: those of size 1 dropped, the rest
+/// in decreasing order of the input's strides (`byOutput`: the output's),
+/// neighbours contiguous with each other on both sides merged. No
+/// dimensions for a one-element copy; the offsets are kept.
+CopyView mergedView(const CopyView &view, bool byOutput);
+
 /// A copy view as cudaMemcpy3D moves it: `depth` slabs of `height` rows of
 /// `width` contiguous elements; consecutive rows are a pitch apart and
 /// slabs `rows` pitches apart, on each side (elements, not bytes).

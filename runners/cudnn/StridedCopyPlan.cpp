@@ -2,9 +2,6 @@
 
 #include "runners/cudnn/StridedCopyPlan.h"
 
-#include <algorithm>
-#include <vector>
-
 namespace goodhart::cuda {
 namespace {
 
@@ -67,43 +64,22 @@ StatusOr<StridedCopyPlan> planStridedCopy(const CopyView &view, int xBytes,
     }
 
   // The dimensions that move something, in the output's memory order.
-  std::vector<size_t> order;
-  for (size_t i = 0; i < n; ++i)
-    if (view.dims[i] != 1)
-      order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](size_t l, size_t r) {
-    return view.yStrides[l] > view.yStrides[r];
-  });
-  // Merge, innermost first, neighbours contiguous with each other on
-  // both sides.
-  std::vector<int64_t> dims, xs, ys;
-  for (size_t k = order.size(); k-- > 0;) {
-    const size_t i = order[k];
-    if (!dims.empty() && view.xStrides[i] == xs.back() * dims.back() &&
-        view.yStrides[i] == ys.back() * dims.back()) {
-      dims.back() *= view.dims[i];
-      continue;
-    }
-    dims.push_back(view.dims[i]);
-    xs.push_back(view.xStrides[i]);
-    ys.push_back(view.yStrides[i]);
-  }
-  if (dims.size() > static_cast<size_t>(kMaxCopyRank))
-    return unsupported("a copy over " + std::to_string(dims.size()) +
+  CopyView m = mergedView(view, /*byOutput=*/true);
+  if (m.dims.size() > static_cast<size_t>(kMaxCopyRank))
+    return unsupported("a copy over " + std::to_string(m.dims.size()) +
                        " dimensions that do not merge (at most " +
                        std::to_string(kMaxCopyRank) + ")");
-  if (dims.empty()) { // one element
-    dims = {1};
-    xs = ys = {1};
+  if (m.dims.empty()) { // one element
+    m.dims = {1};
+    m.xStrides = m.yStrides = {1};
   }
-  a.rank = static_cast<int>(dims.size());
+  a.rank = static_cast<int>(m.dims.size());
   a.count = 1;
   for (int d = 0; d < a.rank; ++d) {
-    const size_t from = dims.size() - 1 - d; // outermost first
-    a.dims[d] = dims[from];
-    a.xStrides[d] = xs[from];
-    a.yStrides[d] = ys[from];
-    a.count *= dims[from];
+    a.dims[d] = m.dims[d];
+    a.xStrides[d] = m.xStrides[d];
+    a.yStrides[d] = m.yStrides[d];
+    a.count *= m.dims[d];
   }
 
   const int last = a.rank - 1;
