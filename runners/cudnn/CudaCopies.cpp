@@ -156,31 +156,28 @@ ExecutorOr buildCopy(const CudaContext &ctx, const Plan &plan,
   auto strides = [&](const TensorDesc &t) {
     return deviceStrides(t.shape, options.layout);
   };
-  std::vector<CopyView> views;
-  const char *what = "";
+  const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  StatusOr<std::vector<CopyView>> views = std::vector<CopyView>{};
+  auto one = [](StatusOr<CopyView> v) -> StatusOr<std::vector<CopyView>> {
+    if (!v)
+      return v.status();
+    return std::vector<CopyView>{*v};
+  };
+  const std::string what(layerKindName(layer.kind));
   switch (layer.kind) {
   case LayerKind::kTranspose: {
     auto perm = layer.getInts("perm", dst.shape.size());
     if (!perm)
       return perm.status();
-    const TensorDesc &src = plan.tensor(layer.inputs[0]);
-    auto v = transposeView(src.shape, strides(src), outStrides, *perm);
-    if (!v)
-      return v.status().withContext(layer.describe());
-    views.push_back(*v);
-    what = "transpose";
+    views = one(transposeView(src.shape, strides(src), outStrides, *perm));
     break;
   }
   case LayerKind::kSlice: {
     auto start = layer.getInts("start", dst.shape.size());
     if (!start)
       return start.status();
-    const TensorDesc &src = plan.tensor(layer.inputs[0]);
-    auto v = sliceView(src.shape, strides(src), dst.shape, outStrides, *start);
-    if (!v)
-      return v.status().withContext(layer.describe());
-    views.push_back(*v);
-    what = "slice";
+    views =
+        one(sliceView(src.shape, strides(src), dst.shape, outStrides, *start));
     break;
   }
   case LayerKind::kConcat: {
@@ -192,46 +189,35 @@ ExecutorOr buildCopy(const CudaContext &ctx, const Plan &plan,
       shapes.push_back(plan.tensor(id).shape);
       inStrides.push_back(strides(plan.tensor(id)));
     }
-    auto v = concatViews(shapes, inStrides, dst.shape, outStrides, *axis);
-    if (!v)
-      return v.status().withContext(layer.describe());
-    views = *v;
-    what = "concat";
+    views = concatViews(shapes, inStrides, dst.shape, outStrides, *axis);
     break;
   }
-  case LayerKind::kReshape: { // one that moves data (NCHW-stored)
-    const TensorDesc &src = plan.tensor(layer.inputs[0]);
-    auto v = reshapeView(src.shape, strides(src), dst.shape, outStrides);
-    if (!v)
-      return v.status().withContext(layer.describe());
-    views.push_back(*v);
-    what = "reshape";
+  case LayerKind::kReshape: // one that moves data (NCHW-stored)
+    views = one(reshapeView(src.shape, strides(src), dst.shape, outStrides));
     break;
-  }
-  case LayerKind::kCast: {
-    const TensorDesc &src = plan.tensor(layer.inputs[0]);
+  case LayerKind::kCast:
     if (src.shape != dst.shape)
       return invalidInput(layer.describe() + ": a cast changes the shape");
-    views.push_back(CopyView{dst.shape, strides(src), outStrides});
-    what = "cast";
+    views = one(CopyView{dst.shape, strides(src), outStrides});
     break;
-  }
   default:
     return invalidInput(layer.describe() + ": not a copy");
   }
+  if (!views)
+    return views.status().withContext(layer.describe());
   auto exec = std::make_unique<CopyExecutor>();
   exec->stream = ctx.stream;
-  for (size_t i = 0; i < views.size(); ++i) {
-    const TensorDesc &src = plan.tensor(layer.inputs[i]);
-    if (src.dtype != dst.dtype && layer.kind != LayerKind::kCast)
+  for (size_t i = 0; i < views->size(); ++i) {
+    const TensorDesc &in = plan.tensor(layer.inputs[i]);
+    if (in.dtype != dst.dtype && layer.kind != LayerKind::kCast)
       return unsupported(layer.describe() + ": element types differ");
-    auto c = planCopy(views[i], src, ptr[src.id], dst, ptr[dst.id]);
+    auto c = planCopy((*views)[i], in, ptr[in.id], dst, ptr[dst.id]);
     if (!c)
       return c.status().withContext(layer.describe());
     exec->copies.push_back(*c);
   }
   exec->impl = describeCopies(exec->copies) + " " + what +
-               (views.size() > 1 ? " x" + std::to_string(views.size()) : "");
+               (views->size() > 1 ? " x" + std::to_string(views->size()) : "");
   return std::unique_ptr<LayerExecutor>(std::move(exec));
 }
 
