@@ -47,6 +47,10 @@ void addMeasureOptions(po::options_description &options) {
       "GPU: let f32 layers use TF32 tensor cores (default: strict f32)")(
       "layout", po::value<std::string>()->default_value("nhwc"),
       "GPU: device layout of rank-4 tensors, nhwc or nchw")(
+      "fusion", po::value<std::string>()->default_value("eager"),
+      "GPU: eager (a layer's bias and post-ops as separate kernels, as "
+      "PyTorch's eager mode) or graph (fused into the layer's kernel where "
+      "the library can)")(
       "rounds", po::value<int>()->default_value(1),
       "layers mode: measure all layers this many times in turn, each round "
       "with its share of the budget, and pool the samples")(
@@ -75,6 +79,9 @@ MeasureCliOptions readMeasureOptions(const po::variables_map &vm) {
   o.measure.coldCache = vm["cold-cache"].as<bool>();
   o.measure.tf32 = vm["tf32"].as<bool>();
   o.measure.layout = vm["layout"].as<std::string>();
+  o.measure.fusion = vm["fusion"].as<std::string>();
+  if (o.measure.fusion != "eager" && o.measure.fusion != "graph")
+    throw po::error("--fusion must be eager or graph");
   o.measure.rounds = vm["rounds"].as<int>();
   if (o.measure.rounds < 1)
     throw po::error("--rounds must be at least 1");

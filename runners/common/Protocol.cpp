@@ -124,6 +124,8 @@ json MeasureOptions::toJson() const {
     j["tf32"] = true;
   if (layout != "nhwc")
     j["layout"] = layout;
+  if (fusion != "eager")
+    j["fusion"] = fusion;
   if (rounds > 1)
     j["rounds"] = rounds;
   return j;
@@ -163,6 +165,9 @@ StatusOr<MeasureOptions> MeasureOptions::fromJson(const json &j) {
   GOODHART_RETURN_IF_ERROR(readOptional(j, "layout", where, o.layout));
   if (o.layout != "nhwc" && o.layout != "nchw")
     return fieldError(where + ".layout", "must be nhwc or nchw");
+  GOODHART_RETURN_IF_ERROR(readOptional(j, "fusion", where, o.fusion));
+  if (o.fusion != "eager" && o.fusion != "graph")
+    return fieldError(where + ".fusion", "must be eager or graph");
   GOODHART_RETURN_IF_ERROR(readOptional(j, "rounds", where, o.rounds));
   if (o.rounds < 1)
     return fieldError(where + ".rounds", "must be at least 1");

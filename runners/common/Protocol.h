@@ -61,6 +61,14 @@ struct MeasureOptions {
   /// plan's own) or "nchw" (runners transpose on upload and download; the
   /// plan and the check stay NHWC). Written only when not "nhwc".
   std::string layout = "nhwc";
+  /// GPU runners: how a layer's bias and post-ops run. "eager" (default):
+  /// as PyTorch's eager mode, separate kernels after the layer's own (only
+  /// an inner product's bias is cuBLASLt's epilogue, as in F.linear).
+  /// "graph": fused into the layer's kernel where the library can, as a
+  /// compiling framework would (a cuDNN conv + pointwise graph, cuBLASLt
+  /// epilogues and beta), eager kernels where it cannot. Written only when
+  /// not "eager".
+  std::string fusion = "eager";
   /// Layers mode: measure every selected layer, then all of them again,
   /// `rounds` times, each round with 1/rounds of the sample and time
   /// budgets, and pool each layer's samples. A machine whose speed for

@@ -41,25 +41,34 @@ TEST(ProtocolTest, MeasurePeakIsOnByDefaultAndOnlyWrittenWhenOff) {
   EXPECT_FALSE(MeasureOptions::fromJson({{"measure_peak", "no"}}));
 }
 
-TEST(ProtocolTest, Tf32AndLayoutAreOnlyWrittenWhenNotTheDefault) {
+TEST(ProtocolTest, GpuOptionsAreOnlyWrittenWhenNotTheDefault) {
   MeasureOptions defaults;
   EXPECT_FALSE(defaults.tf32);
   EXPECT_EQ(defaults.layout, "nhwc");
-  EXPECT_FALSE(defaults.toJson().contains("tf32"));
-  EXPECT_FALSE(defaults.toJson().contains("layout"));
-  auto set = MeasureOptions::fromJson({{"tf32", true}, {"layout", "nchw"}});
+  EXPECT_EQ(defaults.fusion, "eager");
+  for (const char *key : {"tf32", "layout", "fusion"})
+    EXPECT_FALSE(defaults.toJson().contains(key)) << key;
+  auto set = MeasureOptions::fromJson(
+      {{"tf32", true}, {"layout", "nchw"}, {"fusion", "graph"}});
   ASSERT_TRUE(set) << set.status().toString();
   EXPECT_TRUE(set->tf32);
   EXPECT_EQ(set->layout, "nchw");
+  EXPECT_EQ(set->fusion, "graph");
   EXPECT_EQ(set->toJson()["tf32"], true);
   EXPECT_EQ(set->toJson()["layout"], "nchw");
+  EXPECT_EQ(set->toJson()["fusion"], "graph");
   auto back = MeasureOptions::fromJson(set->toJson());
   ASSERT_TRUE(back);
   EXPECT_TRUE(back->tf32);
   EXPECT_EQ(back->layout, "nchw");
+  EXPECT_EQ(back->fusion, "graph");
   auto bad = MeasureOptions::fromJson({{"layout", "chwn"}});
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.status().message().find("options.layout"), std::string::npos);
+  auto badFusion = MeasureOptions::fromJson({{"fusion", "lazy"}});
+  ASSERT_FALSE(badFusion);
+  EXPECT_NE(badFusion.status().message().find("options.fusion"),
+            std::string::npos);
   EXPECT_FALSE(MeasureOptions::fromJson({{"tf32", "yes"}}));
 }
 
