@@ -27,7 +27,7 @@ namespace {
 // 0.5.0: pointwise ops cuDNN has no graph engine for (NCHW) run on the
 // descriptor API. 0.6.0: transposes, casts and strided copies on
 // goodhart's own kernel instead of cudnnTransformTensor.
-constexpr const char *kRunnerVersion = "0.6.0";
+constexpr const char *kRunnerVersion = "0.7.0";
 
 Measurement skipped(const std::string &reason) {
   Measurement m;
@@ -83,7 +83,8 @@ devicePointers(const std::vector<std::shared_ptr<DeviceBuffer>> &buffers) {
 }
 
 BuildOptions buildOptions(const MeasureOptions &options) {
-  return BuildOptions{options.tf32, parseDeviceLayout(options.layout)};
+  return BuildOptions{options.tf32, parseDeviceLayout(options.layout),
+                      options.fusion == "graph"};
 }
 
 /// Host bytes of a plan tensor's values as stored on the device.
@@ -278,7 +279,8 @@ LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
     return result;
   }
   result.repro = pytorchRepro(
-      plan, layer, {options.tf32, build.layout == DeviceLayout::kNhwc});
+      plan, layer,
+      {options.tf32, build.layout == DeviceLayout::kNhwc, build.fuseGraph});
   std::vector<int64_t> ids = layer.inputs;
   const int64_t output = layer.outputs[0];
   ids.push_back(output);

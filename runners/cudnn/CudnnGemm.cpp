@@ -7,6 +7,8 @@
 // as PyTorch's addmm runs F.linear through gemm_and_bias); where the
 // heuristic has no algorithm with it, an in-place pointwise add after the
 // GEMM, timed as a second kernel, which the implementation string says.
+// Graph fusion (CudnnFusion.h) also takes a scale as alpha, a residual sum
+// as C with beta 1 and a ReLU or tanh-GELU as the epilogue's activation.
 // Strict f32 computes in
 // COMPUTE_32F, TF32 only when the measurement allows it; 16-bit inputs
 // accumulate in f32.
@@ -29,10 +31,9 @@ public:
       cublasLtMatmulDescDestroy(op);
   }
   Status run() override {
-    float alpha = 1, beta = 0;
-    GOODHART_CUBLAS_CHECK(cublasLtMatmul(lt, op, &alpha, a, la, b, lb, &beta, c,
-                                         lc, c, lc, &algo, ws->data(),
-                                         ws->size(), stream));
+    GOODHART_CUBLAS_CHECK(cublasLtMatmul(lt, op, &alpha, a, la, b, lb, &beta,
+                                         cIn ? cIn : c, lc, c, lc, &algo,
+                                         ws->data(), ws->size(), stream));
     return Status::ok();
   }
   cublasLtHandle_t lt = nullptr;
@@ -43,7 +44,20 @@ public:
   std::shared_ptr<DeviceBuffer> ws;
   const void *a = nullptr, *b = nullptr;
   void *c = nullptr;
+  const void *cIn = nullptr; // C when it is not D: a residual, beta 1
+  float alpha = 1, beta = 0;
 };
+
+cublasLtEpilogue_t gemmEpilogue(const GemmFusion &f) {
+  using A = GemmFusion::Activation;
+  if (f.bias)
+    return f.activation == A::kRelu   ? CUBLASLT_EPILOGUE_RELU_BIAS
+           : f.activation == A::kGelu ? CUBLASLT_EPILOGUE_GELU_BIAS
+                                      : CUBLASLT_EPILOGUE_BIAS;
+  return f.activation == A::kRelu   ? CUBLASLT_EPILOGUE_RELU
+         : f.activation == A::kGelu ? CUBLASLT_EPILOGUE_GELU
+                                    : CUBLASLT_EPILOGUE_DEFAULT;
+}
 
 /// Row-major C [batch, m, n] = A [batch, m, k] x B [batch, k, n]; a batch
 /// stride of 0 broadcasts that operand over the batch.
@@ -52,12 +66,13 @@ struct GemmShape {
   int64_t strideA = 0, strideB = 0;
 };
 
-/// `bias` (device, [n], tc's type): added by the epilogue.
+/// The epilogue, alpha and C of `f` (a bias [n] of tc's type, a residual
+/// shaped as tc) are part of the one cuBLASLt call.
 ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
                      const Layer &layer, const TensorDesc &ta,
                      const TensorDesc &tb, const TensorDesc &tc,
                      const GemmShape &g, const Pointers &ptr,
-                     const BuildOptions &o, const void *bias = nullptr) {
+                     const BuildOptions &o, const GemmFusion &f = {}) {
   cudaDataType_t type = ta.dtype == DType::kF16    ? CUDA_R_16F
                         : ta.dtype == DType::kBF16 ? CUDA_R_16BF
                                                    : CUDA_R_32F;
@@ -69,15 +84,22 @@ ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
   exec->stream = ctx.stream;
   GOODHART_CUBLAS_CHECK(
       cublasLtMatmulDescCreate(&exec->op, compute, CUDA_R_32F));
-  if (bias) {
-    // Column-major D^T is n x m: the bias runs along its rows.
-    cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
+  const void *bias = f.bias ? ptr[f.bias->id] : nullptr;
+  cublasLtEpilogue_t epilogue = gemmEpilogue(f);
+  if (epilogue != CUBLASLT_EPILOGUE_DEFAULT)
     GOODHART_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
         exec->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)));
+  if (bias) {
+    // Column-major D^T is n x m: the bias runs along its rows.
     GOODHART_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
         exec->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)));
     GOODHART_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
         exec->op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &type, sizeof(type)));
+  }
+  exec->alpha = f.alpha;
+  if (f.residual) {
+    exec->cIn = ptr[f.residual->id];
+    exec->beta = 1;
   }
   // Row-major C = A B is column-major C^T = B^T A^T: cuBLASLt's "A" is
   // the plan's b (n x k, ld n) and its "B" the plan's a (k x m, ld k).
@@ -114,7 +136,7 @@ ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
   cublasLtMatmulPreferenceDestroy(pref);
   if (s != CUBLAS_STATUS_SUCCESS || found == 0)
     return unsupported(layer.describe() + ": cuBLASLt has no algorithm" +
-                       (bias ? " with a bias epilogue" : ""));
+                       (f.describe().empty() ? "" : " with " + f.describe()));
   exec->algo = result.algo;
   int id = 0, tile = 0, stages = 0;
   size_t written = 0;
@@ -128,11 +150,55 @@ ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
   exec->impl = "cublasLt algo " + std::to_string(id) + " tile " +
                std::to_string(tile) + " stages " + std::to_string(stages) +
                (tf32 ? " COMPUTE_32F_FAST_TF32" : " COMPUTE_32F") +
-               (bias ? " + bias epilogue" : "") + mathTag(plan, layer, o);
+               (f.describe().empty() ? "" : " + " + f.describe()) +
+               mathTag(plan, layer, o);
   exec->a = ptr[tb.id];
   exec->b = ptr[ta.id];
   exec->c = ptr[tc.id];
   return std::unique_ptr<LayerExecutor>(std::move(exec));
+}
+
+/// The GEMM of a matmul or inner_product layer.
+StatusOr<GemmShape> gemmShapeOf(const Plan &plan, const Layer &layer) {
+  GemmShape g;
+  if (layer.kind == LayerKind::kInnerProduct) {
+    StatusOr<InnerProductDims> dims = innerProductDims(plan, layer);
+    if (!dims)
+      return dims.status();
+    g.m = dims->m;
+    g.k = dims->k;
+    g.n = dims->n;
+    if (layer.numPrimaryInputs() >= 3 &&
+        plan.tensor(layer.inputs[2]).numElements() != g.n)
+      return unsupported(
+          layer.describe() + ": bias of size " +
+          std::to_string(plan.tensor(layer.inputs[2]).numElements()) +
+          " is not per output feature");
+    return g;
+  }
+  const TensorDesc &ta = plan.tensor(layer.inputs[0]);
+  const TensorDesc &tb = plan.tensor(layer.inputs[1]);
+  const TensorDesc &tc = plan.tensor(layer.outputs[0]);
+  if (ta.shape.size() != 3 || tb.shape.size() != 3 || tc.shape.size() != 3)
+    return invalidInput(layer.describe() + ": a matmul is rank 3");
+  g.batch = tc.shape[0];
+  g.m = ta.shape[1];
+  g.k = ta.shape[2];
+  g.n = tb.shape[2];
+  g.strideA = ta.shape[0] == 1 ? 0 : g.m * g.k;
+  g.strideB = tb.shape[0] == 1 ? 0 : g.k * g.n;
+  return g;
+}
+
+ExecutorOr buildLayerGemm(const CudaContext &ctx, const Plan &plan,
+                          const Layer &layer, const Pointers &ptr,
+                          const BuildOptions &o, const GemmFusion &f) {
+  auto g = gemmShapeOf(plan, layer);
+  if (!g)
+    return g.status();
+  return buildGemm(ctx, plan, layer, plan.tensor(layer.inputs[0]),
+                   plan.tensor(layer.inputs[1]), plan.tensor(layer.outputs[0]),
+                   *g, ptr, o, f);
 }
 
 } // namespace
@@ -140,48 +206,23 @@ ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
 ExecutorOr buildMatMul(const CudaContext &ctx, const Plan &plan,
                        const Layer &layer, const Pointers &ptr,
                        const BuildOptions &o) {
-  const TensorDesc &ta = plan.tensor(layer.inputs[0]);
-  const TensorDesc &tb = plan.tensor(layer.inputs[1]);
-  const TensorDesc &tc = plan.tensor(layer.outputs[0]);
-  if (ta.shape.size() != 3 || tb.shape.size() != 3 || tc.shape.size() != 3)
-    return invalidInput(layer.describe() + ": a matmul is rank 3");
-  GemmShape g;
-  g.batch = tc.shape[0];
-  g.m = ta.shape[1];
-  g.k = ta.shape[2];
-  g.n = tb.shape[2];
-  g.strideA = ta.shape[0] == 1 ? 0 : g.m * g.k;
-  g.strideB = tb.shape[0] == 1 ? 0 : g.k * g.n;
-  return buildGemm(ctx, plan, layer, ta, tb, tc, g, ptr, o);
+  return buildLayerGemm(ctx, plan, layer, ptr, o, GemmFusion{});
 }
 
 ExecutorOr buildInnerProduct(const CudaContext &ctx, const Plan &plan,
                              const Layer &layer, const Pointers &ptr,
                              const BuildOptions &o) {
-  StatusOr<InnerProductDims> dims = innerProductDims(plan, layer);
-  if (!dims)
-    return dims.status();
-  const TensorDesc &src = plan.tensor(layer.inputs[0]);
-  const TensorDesc &wei = plan.tensor(layer.inputs[1]);
-  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
-  GemmShape g;
-  g.m = dims->m;
-  g.k = dims->k;
-  g.n = dims->n;
   if (layer.numPrimaryInputs() < 3)
-    return buildGemm(ctx, plan, layer, src, wei, dst, g, ptr, o);
+    return buildLayerGemm(ctx, plan, layer, ptr, o, GemmFusion{});
   const TensorDesc &bias = plan.tensor(layer.inputs[2]);
-  if (bias.numElements() != g.n)
-    return unsupported(layer.describe() + ": bias of size " +
-                       std::to_string(bias.numElements()) +
-                       " is not per output feature");
-  if (bias.dtype == dst.dtype) {
-    ExecutorOr fused =
-        buildGemm(ctx, plan, layer, src, wei, dst, g, ptr, o, ptr[bias.id]);
+  if (bias.dtype == plan.tensor(layer.outputs[0]).dtype) {
+    GemmFusion withBias;
+    withBias.bias = &bias;
+    ExecutorOr fused = buildLayerGemm(ctx, plan, layer, ptr, o, withBias);
     if (fused || fused.status().code() != StatusCode::kUnsupported)
       return fused;
   }
-  ExecutorOr gemm = buildGemm(ctx, plan, layer, src, wei, dst, g, ptr, o);
+  ExecutorOr gemm = buildLayerGemm(ctx, plan, layer, ptr, o, GemmFusion{});
   if (!gemm)
     return gemm;
   auto seq = std::make_unique<SequenceExecutor>(std::move(*gemm));
@@ -190,6 +231,38 @@ ExecutorOr buildInnerProduct(const CudaContext &ctx, const Plan &plan,
   seq->impl = seq->first->impl + " + bias " + seq->engines.back() +
               " (a second kernel)";
   return std::unique_ptr<LayerExecutor>(std::move(seq));
+}
+
+ExecutorOr buildFusedGemm(const CudaContext &ctx, const Plan &plan,
+                          const Layer &layer, const Pointers &ptr,
+                          const BuildOptions &o) {
+  auto f = gemmFusion(plan, layer);
+  if (!f)
+    return f.status();
+  const bool hasBias =
+      layer.kind == LayerKind::kInnerProduct && layer.numPrimaryInputs() >= 3;
+  std::string why = f->stopReason;
+  if (!hasBias || f->bias) {
+    ExecutorOr fused = buildLayerGemm(ctx, plan, layer, ptr, o, *f);
+    if (fused)
+      fused = withPostOps(ctx, plan, layer, ptr, o, std::move(*fused),
+                          f->postOpsFused);
+    if (fused && !why.empty())
+      (*fused)->impl += " [not fused: " + why + "]";
+    if (fused || fused.status().code() != StatusCode::kUnsupported)
+      return fused;
+    why = fused.status().message();
+  }
+  // The eager sequence: the bias as a kernel of its own, or no algorithm
+  // with the epilogue asked for.
+  ExecutorOr eager = layer.kind == LayerKind::kMatMul
+                         ? buildMatMul(ctx, plan, layer, ptr, o)
+                         : buildInnerProduct(ctx, plan, layer, ptr, o);
+  if (eager)
+    eager = withPostOps(ctx, plan, layer, ptr, o, std::move(*eager));
+  if (eager)
+    (*eager)->impl += " [no graph fusion: " + why + "]";
+  return eager;
 }
 
 } // namespace goodhart::cuda

@@ -1,4 +1,4 @@
-//===- CudnnGraph.cpp - One-operation graphs of the cuDNN backend API -----===//
+//===- CudnnGraph.cpp - Graphs of the cuDNN backend API -------------------===//
 
 #include "runners/cudnn/CudnnGraph.h"
 
@@ -55,6 +55,11 @@ StatusOr<Descriptor> makeTensor(const GraphTensor &t) {
     bool byValue = true;
     GOODHART_RETURN_IF_ERROR(setAttr(*d, CUDNN_ATTR_TENSOR_IS_BY_VALUE,
                                      CUDNN_TYPE_BOOLEAN, 1, &byValue));
+  }
+  if (t.isVirtual) {
+    bool isVirtual = true;
+    GOODHART_RETURN_IF_ERROR(setAttr(*d, CUDNN_ATTR_TENSOR_IS_VIRTUAL,
+                                     CUDNN_TYPE_BOOLEAN, 1, &isVirtual));
   }
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*d));
   return *d;
@@ -118,7 +123,7 @@ heuristicConfigs(const Descriptor &graph, cudnnBackendHeurMode_t mode) {
 std::string tensorKey(const GraphTensor &t) {
   std::string key = "t" + std::to_string(t.uid) + ":" +
                     std::to_string(static_cast<int>(t.type)) +
-                    (t.byValue ? "v" : "") + "[";
+                    (t.byValue ? "v" : "") + (t.isVirtual ? "~" : "") + "[";
   for (int64_t d : t.dims)
     key += std::to_string(d) + ",";
   key += "/";
@@ -136,6 +141,52 @@ std::string intsKey(const std::vector<int64_t> &values) {
 
 std::string filterKey(const EngineFilter &filter) {
   return filter.strictF32 ? "strict|" : "any|";
+}
+
+std::string clipKey(bool clip, double lower, double upper) {
+  return clip ? "clip" + std::to_string(lower) + "," + std::to_string(upper)
+              : std::string();
+}
+
+/// The pointwise operation Y = MODE(X) or X MODE B; what it is built from
+/// goes to `keep`.
+StatusOr<Descriptor> pointwiseOperation(cudnnPointwiseMode_t mode,
+                                        const Descriptor &xd,
+                                        const Descriptor *bd,
+                                        const Descriptor &yd, bool clip,
+                                        double lowerClip, double upperClip,
+                                        std::vector<Descriptor> &keep) {
+  auto pw = BackendDescriptor::create(CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
+  if (!pw)
+    return pw.status();
+  cudnnDataType_t precision = CUDNN_DATA_FLOAT;
+  GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_MODE,
+                                   CUDNN_TYPE_POINTWISE_MODE, 1, &mode));
+  GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_MATH_PREC,
+                                   CUDNN_TYPE_DATA_TYPE, 1, &precision));
+  if (clip) {
+    GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP,
+                                     CUDNN_TYPE_DOUBLE, 1, &lowerClip));
+    GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP,
+                                     CUDNN_TYPE_DOUBLE, 1, &upperClip));
+  }
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*pw));
+  keep.push_back(*pw);
+  auto op =
+      BackendDescriptor::create(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR);
+  if (!op)
+    return op.status();
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, {*pw}));
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, {xd}));
+  if (bd)
+    GOODHART_RETURN_IF_ERROR(
+        setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, {*bd}));
+  GOODHART_RETURN_IF_ERROR(
+      setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, {yd}));
+  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
+  return *op;
 }
 
 } // namespace
@@ -163,9 +214,10 @@ CudnnGraph::fromCache(cudnnHandle_t handle, const PlanCache::Entry &entry) {
 StatusOr<std::unique_ptr<CudnnGraph>>
 CudnnGraph::planned(cudnnHandle_t handle, PlanCache *cache,
                     const std::string &key, const EngineFilter &filter,
-                    Descriptor operation, std::vector<Descriptor> keepAlive) {
+                    std::vector<Descriptor> operations,
+                    std::vector<Descriptor> keepAlive) {
   auto graph =
-      build(handle, filter, std::move(operation), std::move(keepAlive));
+      build(handle, filter, std::move(operations), std::move(keepAlive));
   if (graph && cache) {
     ++cache->misses;
     cache->insert(key, {(*graph)->plan, (*graph)->keepAlive,
@@ -274,18 +326,39 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
     cudnnHandle_t handle, PlanCache *cache, const EngineFilter &filter,
     const GraphTensor &x, const GraphTensor &w, const GraphTensor &y,
     const std::vector<int64_t> &stride, const std::vector<int64_t> &padBefore,
-    const std::vector<int64_t> &padAfter,
-    const std::vector<int64_t> &dilation) {
-  const std::string key = "conv|" + filterKey(filter) + tensorKey(x) +
-                          tensorKey(w) + tensorKey(y) + intsKey(stride) +
-                          intsKey(padBefore) + intsKey(padAfter) +
-                          intsKey(dilation);
+    const std::vector<int64_t> &padAfter, const std::vector<int64_t> &dilation,
+    const std::vector<ChainStep> &steps) {
+  std::string key = "conv|" + filterKey(filter) + tensorKey(x) + tensorKey(w) +
+                    tensorKey(y) + intsKey(stride) + intsKey(padBefore) +
+                    intsKey(padAfter) + intsKey(dilation);
+  for (const ChainStep &step : steps)
+    key += "|" + std::to_string(static_cast<int>(step.mode)) +
+           (step.operand ? tensorKey(*step.operand) : std::string("-")) +
+           clipKey(step.clip, step.lowerClip, step.upperClip);
   if (const PlanCache::Entry *e = cache ? cache->find(key) : nullptr) {
     ++cache->hits;
     return fromCache(handle, *e);
   }
-  auto xd = makeTensor(x), wd = makeTensor(w), yd = makeTensor(y);
-  for (const Status *s : {&xd.status(), &wd.status(), &yd.status()})
+  std::vector<Descriptor> keep;
+  auto described = [&](const GraphTensor &t) -> StatusOr<Descriptor> {
+    auto d = makeTensor(t);
+    if (d)
+      keep.push_back(*d);
+    return d;
+  };
+  // Results before the last step are virtual f32 tensors shaped like Y.
+  auto result = [&](size_t i) -> StatusOr<Descriptor> {
+    if (i == steps.size())
+      return described(y);
+    GraphTensor v = y;
+    v.uid = 100 + static_cast<int64_t>(i);
+    v.type = CUDNN_DATA_FLOAT;
+    v.isVirtual = true;
+    return described(v);
+  };
+  auto xd = described(x), wd = described(w);
+  auto convOut = result(0);
+  for (const Status *s : {&xd.status(), &wd.status(), &convOut.status()})
     if (!s->isOk())
       return *s;
   auto conv = BackendDescriptor::create(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
@@ -309,6 +382,7 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
   GOODHART_RETURN_IF_ERROR(setAttr(*conv, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS,
                                    CUDNN_TYPE_INT64, 2, padAfter.data()));
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*conv));
+  keep.push_back(*conv);
   auto op = BackendDescriptor::create(
       CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR);
   if (!op)
@@ -318,8 +392,8 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
       setDescriptors(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, {*xd}));
   GOODHART_RETURN_IF_ERROR(
       setDescriptors(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, {*wd}));
-  GOODHART_RETURN_IF_ERROR(
-      setDescriptors(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, {*yd}));
+  GOODHART_RETURN_IF_ERROR(setDescriptors(
+      *op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, {*convOut}));
   GOODHART_RETURN_IF_ERROR(setDescriptors(
       *op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, {*conv}));
   GOODHART_RETURN_IF_ERROR(
@@ -329,20 +403,39 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
       setAttr(*op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA,
               CUDNN_TYPE_FLOAT, 1, &beta));
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
-  return planned(handle, cache, key, filter, *op, {*xd, *wd, *yd, *conv});
+  std::vector<Descriptor> operations = {*op};
+  Descriptor previous = *convOut;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const ChainStep &step = steps[i];
+    auto out = result(i + 1);
+    if (!out)
+      return out.status();
+    StatusOr<Descriptor> operand = Descriptor();
+    if (step.operand)
+      operand = described(*step.operand);
+    if (!operand)
+      return operand.status();
+    auto pointwise = pointwiseOperation(
+        step.mode, previous, step.operand ? &*operand : nullptr, *out,
+        step.clip, step.lowerClip, step.upperClip, keep);
+    if (!pointwise)
+      return pointwise.status();
+    operations.push_back(*pointwise);
+    previous = *out;
+  }
+  return planned(handle, cache, key, filter, std::move(operations),
+                 std::move(keep));
 }
 
 StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::pointwise(
     cudnnHandle_t handle, PlanCache *cache, const EngineFilter &filter,
     cudnnPointwiseMode_t mode, const GraphTensor &x, const GraphTensor *b,
     const GraphTensor &y, double lowerClip, double upperClip, bool clip) {
-  const std::string key =
-      "pointwise|" + filterKey(filter) +
-      std::to_string(static_cast<int>(mode)) + tensorKey(x) +
-      (b ? tensorKey(*b) : std::string("-")) + tensorKey(y) +
-      (clip ? "clip" + std::to_string(lowerClip) + "," +
-                  std::to_string(upperClip)
-            : std::string());
+  const std::string key = "pointwise|" + filterKey(filter) +
+                          std::to_string(static_cast<int>(mode)) +
+                          tensorKey(x) +
+                          (b ? tensorKey(*b) : std::string("-")) +
+                          tensorKey(y) + clipKey(clip, lowerClip, upperClip);
   if (const PlanCache::Entry *e = cache ? cache->find(key) : nullptr) {
     ++cache->hits;
     return fromCache(handle, *e);
@@ -353,42 +446,18 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::pointwise(
   if (!yd)
     return yd.status();
   std::vector<Descriptor> keep = {*xd, *yd};
-  auto pw = BackendDescriptor::create(CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
-  if (!pw)
-    return pw.status();
-  cudnnDataType_t precision = CUDNN_DATA_FLOAT;
-  GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_MODE,
-                                   CUDNN_TYPE_POINTWISE_MODE, 1, &mode));
-  GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_MATH_PREC,
-                                   CUDNN_TYPE_DATA_TYPE, 1, &precision));
-  if (clip) {
-    GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP,
-                                     CUDNN_TYPE_DOUBLE, 1, &lowerClip));
-    GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP,
-                                     CUDNN_TYPE_DOUBLE, 1, &upperClip));
-  }
-  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*pw));
-  keep.push_back(*pw);
-  auto op =
-      BackendDescriptor::create(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR);
+  StatusOr<Descriptor> bd = Descriptor();
+  if (b)
+    bd = makeTensor(*b);
+  if (!bd)
+    return bd.status();
+  if (b)
+    keep.push_back(*bd);
+  auto op = pointwiseOperation(mode, *xd, b ? &*bd : nullptr, *yd, clip,
+                               lowerClip, upperClip, keep);
   if (!op)
     return op.status();
-  GOODHART_RETURN_IF_ERROR(
-      setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, {*pw}));
-  GOODHART_RETURN_IF_ERROR(
-      setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, {*xd}));
-  if (b) {
-    auto bd = makeTensor(*b);
-    if (!bd)
-      return bd.status();
-    keep.push_back(*bd);
-    GOODHART_RETURN_IF_ERROR(
-        setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, {*bd}));
-  }
-  GOODHART_RETURN_IF_ERROR(
-      setDescriptors(*op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, {*yd}));
-  GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
-  return planned(handle, cache, key, filter, *op, std::move(keep));
+  return planned(handle, cache, key, filter, {*op}, std::move(keep));
 }
 
 StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::normalization(
@@ -442,18 +511,19 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::normalization(
   GOODHART_RETURN_IF_ERROR(
       setDescriptors(*op, CUDNN_ATTR_OPERATION_NORM_FWD_YDESC, {*yd}));
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*op));
-  return planned(handle, cache, key, filter, *op, std::move(keep));
+  return planned(handle, cache, key, filter, {*op}, std::move(keep));
 }
 
 StatusOr<std::unique_ptr<CudnnGraph>>
 CudnnGraph::build(cudnnHandle_t handle, const EngineFilter &filter,
-                  Descriptor operation, std::vector<Descriptor> keepAlive) {
+                  std::vector<Descriptor> operations,
+                  std::vector<Descriptor> keepAlive) {
   auto graph =
       BackendDescriptor::create(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
   if (!graph)
     return graph.status();
   GOODHART_RETURN_IF_ERROR(
-      setDescriptors(*graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, {operation}));
+      setDescriptors(*graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, operations));
   GOODHART_RETURN_IF_ERROR(setAttr(*graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE,
                                    CUDNN_TYPE_HANDLE, 1, &handle));
   GOODHART_RETURN_IF_ERROR(finalizeDescriptor(*graph));
@@ -496,7 +566,7 @@ CudnnGraph::build(cudnnHandle_t handle, const EngineFilter &filter,
       auto result = std::unique_ptr<CudnnGraph>(new CudnnGraph());
       result->handle = handle;
       result->plan = *plan;
-      keepAlive.push_back(operation);
+      keepAlive.insert(keepAlive.end(), operations.begin(), operations.end());
       keepAlive.push_back(*graph);
       keepAlive.push_back(config);
       result->keepAlive = std::move(keepAlive);

@@ -1,10 +1,10 @@
-//===- CudnnGraph.h - One-operation graphs of the cuDNN backend API -*- C++
-//-*-===//
+//===- CudnnGraph.h - Graphs of the cuDNN backend API -----------*- C++ -*-===//
 //
 // Frameworks run cuDNN 9 through its graph (backend) API: describe the
-// operation, ask the heuristics for engine configurations, finalize the
+// operations, ask the heuristics for engine configurations, finalize the
 // first execution plan that builds, and execute it with a variant pack.
-// CudnnGraph does that for one operation and remembers the plan's JSON (the
+// CudnnGraph does that for one operation, or a convolution with pointwise
+// operations fused after it, and remembers the plan's JSON (the
 // engine and knobs chosen), which goodhart reports as the implementation.
 // Strict f32 graphs skip engine configurations whose numerical notes say
 // they use tensor cores (TF32) or convert their inputs down, as PyTorch
@@ -23,6 +23,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,13 +44,25 @@ using Descriptor = std::shared_ptr<BackendDescriptor>;
 
 /// A tensor as the graph sees it: N, C, H, W dims with device strides
 /// (CudnnLayout's nchwView), its data type and a unique id. A by-value
-/// tensor (a scalar such as epsilon) is read from host memory.
+/// tensor (a scalar such as epsilon) is read from host memory; a virtual
+/// one (an intermediate result of a fused graph) is never in memory.
 struct GraphTensor {
   int64_t uid = 0;
   std::vector<int64_t> dims;
   std::vector<int64_t> strides;
   cudnnDataType_t type = CUDNN_DATA_FLOAT;
   bool byValue = false;
+  bool isVirtual = false;
+};
+
+/// One pointwise operation after a fused graph's first: the previous
+/// result MODE operand (which may broadcast), or MODE(result) when there is
+/// no operand; clip bounds a RELU_FWD (a clamp).
+struct ChainStep {
+  cudnnPointwiseMode_t mode = CUDNN_POINTWISE_ADD;
+  std::optional<GraphTensor> operand;
+  bool clip = false;
+  double lowerClip = 0, upperClip = 0;
 };
 
 std::optional<cudnnDataType_t> toCudnnType(DType type);
@@ -102,17 +115,21 @@ private:
   std::map<std::string, Entry> entries;
 };
 
-/// A finalized execution plan of a one-operation graph.
+/// A finalized execution plan of a graph.
 class CudnnGraph {
 public:
-  /// Convolution forward (cross-correlation) X * W -> Y.
-  /// Each factory plans through `cache` when it is given.
+  /// Convolution forward (cross-correlation) X * W -> Y, then `steps` in
+  /// the same graph (cuDNN's runtime fusion): each result but the last is
+  /// a virtual f32 tensor (uids 100, 101, ...) shaped like Y; the last step
+  /// (the convolution when there are none) writes Y. Each factory plans
+  /// through `cache` when it is given.
   static StatusOr<std::unique_ptr<CudnnGraph>> convolution(
       cudnnHandle_t handle, PlanCache *cache, const EngineFilter &filter,
       const GraphTensor &x, const GraphTensor &w, const GraphTensor &y,
       const std::vector<int64_t> &stride, const std::vector<int64_t> &padBefore,
       const std::vector<int64_t> &padAfter,
-      const std::vector<int64_t> &dilation);
+      const std::vector<int64_t> &dilation,
+      const std::vector<ChainStep> &steps = {});
   /// Pointwise `mode` on X (and B when given; B may have size-1 dims that
   /// cuDNN broadcasts) -> Y.
   static StatusOr<std::unique_ptr<CudnnGraph>>
@@ -142,13 +159,14 @@ public:
   Status run();
 
 private:
+  /// Plans the graph of `operations` (in order).
   static StatusOr<std::unique_ptr<CudnnGraph>>
-  build(cudnnHandle_t handle, const EngineFilter &filter, Descriptor operation,
-        std::vector<Descriptor> keepAlive);
+  build(cudnnHandle_t handle, const EngineFilter &filter,
+        std::vector<Descriptor> operations, std::vector<Descriptor> keepAlive);
   /// `build` through `cache` under `key`.
   static StatusOr<std::unique_ptr<CudnnGraph>>
   planned(cudnnHandle_t handle, PlanCache *cache, const std::string &key,
-          const EngineFilter &filter, Descriptor operation,
+          const EngineFilter &filter, std::vector<Descriptor> operations,
           std::vector<Descriptor> keepAlive);
   /// A graph running the cached plan of `entry`.
   static std::unique_ptr<CudnnGraph> fromCache(cudnnHandle_t handle,

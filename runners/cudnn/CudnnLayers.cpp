@@ -4,7 +4,9 @@
 // API (heuristics pick the engine, as frameworks do); matmuls and inner
 // products are in CudnnGemm.cpp, the descriptor-API kinds in
 // CudnnTensorOps.cpp, post-ops in CudnnPostOps.cpp. A convolution's bias is
-// a second, in-place pointwise graph, timed with it. f32 layers are strict
+// a second, in-place pointwise graph, timed with it, unless the measurement
+// fuses (fusion "graph": the convolution, its bias and post-ops are one
+// graph, CudnnFusion.h). f32 layers are strict
 // f32 unless the measurement allows TF32; the implementation string says
 // which.
 //
@@ -54,9 +56,11 @@ StatusOr<GraphTensor> tensorOf(const Plan &plan, const Layer &layer, int64_t id,
   return g;
 }
 
-StatusOr<std::unique_ptr<LayerExecutor>>
-buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
-          const std::vector<void *> &ptr, const BuildOptions &o) {
+/// The convolution of conv2d `layer`, with `chain`'s steps in the same
+/// graph when given (graph fusion).
+ExecutorOr convGraph(const CudaContext &ctx, const Plan &plan,
+                     const Layer &layer, const std::vector<void *> &ptr,
+                     const BuildOptions &o, const ConvChain *chain) {
   auto stride = layer.getInts("stride", 2), pad = layer.getInts("pad", 4),
        dilation = layer.getInts("dilation", 2);
   if (!stride || !pad || !dilation)
@@ -73,23 +77,41 @@ buildConv(const CudaContext &ctx, const Plan &plan, const Layer &layer,
       return *s;
   auto conv = CudnnGraph::convolution(
       ctx.cudnn, ctx.plans, filterFor(plan, layer, o), *x, *w, *y, *stride,
-      {(*pad)[0], (*pad)[2]}, {(*pad)[1], (*pad)[3]}, *dilation);
+      {(*pad)[0], (*pad)[2]}, {(*pad)[1], (*pad)[3]}, *dilation,
+      chain ? chain->steps : std::vector<ChainStep>());
   if (!conv)
     return conv.status();
   auto ws = workspaceFor(**conv);
   if (!ws)
     return ws.status();
   exec->buffers.push_back(*ws);
-  GOODHART_RETURN_IF_ERROR((*conv)->bind(
-      {1, 2, 3}, {ptr[src.id], ptr[wei.id], ptr[dst.id]}, (*ws)->data()));
+  std::vector<int64_t> uids = {1, 2, 3};
+  std::vector<void *> pointers = {ptr[src.id], ptr[wei.id], ptr[dst.id]};
+  if (chain)
+    for (size_t i = 0; i < chain->operandIds.size(); ++i) {
+      uids.push_back(chain->operandUids[i]);
+      pointers.push_back(ptr[chain->operandIds[i]]);
+    }
+  GOODHART_RETURN_IF_ERROR((*conv)->bind(uids, pointers, (*ws)->data()));
   exec->impl = "conv " + (*conv)->engine() + mathTag(plan, layer, o);
+  if (chain)
+    exec->impl += " + " + chain->names + " fused (one cuDNN graph)";
   exec->graphs.push_back(std::move(*conv));
-  if (layer.numPrimaryInputs() < 3)
-    return std::unique_ptr<LayerExecutor>(std::move(exec));
+  return std::unique_ptr<LayerExecutor>(std::move(exec));
+}
+
+/// The convolution, then its bias as an in-place pointwise graph.
+ExecutorOr buildConv(const CudaContext &ctx, const Plan &plan,
+                     const Layer &layer, const std::vector<void *> &ptr,
+                     const BuildOptions &o) {
+  ExecutorOr exec = convGraph(ctx, plan, layer, ptr, o, nullptr);
+  if (!exec || layer.numPrimaryInputs() < 3)
+    return exec;
   const TensorDesc &bias = plan.tensor(layer.inputs[2]);
+  const TensorDesc &dst = plan.tensor(layer.outputs[0]);
   if (bias.numElements() != dst.shape[3])
     return unsupported(layer.describe() + ": bias is not per channel");
-  auto seq = std::make_unique<SequenceExecutor>(std::move(exec));
+  auto seq = std::make_unique<SequenceExecutor>(std::move(*exec));
   GOODHART_RETURN_IF_ERROR(appendInPlace(ctx, *seq, plan, layer, ptr, o,
                                          InPlaceOp{CUDNN_POINTWISE_ADD, &bias})
                                .withContext("bias"));
@@ -351,6 +373,29 @@ DeviceBuffer::~DeviceBuffer() {
     cudaFree(ptr);
 }
 
+ExecutorOr buildFusedConv(const CudaContext &ctx, const Plan &plan,
+                          const Layer &layer, const Pointers &ptr,
+                          const BuildOptions &o) {
+  auto chain = convChain(plan, layer, o.layout);
+  if (!chain && chain.status().code() != StatusCode::kUnsupported)
+    return chain.status();
+  if (chain && chain->steps.empty())
+    return convGraph(ctx, plan, layer, ptr, o, nullptr);
+  std::string why = chain ? "" : chain.status().message();
+  if (chain) {
+    ExecutorOr fused = convGraph(ctx, plan, layer, ptr, o, &*chain);
+    if (fused || fused.status().code() != StatusCode::kUnsupported)
+      return fused;
+    why = fused.status().message();
+  }
+  ExecutorOr eager = buildConv(ctx, plan, layer, ptr, o);
+  if (eager)
+    eager = withPostOps(ctx, plan, layer, ptr, o, std::move(*eager));
+  if (eager)
+    (*eager)->impl += " [no graph fusion: " + why + "]";
+  return eager;
+}
+
 StatusOr<std::unique_ptr<LayerExecutor>>
 buildExecutor(const CudaContext &context, const Plan &plan, const Layer &layer,
               const std::vector<void *> &pointers,
@@ -364,13 +409,17 @@ buildExecutor(const CudaContext &context, const Plan &plan, const Layer &layer,
   ExecutorOr primary = unsupported("");
   switch (layer.kind) {
   case LayerKind::kConv2d:
+    if (options.fuseGraph)
+      return buildFusedConv(context, plan, layer, pointers, options);
     primary = buildConv(context, plan, layer, pointers, options);
     break;
   case LayerKind::kInnerProduct:
-    primary = buildInnerProduct(context, plan, layer, pointers, options);
-    break;
   case LayerKind::kMatMul:
-    primary = buildMatMul(context, plan, layer, pointers, options);
+    if (options.fuseGraph)
+      return buildFusedGemm(context, plan, layer, pointers, options);
+    primary = layer.kind == LayerKind::kMatMul
+                  ? buildMatMul(context, plan, layer, pointers, options)
+                  : buildInnerProduct(context, plan, layer, pointers, options);
     break;
   case LayerKind::kEltwise:
   case LayerKind::kBinary:

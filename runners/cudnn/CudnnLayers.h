@@ -41,6 +41,9 @@ struct CudaContext {
 struct BuildOptions {
   bool tf32 = false; // f32 convolutions and matmuls may use TF32
   DeviceLayout layout = DeviceLayout::kNhwc;
+  /// Fuse a conv2d, inner_product or matmul layer's bias and post-ops into
+  /// its kernel where the library can (fusion "graph"; CudnnFusion.h).
+  bool fuseGraph = false;
 };
 
 /// One layer bound to device pointers (by plan tensor id), ready to run.

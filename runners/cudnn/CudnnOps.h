@@ -12,6 +12,7 @@
 #ifndef GOODHART_RUNNERS_CUDNN_CUDNNOPS_H
 #define GOODHART_RUNNERS_CUDNN_CUDNNOPS_H
 
+#include "runners/cudnn/CudnnFusion.h"
 #include "runners/cudnn/CudnnGraph.h"
 #include "runners/cudnn/CudnnLayers.h"
 
@@ -126,26 +127,33 @@ ExecutorOr buildLegacyPointwise(const CudaContext &ctx,
                                 void *yPtr, const BuildOptions &o, bool clip,
                                 double lower, double upper);
 
-/// dst = MODE(dst), or dst = dst MODE operand (broadcast to dst's shape).
-struct InPlaceOp {
-  cudnnPointwiseMode_t mode;
-  const TensorDesc *operand = nullptr;
-  bool clip = false;
-  double lower = 0, upper = 0;
-};
-
 /// Appends `op` on `layer`'s output to `seq`.
 Status appendInPlace(const CudaContext &ctx, SequenceExecutor &seq,
                      const Plan &plan, const Layer &layer, const Pointers &ptr,
                      const BuildOptions &options, const InPlaceOp &op);
 
-/// `primary` followed by `layer`'s post-ops (sum, eltwise, binary), each an
+/// `primary` followed by `layer`'s post-ops (sum, eltwise, binary) from
+/// `firstPostOp` on (those before it are fused into `primary`), each an
 /// in-place pointwise graph; `primary` itself when there are none.
 /// kUnsupported names a post-op cuDNN has no pointwise mode for.
 ExecutorOr withPostOps(const CudaContext &ctx, const Plan &plan,
                        const Layer &layer, const Pointers &ptr,
                        const BuildOptions &options,
-                       std::unique_ptr<LayerExecutor> primary);
+                       std::unique_ptr<LayerExecutor> primary,
+                       size_t firstPostOp = 0);
+
+/// Graph fusion (BuildOptions::fuseGraph) of a conv2d layer with its bias
+/// and post-ops: one cuDNN graph; where cuDNN has no engine for it, the
+/// eager sequence, whose implementation string says why.
+ExecutorOr buildFusedConv(const CudaContext &ctx, const Plan &plan,
+                          const Layer &layer, const Pointers &ptr,
+                          const BuildOptions &options);
+/// Graph fusion of an inner_product or matmul layer (gemmFusion): what
+/// cuBLASLt takes in its epilogue, the rest as in-place kernels after it;
+/// where cuBLASLt has no algorithm for that epilogue, the eager sequence.
+ExecutorOr buildFusedGemm(const CudaContext &ctx, const Plan &plan,
+                          const Layer &layer, const Pointers &ptr,
+                          const BuildOptions &options);
 
 } // namespace goodhart::cuda
 

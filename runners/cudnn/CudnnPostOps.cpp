@@ -6,15 +6,13 @@
 // mode runs them: conv, then add, then relu (through the descriptor API
 // where cuDNN has no graph engine). They are timed with the
 // layer, and the implementation string lists them as separate kernels, so
-// a report never passes an unfused sequence off as a fused one. (cuDNN's
-// runtime fusion of conv + pointwise into one graph is what a compiled
-// framework would use; it is a later step.)
+// a report never passes an unfused sequence off as a fused one. With the
+// measurement option fusion "graph" they fuse where the library can
+// (CudnnFusion.h); what does not fuse still runs here.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runners/cudnn/CudnnOps.h"
-
-#include "runners/common/PostOps.h"
 
 namespace goodhart::cuda {
 
@@ -77,38 +75,21 @@ Status appendInPlace(const CudaContext &ctx, SequenceExecutor &seq,
 ExecutorOr withPostOps(const CudaContext &ctx, const Plan &plan,
                        const Layer &layer, const Pointers &ptr,
                        const BuildOptions &o,
-                       std::unique_ptr<LayerExecutor> primary) {
-  auto postOps = layer.postOps();
-  if (!postOps)
-    return postOps.status();
-  if (postOps->empty())
+                       std::unique_ptr<LayerExecutor> primary,
+                       size_t firstPostOp) {
+  auto steps = postOpSteps(plan, layer);
+  if (!steps)
+    return steps.status();
+  if (steps->size() <= firstPostOp)
     return primary;
   auto seq = std::make_unique<SequenceExecutor>(std::move(primary));
   std::string names;
-  for (const PostOp &p : *postOps) {
-    InPlaceOp op{CUDNN_POINTWISE_ADD};
-    std::string name = p.kind == PostOp::Kind::kSum
-                           ? "sum"
-                           : p.attrs.value("op", std::string());
-    if (postOpHasOperand(p.kind))
-      op.operand = &plan.tensor(layer.inputs[p.input]);
-    std::optional<cudnnPointwiseMode_t> mode =
-        p.kind == PostOp::Kind::kSum      ? CUDNN_POINTWISE_ADD
-        : p.kind == PostOp::Kind::kBinary ? binaryPointwiseMode(name)
-                                          : unaryPointwiseMode(name);
-    if (!mode)
-      return unsupported(layer.describe() + ": post-op " +
-                         std::string(postOpKindName(p.kind)) + " '" + name +
-                         "' has no cuDNN pointwise mode");
-    op.mode = *mode;
-    if (p.kind == PostOp::Kind::kEltwise && name == "clamp") {
-      op.clip = true;
-      op.lower = p.attrs.value("alpha", 0.0);
-      op.upper = p.attrs.value("beta", 0.0);
-    }
-    GOODHART_RETURN_IF_ERROR(appendInPlace(ctx, *seq, plan, layer, ptr, o, op)
-                                 .withContext("post-op " + name));
-    names += (names.empty() ? "" : ", ") + name;
+  for (size_t i = firstPostOp; i < steps->size(); ++i) {
+    const PostOpStep &step = (*steps)[i];
+    GOODHART_RETURN_IF_ERROR(
+        appendInPlace(ctx, *seq, plan, layer, ptr, o, step.op)
+            .withContext("post-op " + step.name));
+    names += (names.empty() ? "" : ", ") + step.name;
   }
   seq->impl = seq->first->impl + " + post-ops " + names +
               " (in-place pointwise kernels after it)";

@@ -215,6 +215,20 @@ std::string withPostOps(const std::string &line, const Plan &plan,
   return os.str();
 }
 
+/// A Python comment after `line` where the measurement fused `layer`'s
+/// bias and post-ops into its kernel: eager PyTorch runs them apart.
+std::string fusedNote(const std::string &line, const Layer &layer,
+                      const ReproOptions &o) {
+  auto postOps = layer.postOps();
+  const bool bias =
+      layer.kind != LayerKind::kMatMul && layer.numPrimaryInputs() >= 3;
+  if (line.empty() || !o.fused || !postOps || (postOps->empty() && !bias))
+    return line;
+  return line + "  # goodhart fused the bias and post-ops into the "
+                "layer's kernel where cuDNN/cuBLASLt could (fusion=graph), "
+                "as torch.compile would";
+}
+
 std::string reduceCall(const std::string &op, int64_t axis) {
   static const std::map<std::string, std::string> kCalls = {
       {"sum", "torch.sum"},
@@ -244,11 +258,13 @@ std::string pytorchRepro(const Plan &plan, const Layer &layer,
   std::ostringstream os;
   switch (layer.kind) {
   case LayerKind::kConv2d:
-    return withPostOps(convLine(plan, layer, options), plan, layer, true,
-                       options);
+    return fusedNote(
+        withPostOps(convLine(plan, layer, options), plan, layer, true, options),
+        layer, options);
   case LayerKind::kInnerProduct:
-    return withPostOps(innerProductLine(plan, layer, options), plan, layer,
-                       false, options);
+    return fusedNote(withPostOps(innerProductLine(plan, layer, options), plan,
+                                 layer, false, options),
+                     layer, options);
   case LayerKind::kPool2d:
     return poolLine(plan, layer, options);
   case LayerKind::kMatMul:
@@ -257,7 +273,8 @@ std::string pytorchRepro(const Plan &plan, const Layer &layer,
          << (options.tf32 ? "True" : "False") << "; ";
     os << randn("a", in(0).shape, in(0).dtype) << "; "
        << randn("b", in(1).shape, in(1).dtype) << "; torch.matmul(a,b)";
-    return withPostOps(os.str(), plan, layer, false, options);
+    return fusedNote(withPostOps(os.str(), plan, layer, false, options), layer,
+                     options);
   case LayerKind::kEltwise:
     call = unaryCall(layer.attrs.value("op", ""), layer.attrs, "x");
     if (call.empty())

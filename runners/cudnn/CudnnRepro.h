@@ -18,6 +18,7 @@ namespace goodhart::cuda {
 struct ReproOptions {
   bool tf32 = false;        // f32 layers may use TF32 tensor cores
   bool channelsLast = true; // conv and pooling tensors NHWC in memory
+  bool fused = false;       // bias and post-ops fused (fusion "graph"): a note
 };
 
 /// e.g. "import torch; torch.backends.cudnn.allow_tf32=False;

@@ -115,7 +115,7 @@ TEST(CudnnBackendTest, WithoutAGpuItIsUnavailableNotBroken) {
   RunnerInfo info = backend.info();
   EXPECT_EQ(info.name, "cudnn");
   EXPECT_EQ(info.device, "no device");
-  EXPECT_EQ(info.runnerVersion, "0.6.0");
+  EXPECT_EQ(info.runnerVersion, "0.7.0");
   EXPECT_EQ(info.libraryVersion,
             info.extra["cudnn_version"].get<std::string>());
   // Post-ops and inner products run (after the layer, on cuBLASLt).
@@ -185,6 +185,17 @@ Plan transformerKindsPlan() {
   return p;
 }
 
+/// The GPU cases: skipped, with the reason, where no GPU answers.
+class CudnnOnAGpuTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    Status s = backend.initialize();
+    if (!s.isOk())
+      GTEST_SKIP() << "no GPU here: " << s.message();
+  }
+  CudnnBackend backend;
+};
+
 /// What must hold of any GPU run: no errors, skips say why, measured
 /// layers pass the strict check, telemetry or the reason it is missing.
 void expectSoundRun(const MeasureResponse &r) {
@@ -203,11 +214,7 @@ void expectSoundRun(const MeasureResponse &r) {
   }
 }
 
-TEST(CudnnBackendTest, MeasuresTheSmallPlanStrictF32OnAGpu) {
-  CudnnBackend backend;
-  Status s = backend.initialize();
-  if (!s.isOk())
-    GTEST_SKIP() << "no GPU here: " << s.message();
+TEST_F(CudnnOnAGpuTest, MeasuresTheSmallPlanStrictF32OnAGpu) {
   MeasureResponse r = measurePlan(backend, testing::smallPlan(),
                                   testing::deterministicOptions());
   expectSoundRun(r);
@@ -221,11 +228,7 @@ TEST(CudnnBackendTest, MeasuresTheSmallPlanStrictF32OnAGpu) {
       << r.model->measurement.reason;
 }
 
-TEST(CudnnBackendTest, Tf32AndNchwAreMeasurementOptionsOnAGpu) {
-  CudnnBackend backend;
-  Status s = backend.initialize();
-  if (!s.isOk())
-    GTEST_SKIP() << "no GPU here: " << s.message();
+TEST_F(CudnnOnAGpuTest, Tf32AndNchwAreMeasurementOptionsOnAGpu) {
   MeasureOptions o = testing::deterministicOptions();
   o.layout = "nchw";
   MeasureResponse r = measurePlan(backend, testing::smallPlan(), o);
@@ -251,11 +254,7 @@ TEST(CudnnBackendTest, Tf32AndNchwAreMeasurementOptionsOnAGpu) {
       << r.layers[0].impl;
 }
 
-TEST(CudnnBackendTest, TransformerKindsRunOrSayWhyOnAGpu) {
-  CudnnBackend backend;
-  Status s = backend.initialize();
-  if (!s.isOk())
-    GTEST_SKIP() << "no GPU here: " << s.message();
+TEST_F(CudnnOnAGpuTest, TransformerKindsRunOrSayWhyOnAGpu) {
   MeasureOptions o = testing::deterministicOptions();
   o.mode = MeasureMode::kLayers;
   MeasureResponse r = measurePlan(backend, transformerKindsPlan(), o);
@@ -278,11 +277,7 @@ TEST(CudnnBackendTest, TransformerKindsRunOrSayWhyOnAGpu) {
 /// Post-ops (sum, eltwise, binary) run after their layer as in-place
 /// pointwise kernels, and inner products on cuBLASLt: each passes the
 /// float64 check, and the implementation names the post-ops.
-TEST(CudnnBackendTest, PostOpsAndInnerProductsRunAndPassTheCheckOnAGpu) {
-  CudnnBackend backend;
-  Status s = backend.initialize();
-  if (!s.isOk())
-    GTEST_SKIP() << "no GPU here: " << s.message();
+TEST_F(CudnnOnAGpuTest, PostOpsAndInnerProductsRunAndPassTheCheckOnAGpu) {
   MeasureOptions o = testing::deterministicOptions();
   o.mode = MeasureMode::kLayers;
   std::vector<Plan> plans = {
@@ -303,11 +298,70 @@ TEST(CudnnBackendTest, PostOpsAndInnerProductsRunAndPassTheCheckOnAGpu) {
     EXPECT_NE(l.repro.find("; y="), std::string::npos) << l.repro;
     // An inner product's bias: cuBLASLt's epilogue, or a kernel after it
     // where the heuristic has no algorithm with one.
-    if (plan.layers.back().kind == LayerKind::kInnerProduct)
+    if (plan.layers.back().kind == LayerKind::kInnerProduct) {
       EXPECT_TRUE(l.impl.find("+ bias epilogue") != std::string::npos ||
                   l.impl.find("(a second kernel)") != std::string::npos)
           << l.impl;
+    }
   }
+}
+
+/// `plan` with every tensor in bf16 (as the benchmarked models run).
+Plan asBf16(Plan plan) {
+  for (TensorDesc &t : plan.tensors)
+    t.dtype = DType::kBF16;
+  for (Layer &l : plan.layers)
+    l.hash = computeLayerHash(plan, l);
+  return plan;
+}
+
+/// With fusion "graph" a convolution, its bias and post-ops are one cuDNN
+/// graph and a GEMM's bias, residual sum, scale and ReLU are cuBLASLt's
+/// epilogue, alpha and beta (CudnnFusionTest covers which); where the
+/// library has no engine, the eager kernels run and the implementation
+/// says why. Either way the float64 check passes.
+TEST_F(CudnnOnAGpuTest, GraphFusionRunsAndPassesTheCheckOnAGpu) {
+  MeasureOptions o = testing::deterministicOptions();
+  o.mode = MeasureMode::kLayers;
+  o.fusion = "graph";
+  const Plan scaledRelu = testing::matmulPostOpPlan(
+      nlohmann::json::parse(R"([{"kind":"binary","op":"mul","input":2},
+                                {"kind":"eltwise","op":"relu"}])"),
+      {{{1, 1, 1}, 0.125}});
+  struct Case {
+    Plan plan;
+    std::vector<const char *> impls; // one of them is in the impl
+  };
+  const char *kConvFused = "+ bias, sum, relu fused (one cuDNN graph)";
+  const char *kNotFused = "[no graph fusion: ";
+  std::vector<Case> cases = {
+      {testing::convPostOpPlan(), {kConvFused, kNotFused}},
+      {asBf16(testing::convPostOpPlan()), {kConvFused, kNotFused}},
+      {testing::innerProductPlan(),
+       {"+ residual as C (beta 1), bias epilogue", kNotFused}},
+      {asBf16(testing::innerProductPlan(64, 64, 64)),
+       {"+ residual as C (beta 1), bias epilogue", kNotFused}},
+      {scaledRelu, {"+ alpha 0.125, relu epilogue", kNotFused}},
+  };
+  int fused = 0;
+  for (const Case &c : cases) {
+    MeasureResponse r = measurePlan(backend, c.plan, o);
+    expectSoundRun(r);
+    const LayerResult &l = r.layers.back();
+    std::cerr << "layer " << c.plan.model << " "
+              << resultStatusName(l.measurement.status) << " " << l.impl
+              << l.measurement.reason << "\n";
+    EXPECT_EQ(l.measurement.status, ResultStatus::kOk)
+        << c.plan.model << ": " << l.measurement.reason;
+    bool named = false;
+    for (const char *impl : c.impls)
+      named = named || l.impl.find(impl) != std::string::npos;
+    EXPECT_TRUE(named) << l.impl;
+    fused += l.impl.find(kNotFused) == std::string::npos;
+    EXPECT_NE(l.repro.find("# goodhart fused"), std::string::npos) << l.repro;
+  }
+  // cuBLASLt has a bias and a ReLU epilogue for plain f32 and bf16 GEMMs.
+  EXPECT_GE(fused, 3);
 }
 
 } // namespace

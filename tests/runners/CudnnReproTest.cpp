@@ -122,6 +122,22 @@ TEST(CudnnReproTest, PostOpsFollowTheCallInOrder) {
             "y=torch.nn.functional.gelu(y,approximate='tanh')");
 }
 
+TEST(CudnnReproTest, AFusedMeasurementSaysSoAfterTheEagerLine) {
+  Plan conv = testing::convPostOpPlan();
+  const std::string eager = pytorchRepro(conv, conv.layers[1], {});
+  const std::string fused =
+      pytorchRepro(conv, conv.layers[1], {false, true, /*fused=*/true});
+  ASSERT_EQ(fused.rfind(eager, 0), 0u) << fused;
+  EXPECT_NE(fused.find("  # goodhart fused the bias and post-ops"),
+            std::string::npos)
+      << fused;
+  // Nothing to fuse (a plain matmul, a relu layer): no note.
+  Plan small = testing::smallPlan();
+  for (int i : {1, 5})
+    EXPECT_EQ(pytorchRepro(small, small.layers[i], {false, true, true}),
+              pytorchRepro(small, small.layers[i], {}));
+}
+
 TEST(CudnnReproTest, InnerProductIsLinearOverTheStoredWeights) {
   Plan p = testing::innerProductPlan();
   EXPECT_EQ(pytorchRepro(p, p.layers[0], {}),
