@@ -5,12 +5,13 @@
 # (goodhart generate ... --out DIR) and copied along; the results files go
 # back to be ingested there (goodhart ingest, then goodhart report).
 #
-#   scripts/gpu-check.sh OUT_DIR PLAN_DIR[:nchw][:tf32]...
+#   scripts/gpu-check.sh OUT_DIR PLAN_DIR[:nchw][:tf32][:fused]...
 #
 # A plan directory is one campaign: its plans run in one runner process,
 # which measures each distinct layer once (identity variants whole). The
-# suffixes measure that directory with the NCHW layout or with TF32 allowed
-# (the defaults are NHWC and strict f32); its results file is named after
+# suffixes measure that directory with the NCHW layout, with TF32 allowed or
+# with bias and post-ops fused into the layer's kernel (fusion "graph"; the
+# defaults are NHWC, strict f32 and eager); its results file is named after
 # the directory and the suffixes.
 #
 # A crash or hang of the vendor stack ends only the plan it happened in: the
@@ -72,12 +73,12 @@ if [ -z "$runner" ]; then
 fi
 
 # One options file per layout and precision; each measurement is bounded.
-options() { # LAYOUT TF32 -> path
-  local f=/tmp/gpu-check-options-$1-$2.json
+options() { # LAYOUT TF32 FUSION -> path
+  local f=/tmp/gpu-check-options-$1-$2-$3.json
   cat > "$f" <<JSON
 {"warmup_ms": ${GPU_CHECK_WARMUP_MS:-10}, "min_samples": 20, "min_time_ms": 10,
  "max_time_ms": ${GPU_CHECK_MAX_TIME_MS:-80}, "target_rsd": 0.005,
- "tf32": $2, "layout": "$1"}
+ "tf32": $2, "layout": "$1", "fusion": "$3"}
 JSON
   cat "$f" >> "$log"
   echo "$f"
@@ -145,11 +146,12 @@ PY
 
 for spec in "$@"; do
   dir=${spec%%:*}
-  layout=nhwc tf32=false name=$(basename "$dir")
+  layout=nhwc tf32=false fusion=eager name=$(basename "$dir")
   case ":$spec:" in *:nchw:*) layout=nchw name=$name-nchw ;; esac
   case ":$spec:" in *:tf32:*) tf32=true name=$name-tf32 ;; esac
+  case ":$spec:" in *:fused:*) fusion=graph name=$name-fused ;; esac
   mapfile -t plans < <(find "$dir" -name '*.plan.json' | sort)
-  say "$name: ${#plans[@]} plans, layout $layout, tf32 $tf32"
-  measure "$name" "$(options $layout $tf32)" "${plans[@]}"
+  say "$name: ${#plans[@]} plans, layout $layout, tf32 $tf32, fusion $fusion"
+  measure "$name" "$(options $layout $tf32 $fusion)" "${plans[@]}"
 done
 say "done after $(($(date +%s) - start)) s"
