@@ -283,6 +283,39 @@ StatusOr<GraphTensor> graphTensor(const TensorDesc &t, int64_t uid,
   return g;
 }
 
+StatusOr<std::vector<GraphTensor>>
+pointwiseTensors(const std::vector<const TensorDesc *> &tensors,
+                 const std::vector<int64_t> &uids, DeviceLayout layout) {
+  std::vector<GraphTensor> out;
+  size_t rank = 0;
+  for (const TensorDesc *t : tensors)
+    rank = std::max(rank, t->shape.size());
+  if (rank <= 4) {
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      auto g = graphTensor(*tensors[i], uids[i], layout);
+      if (!g)
+        return g.status();
+      out.push_back(*g);
+    }
+    return out;
+  }
+  std::vector<std::vector<int64_t>> shapes;
+  for (const TensorDesc *t : tensors)
+    shapes.push_back(t->shape);
+  auto views = mergedPointwiseViews(shapes);
+  if (!views)
+    return views.status();
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    GraphTensor g;
+    g.uid = uids[i];
+    g.type = toCudnnType(tensors[i]->dtype).value_or(CUDNN_DATA_FLOAT);
+    g.dims = (*views)[i].dims;
+    g.strides = (*views)[i].strides;
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
 bool engineAllowed(const EngineFilter &filter,
                    const std::vector<cudnnBackendNumericalNote_t> &notes) {
   if (!filter.strictF32)

@@ -71,6 +71,13 @@ std::optional<cudnnDataType_t> toCudnnType(DType type);
 StatusOr<GraphTensor> graphTensor(const TensorDesc &t, int64_t uid,
                                   DeviceLayout layout);
 
+/// The tensors of one pointwise operation (`tensors[i]` gets `uids[i]`):
+/// graphTensor each up to rank 4; above it, packed row-major, the views of
+/// mergedPointwiseViews in plan order. kUnsupported names what does not fit.
+StatusOr<std::vector<GraphTensor>>
+pointwiseTensors(const std::vector<const TensorDesc *> &tensors,
+                 const std::vector<int64_t> &uids, DeviceLayout layout);
+
 /// Which engine configurations a graph may use.
 struct EngineFilter {
   /// Reject tensor-core (TF32), down-converting and reduced-precision

@@ -164,24 +164,22 @@ buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
       return materializedPointwise(ctx, plan, layer, ptr, o, *mode);
     std::swap(xId, bId);
   }
-  auto xg = tensorOf(plan, layer, xId, 1, o),
-       yg = tensorOf(plan, layer, y.id, 3, o);
-  if (!xg || !yg)
-    return xg ? yg.status() : xg.status();
-  StatusOr<GraphTensor> bg = GraphTensor{};
+  std::vector<const TensorDesc *> operands = {&plan.tensor(xId), &y};
   if (binary)
-    bg = tensorOf(plan, layer, bId, 2, o);
-  if (!bg)
-    return bg.status();
+    operands.push_back(&plan.tensor(bId));
+  auto tensors = pointwiseTensors(operands, {1, 3, 2}, o.layout);
+  if (!tensors)
+    return tensors.status().withContext(layer.describe());
+  const GraphTensor *xg = &(*tensors)[0], *yg = &(*tensors)[1];
+  const GraphTensor *bg = binary ? &(*tensors)[2] : nullptr;
   double lo = 0, hi = 0;
   bool clip = op == "clamp";
   if (clip) {
     lo = layer.attrs.value("alpha", 0.0);
     hi = layer.attrs.value("beta", 0.0);
   }
-  auto graph =
-      CudnnGraph::pointwise(ctx.cudnn, ctx.plans, EngineFilter{}, *mode, *xg,
-                            binary ? &*bg : nullptr, *yg, lo, hi, clip);
+  auto graph = CudnnGraph::pointwise(ctx.cudnn, ctx.plans, EngineFilter{},
+                                     *mode, *xg, bg, *yg, lo, hi, clip);
   if (!graph && graph.status().code() == StatusCode::kUnsupported) {
     // No engine for this graph (NCHW on cuDNN 9.19): the descriptor API.
     auto legacy = buildLegacyPointwise(ctx, *mode, plan.tensor(xId), ptr[xId],

@@ -109,6 +109,55 @@ StatusOr<DimsStrides> nchwView(const std::vector<int64_t> &shape,
   return DimsStrides{{d[0], d[3], d[1], d[2]}, {s[0], s[3], s[1], s[2]}};
 }
 
+StatusOr<std::vector<DimsStrides>>
+mergedPointwiseViews(const std::vector<std::vector<int64_t>> &shapes) {
+  if (shapes.empty())
+    return invalidInput("a pointwise op without operands");
+  const size_t rank = shapes[0].size();
+  std::vector<int64_t> out(rank, 1);
+  for (const std::vector<int64_t> &s : shapes) {
+    if (s.size() != rank)
+      return invalidInput("pointwise operands of different ranks");
+    for (size_t d = 0; d < rank; ++d) {
+      if (s[d] != 1 && out[d] != 1 && s[d] != out[d])
+        return invalidInput("pointwise operands that do not broadcast");
+      out[d] = std::max(out[d], s[d]);
+    }
+  }
+  // Groups of neighbouring dimensions that each operand has whole or
+  // broadcasts throughout; a dimension of size 1 joins any group.
+  auto pattern = [&](size_t d) {
+    std::vector<bool> whole;
+    for (const std::vector<int64_t> &s : shapes)
+      whole.push_back(s[d] != 1);
+    return whole;
+  };
+  std::vector<std::pair<size_t, size_t>> groups; // [begin, end)
+  for (size_t d = 0; d < rank; ++d) {
+    if (out[d] == 1)
+      continue;
+    if (!groups.empty() && pattern(groups.back().first) == pattern(d))
+      groups.back().second = d + 1;
+    else
+      groups.push_back({d, d + 1});
+  }
+  if (groups.size() > 4)
+    return unsupported(
+        "a rank-" + std::to_string(rank) + " pointwise op whose operands " +
+        "broadcast in " + std::to_string(groups.size()) +
+        " alternating groups of dimensions (cuDNN's pointwise graphs take 4)");
+  std::vector<DimsStrides> views;
+  for (const std::vector<int64_t> &s : shapes) {
+    DimsStrides v;
+    for (const auto &[begin, end] : groups)
+      v.dims.push_back(product(s, begin, end));
+    v.strides = packedStrides(v.dims);
+    padFront(v.dims, v.strides, 4);
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
 StatusOr<CopyView> transposeView(const std::vector<int64_t> &inShape,
                                  const std::vector<int64_t> &inStrides,
                                  const std::vector<int64_t> &outStrides,

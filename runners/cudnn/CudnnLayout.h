@@ -64,6 +64,15 @@ struct DimsStrides {
 StatusOr<DimsStrides> nchwView(const std::vector<int64_t> &shape,
                                const std::vector<int64_t> &strides);
 
+/// The operands of a pointwise op above rank 4 (cuDNN's pointwise graphs
+/// take 4 dimensions here): `shapes` (the output's among them) share one
+/// rank, are packed row-major and broadcast their size-1 dimensions.
+/// Dimensions of size 1 everywhere are dropped and neighbours that every
+/// operand either has whole or broadcasts merge; the result, padded to 4
+/// dimensions in plan order, has one view per shape. kUnsupported where
+/// the broadcast pattern leaves more than 4 dimensions.
+StatusOr<std::vector<DimsStrides>>
+mergedPointwiseViews(const std::vector<std::vector<int64_t>> &shapes);
 /// One strided copy y[i] = x[i] over `dims`, x and y at element offsets.
 struct CopyView {
   std::vector<int64_t> dims;

@@ -27,17 +27,16 @@ Status appendInPlace(const CudaContext &ctx, SequenceExecutor &seq,
                      const Plan &plan, const Layer &layer, const Pointers &ptr,
                      const BuildOptions &o, const InPlaceOp &op) {
   const TensorDesc &dst = plan.tensor(layer.outputs[0]);
-  auto x = graphTensor(dst, 1, o.layout), y = graphTensor(dst, 3, o.layout);
-  if (!x || !y)
-    return (x ? y.status() : x.status()).withContext(layer.describe());
-  StatusOr<GraphTensor> b = GraphTensor{};
+  std::vector<const TensorDesc *> operands = {&dst, &dst};
   if (op.operand)
-    b = graphTensor(*op.operand, 2, o.layout);
-  if (!b)
-    return b.status().withContext(layer.describe());
-  auto graph = CudnnGraph::pointwise(ctx.cudnn, ctx.plans, EngineFilter{},
-                                     op.mode, *x, op.operand ? &*b : nullptr,
-                                     *y, op.lower, op.upper, op.clip);
+    operands.push_back(op.operand);
+  auto tensors = pointwiseTensors(operands, {1, 3, 2}, o.layout);
+  if (!tensors)
+    return tensors.status().withContext(layer.describe());
+  auto graph = CudnnGraph::pointwise(
+      ctx.cudnn, ctx.plans, EngineFilter{}, op.mode, (*tensors)[0],
+      op.operand ? &(*tensors)[2] : nullptr, (*tensors)[1], op.lower, op.upper,
+      op.clip);
   if (!graph && graph.status().code() == StatusCode::kUnsupported) {
     // No engine for this graph (NCHW on cuDNN 9.19): the descriptor API.
     auto legacy =

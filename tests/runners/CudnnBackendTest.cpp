@@ -154,16 +154,10 @@ Plan transformerKindsPlan() {
       tensor(14, {1, 8, 32}, TensorRole::kActivation),
   };
   p.tensors[13].dtype = DType::kBF16;
-  auto layer = [&](int64_t id, LayerKind kind, std::vector<int64_t> in,
-                   int64_t out, nlohmann::json attrs) {
-    Layer l;
-    l.id = id;
-    l.name = "l" + std::to_string(id);
-    l.kind = kind;
-    l.inputs = std::move(in);
-    l.outputs = {out};
-    l.attrs = std::move(attrs);
-    return l;
+  auto layer = [](int64_t id, LayerKind kind, std::vector<int64_t> in,
+                  int64_t out, nlohmann::json attrs) {
+    return testing::makeLayer(id, "l" + std::to_string(id), kind, std::move(in),
+                              out, std::move(attrs));
   };
   p.layers = {
       layer(0, LayerKind::kMatMul, {0, 1}, 2, nlohmann::json::object()),
@@ -362,6 +356,40 @@ TEST_F(CudnnOnAGpuTest, GraphFusionRunsAndPassesTheCheckOnAGpu) {
   }
   // cuBLASLt has a bias and a ReLU epilogue for plain f32 and bf16 GEMMs.
   EXPECT_GE(fused, 3);
+}
+
+/// Rank-5 pointwise ops (a [B,S,KV,G,D] attention tensor): a broadcast
+/// add, a ReLU and a sub whose first operand broadcasts run on merged
+/// 4-d views and pass the check.
+TEST_F(CudnnOnAGpuTest, PointwiseOpsAboveRankFourRunOnAGpu) {
+  using testing::tensor;
+  Plan p;
+  p.model = "rank5";
+  p.variant = "reference";
+  p.tensors = {tensor(0, {2, 3, 4, 5, 6}, TensorRole::kInput),
+               tensor(1, {1, 1, 4, 5, 6}, TensorRole::kWeight),
+               tensor(2, {2, 3, 4, 5, 6}, TensorRole::kActivation),
+               tensor(3, {2, 3, 4, 5, 6}, TensorRole::kActivation),
+               tensor(4, {2, 3, 4, 5, 6}, TensorRole::kActivation)};
+  auto layer = [](int64_t id, LayerKind kind, std::vector<int64_t> in,
+                  int64_t out, const char *op) {
+    return testing::makeLayer(id, op, kind, std::move(in), out, {{"op", op}});
+  };
+  p.layers = {layer(0, LayerKind::kBinary, {0, 1}, 2, "add"),
+              layer(1, LayerKind::kEltwise, {2}, 3, "relu"),
+              layer(2, LayerKind::kBinary, {1, 3}, 4, "sub")};
+  p.inputs = {0};
+  p.outputs = {4};
+  for (Layer &l : p.layers)
+    l.hash = computeLayerHash(p, l);
+  MeasureResponse r = measurePlan(backend, p, testing::deterministicOptions());
+  expectSoundRun(r);
+  for (const LayerResult &l : r.layers)
+    EXPECT_EQ(l.measurement.status, ResultStatus::kOk)
+        << l.id << ": " << l.measurement.reason;
+  ASSERT_TRUE(r.model);
+  EXPECT_EQ(r.model->measurement.status, ResultStatus::kOk)
+      << r.model->measurement.reason;
 }
 
 } // namespace

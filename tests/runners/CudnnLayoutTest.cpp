@@ -132,6 +132,37 @@ TEST(CudnnLayoutTest, NchwViewMakesTheLastPlanDimensionC) {
   EXPECT_FALSE(nchwView({1, 2, 3, 4, 5}, {120, 60, 20, 5, 1}));
 }
 
+TEST(CudnnLayoutTest, PointwiseOperandsAboveRankFourMergeTheirDimensions) {
+  // Equal shapes are one run of elements.
+  auto v = mergedPointwiseViews({{2, 3, 4, 5, 6}, {2, 3, 4, 5, 6}});
+  ASSERT_TRUE(v) << v.status().toString();
+  ASSERT_EQ(v->size(), 2u);
+  EXPECT_EQ((*v)[0].dims, Ints({1, 1, 1, 720}));
+  EXPECT_EQ((*v)[0].strides, Ints({720, 720, 720, 1}));
+  // A bias over the last three dimensions: two groups, the first
+  // broadcast in b.
+  v = mergedPointwiseViews({{2, 3, 4, 5, 6}, {1, 1, 4, 5, 6}});
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v)[0].dims, Ints({1, 1, 6, 120}));
+  EXPECT_EQ((*v)[0].strides, Ints({720, 720, 120, 1}));
+  EXPECT_EQ((*v)[1].dims, Ints({1, 1, 1, 120}));
+  // Size-1 dimensions everywhere are dropped; three groups remain.
+  v = mergedPointwiseViews({{2, 1, 3, 1, 4, 5}, {2, 1, 1, 1, 4, 5}});
+  ASSERT_TRUE(v);
+  EXPECT_EQ((*v)[0].dims, Ints({1, 2, 3, 20}));
+  EXPECT_EQ((*v)[1].dims, Ints({1, 2, 1, 20}));
+  EXPECT_EQ((*v)[1].strides, Ints({40, 20, 20, 1}));
+  // Five alternating groups do not fit cuDNN's four dimensions.
+  auto alternating = mergedPointwiseViews({{2, 3, 4, 5, 6}, {1, 3, 1, 5, 1}});
+  ASSERT_FALSE(alternating);
+  EXPECT_EQ(alternating.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(alternating.status().message().find("5 alternating groups"),
+            std::string::npos);
+  EXPECT_EQ(
+      mergedPointwiseViews({{2, 3, 4, 5, 6}, {2, 3, 4, 5, 7}}).status().code(),
+      StatusCode::kInvalidInput);
+}
+
 TEST(CudnnLayoutTest, TransposeReadsTheInputThroughPermutedStrides) {
   // [1,384,16,64] -> perm [0,2,1,3] -> [1,16,384,64].
   auto v = transposeView({1, 384, 16, 64}, {393216, 1024, 64, 1},

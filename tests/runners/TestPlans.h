@@ -17,6 +17,20 @@ inline TensorDesc tensor(int64_t id, std::vector<int64_t> shape,
           std::nullopt};
 }
 
+/// A layer reading `in`, writing `out`.
+inline Layer makeLayer(int64_t id, const std::string &name, LayerKind kind,
+                       std::vector<int64_t> in, int64_t out,
+                       nlohmann::json attrs) {
+  Layer l;
+  l.id = id;
+  l.name = name;
+  l.kind = kind;
+  l.inputs = std::move(in);
+  l.outputs = {out};
+  l.attrs = std::move(attrs);
+  return l;
+}
+
 /// conv 3x3 (8 -> 16 channels, pad 1) -> relu -> maxpool 2x2 -> add of the
 /// pool with itself -> reshape -> matmul 16*4*4 -> 10.
 inline Plan smallPlan() {
@@ -35,17 +49,7 @@ inline Plan smallPlan() {
       tensor(8, {1, 256, 10}, TensorRole::kWeight, "fc_w"),
       tensor(9, {1, 1, 10}, TensorRole::kActivation, "fc"),
   };
-  auto layer = [&](int64_t id, const char *name, LayerKind kind,
-                   std::vector<int64_t> in, int64_t out, nlohmann::json attrs) {
-    Layer l;
-    l.id = id;
-    l.name = name;
-    l.kind = kind;
-    l.inputs = std::move(in);
-    l.outputs = {out};
-    l.attrs = std::move(attrs);
-    return l;
-  };
+  auto layer = makeLayer;
   p.layers = {
       layer(0, "conv", LayerKind::kConv2d, {0, 1, 2}, 3,
             {{"stride", {1, 1}},
