@@ -12,9 +12,12 @@
 #include "runners/common/Stats.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 #include <unistd.h>
 
 namespace goodhart {
@@ -267,6 +270,7 @@ int batch(const BackendFactory &factory, const std::vector<std::string> &plans,
     response.id = static_cast<int64_t>(i + 1);
     response.type = "measure";
     std::vector<BatchReuse> reused;
+    const auto started = std::chrono::steady_clock::now();
     try {
       response.measure = memo ? memoized.measure(*backend, loaded[i], plans[i],
                                                  options, reused)
@@ -289,11 +293,17 @@ int batch(const BackendFactory &factory, const std::vector<std::string> &plans,
     line["options"] = options.toJson();
     line["plan"] = planToJson(loaded[i]);
     out << line.dump() << "\n" << std::flush;
-    std::cerr << argv0 << ": measured " << plans[i];
+    // Wall time per plan: where a batch's time goes on a lent GPU host.
+    const double seconds = std::chrono::duration<double>(
+                               std::chrono::steady_clock::now() - started)
+                               .count();
+    std::cerr << argv0 << ": measured " << plans[i] << " (";
     if (response.measure)
-      std::cerr << " (" << response.measure->layers.size() - reused.size()
-                << " layers measured, " << reused.size() << " reused)";
-    std::cerr << "\n";
+      std::cerr << response.measure->layers.size() - reused.size()
+                << " layers measured, " << reused.size() << " reused, ";
+    std::ostringstream took;
+    took << std::fixed << std::setprecision(1) << seconds << " s)";
+    std::cerr << took.str() << "\n";
   }
   return kRunnerExitOk;
 }
