@@ -2,16 +2,12 @@
 
 #include "runners/common/DataFill.h"
 
+#include "runners/common/ParallelChunks.h"
+
 #include <algorithm>
 #include <cmath>
-#include <thread>
 
 namespace goodhart {
-
-namespace {
-/// Below this many elements per thread, one thread fills the tensor.
-constexpr size_t kElementsPerFillThread = 1 << 20;
-} // namespace
 
 double seededUniform(uint64_t seed, int64_t tensorId, int64_t index) {
   uint64_t z = seed * 0x9e3779b97f4a7c15ULL ^
@@ -67,28 +63,15 @@ std::vector<float> seededTensorData(const Plan &plan, int64_t tensorId,
     offset = 1.0;
   }
   std::vector<float> data(static_cast<size_t>(t.numElements()));
-  auto fill = [&](size_t begin, size_t end) {
+  // Each element is a pure function of its index: large tensors (a batch
+  // of activations, BERT-large's weights) are filled by several threads
+  // with the same result.
+  parallelChunks(data.size(), [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i)
       data[i] = static_cast<float>(
           offset +
           scale * seededUniform(seed, tensorId, static_cast<int64_t>(i)));
-  };
-  // Each element is a pure function of its index: large tensors (a batch
-  // of activations, BERT-large's weights) are filled by several threads
-  // with the same result.
-  const size_t threads =
-      std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
-                       data.size() / kElementsPerFillThread);
-  if (threads <= 1) {
-    fill(0, data.size());
-    return data;
-  }
-  std::vector<std::thread> pool;
-  const size_t chunk = (data.size() + threads - 1) / threads;
-  for (size_t begin = 0; begin < data.size(); begin += chunk)
-    pool.emplace_back(fill, begin, std::min(data.size(), begin + chunk));
-  for (std::thread &t : pool)
-    t.join();
+  });
   return data;
 }
 

@@ -5,13 +5,11 @@
 #include "runners/common/DataFill.h"
 #include "runners/common/Harness.h"
 #include "runners/cudnn/CudaCheck.h"
+#include "runners/cudnn/CudnnHostData.h"
 #include "runners/cudnn/CudnnRepro.h"
 #include "runners/cudnn/CudnnVersions.h"
 #include "runners/cudnn/GpuTelemetry.h"
 #include "runners/reference/Reference.h"
-
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
 
 #include <algorithm>
 #include <cstring>
@@ -26,7 +24,8 @@ namespace {
 // plans cached by graph; NVML read at most every kTelemetryIntervalMs.
 // 0.5.0: pointwise ops cuDNN has no graph engine for (NCHW) run on the
 // descriptor API. 0.6.0: transposes, casts and strided copies on
-// goodhart's own kernel instead of cudnnTransformTensor.
+// goodhart's own kernel instead of cudnnTransformTensor. 0.7.0: fusion
+// "graph" (CudnnFusion.h); pointwise ops above rank 4.
 constexpr const char *kRunnerVersion = "0.7.0";
 
 Measurement skipped(const std::string &reason) {
@@ -34,42 +33,6 @@ Measurement skipped(const std::string &reason) {
   m.status = ResultStatus::kSkipped;
   m.reason = reason;
   return m;
-}
-
-/// Host bytes of `values` in `type` (f16 and bf16 rounded to nearest even).
-std::vector<char> encode(const std::vector<float> &values, DType type) {
-  std::vector<char> bytes(values.size() * dtypeSize(type));
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (type == DType::kF16) {
-      __half h = __float2half_rn(values[i]);
-      std::memcpy(&bytes[i * 2], &h, 2);
-    } else if (type == DType::kBF16) {
-      __nv_bfloat16 h = __float2bfloat16_rn(values[i]);
-      std::memcpy(&bytes[i * 2], &h, 2);
-    } else {
-      std::memcpy(&bytes[i * 4], &values[i], 4);
-    }
-  }
-  return bytes;
-}
-
-std::vector<float> decode(const std::vector<char> &bytes, DType type) {
-  size_t n = bytes.size() / dtypeSize(type);
-  std::vector<float> values(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (type == DType::kF16) {
-      __half h;
-      std::memcpy(&h, &bytes[i * 2], 2);
-      values[i] = __half2float(h);
-    } else if (type == DType::kBF16) {
-      __nv_bfloat16 h;
-      std::memcpy(&h, &bytes[i * 2], 2);
-      values[i] = __bfloat162float(h);
-    } else {
-      std::memcpy(&values[i], &bytes[i * 4], 4);
-    }
-  }
-  return values;
 }
 
 /// Device pointers indexed by tensor id (null where nothing is allocated).
@@ -85,14 +48,6 @@ devicePointers(const std::vector<std::shared_ptr<DeviceBuffer>> &buffers) {
 BuildOptions buildOptions(const MeasureOptions &options) {
   return BuildOptions{options.tf32, parseDeviceLayout(options.layout),
                       options.fusion == "graph"};
-}
-
-/// Host bytes of a plan tensor's values as stored on the device.
-std::vector<char> deviceBytes(const TensorDesc &t,
-                              const std::vector<float> &values,
-                              DeviceLayout layout) {
-  return encode(toDeviceOrder(values, t.shape, deviceStrides(t.shape, layout)),
-                t.dtype);
 }
 
 } // namespace
@@ -232,8 +187,7 @@ StatusOr<std::vector<float>> CudnnBackend::download(const TensorDesc &t,
   GOODHART_CUDA_CHECK(cudaStreamSynchronize(context.stream));
   GOODHART_CUDA_CHECK(
       cudaMemcpy(bytes.data(), p, bytes.size(), cudaMemcpyDeviceToHost));
-  return fromDeviceOrder(decode(bytes, t.dtype), t.shape,
-                         deviceStrides(t.shape, layout));
+  return hostValues(t, bytes, layout);
 }
 
 Measurement CudnnBackend::timeOnDevice(const std::function<Status()> &run,
