@@ -65,6 +65,15 @@ StatusOr<Descriptor> makeTensor(const GraphTensor &t) {
   return *d;
 }
 
+/// makeTensor, its descriptor kept alive in `keep`.
+StatusOr<Descriptor> makeKept(const GraphTensor &t,
+                              std::vector<Descriptor> &keep) {
+  auto d = makeTensor(t);
+  if (d)
+    keep.push_back(*d);
+  return d;
+}
+
 /// The numerical notes of an engine configuration's engine.
 StatusOr<std::vector<cudnnBackendNumericalNote_t>>
 numericalNotes(const Descriptor &config) {
@@ -198,6 +207,16 @@ const PlanCache::Entry *PlanCache::find(const std::string &key) const {
 
 void PlanCache::insert(const std::string &key, Entry entry) {
   entries.emplace(key, std::move(entry));
+}
+
+std::unique_ptr<CudnnGraph> CudnnGraph::cached(cudnnHandle_t handle,
+                                               PlanCache *cache,
+                                               const std::string &key) {
+  const PlanCache::Entry *e = cache ? cache->find(key) : nullptr;
+  if (!e)
+    return nullptr;
+  ++cache->hits;
+  return fromCache(handle, *e);
 }
 
 std::unique_ptr<CudnnGraph>
@@ -368,17 +387,10 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
     key += "|" + std::to_string(static_cast<int>(step.mode)) +
            (step.operand ? tensorKey(*step.operand) : std::string("-")) +
            clipKey(step.clip, step.lowerClip, step.upperClip);
-  if (const PlanCache::Entry *e = cache ? cache->find(key) : nullptr) {
-    ++cache->hits;
-    return fromCache(handle, *e);
-  }
+  if (auto hit = cached(handle, cache, key))
+    return hit;
   std::vector<Descriptor> keep;
-  auto described = [&](const GraphTensor &t) -> StatusOr<Descriptor> {
-    auto d = makeTensor(t);
-    if (d)
-      keep.push_back(*d);
-    return d;
-  };
+  auto described = [&](const GraphTensor &t) { return makeKept(t, keep); };
   // Results before the last step are virtual f32 tensors shaped like Y.
   auto result = [&](size_t i) -> StatusOr<Descriptor> {
     if (i == steps.size())
@@ -469,23 +481,19 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::pointwise(
                           tensorKey(x) +
                           (b ? tensorKey(*b) : std::string("-")) +
                           tensorKey(y) + clipKey(clip, lowerClip, upperClip);
-  if (const PlanCache::Entry *e = cache ? cache->find(key) : nullptr) {
-    ++cache->hits;
-    return fromCache(handle, *e);
-  }
-  auto xd = makeTensor(x), yd = makeTensor(y);
+  if (auto hit = cached(handle, cache, key))
+    return hit;
+  std::vector<Descriptor> keep;
+  auto xd = makeKept(x, keep), yd = makeKept(y, keep);
   if (!xd)
     return xd.status();
   if (!yd)
     return yd.status();
-  std::vector<Descriptor> keep = {*xd, *yd};
   StatusOr<Descriptor> bd = Descriptor();
   if (b)
-    bd = makeTensor(*b);
+    bd = makeKept(*b, keep);
   if (!bd)
     return bd.status();
-  if (b)
-    keep.push_back(*bd);
   auto op = pointwiseOperation(mode, *xd, b ? &*bd : nullptr, *yd, clip,
                                lowerClip, upperClip, keep);
   if (!op)
@@ -502,17 +510,10 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::normalization(
                           tensorKey(x) + tensorKey(scale) +
                           (bias ? tensorKey(*bias) : std::string("-")) +
                           tensorKey(epsilon) + tensorKey(y);
-  if (const PlanCache::Entry *e = cache ? cache->find(key) : nullptr) {
-    ++cache->hits;
-    return fromCache(handle, *e);
-  }
+  if (auto hit = cached(handle, cache, key))
+    return hit;
   std::vector<Descriptor> keep;
-  auto described = [&](const GraphTensor &t) -> StatusOr<Descriptor> {
-    auto d = makeTensor(t);
-    if (d)
-      keep.push_back(*d);
-    return d;
-  };
+  auto described = [&](const GraphTensor &t) { return makeKept(t, keep); };
   auto xd = described(x), sd = described(scale), ed = described(epsilon),
        yd = described(y);
   for (const Status *s :

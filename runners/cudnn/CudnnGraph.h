@@ -175,6 +175,10 @@ private:
   planned(cudnnHandle_t handle, PlanCache *cache, const std::string &key,
           const EngineFilter &filter, std::vector<Descriptor> operations,
           std::vector<Descriptor> keepAlive);
+  /// The graph of `key` from `cache` (counted as a hit); null when it is
+  /// not there or there is no cache.
+  static std::unique_ptr<CudnnGraph>
+  cached(cudnnHandle_t handle, PlanCache *cache, const std::string &key);
   /// A graph running the cached plan of `entry`.
   static std::unique_ptr<CudnnGraph> fromCache(cudnnHandle_t handle,
                                                const PlanCache::Entry &entry);
