@@ -60,6 +60,12 @@ ALTER TABLE layer_measurements ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE layer_measurements ADD COLUMN reused_from INTEGER;
 CREATE INDEX layer_measurements_by_memo ON layer_measurements (hash, memo_key);
 )sql",
+    // 3: a measurement's backend facts (Measurement::extra: a GPU runner's
+    // clocks, throttled samples, energy and power), as the runner wrote them.
+    R"sql(
+ALTER TABLE layer_measurements ADD COLUMN extra_json TEXT;
+ALTER TABLE model_measurements ADD COLUMN extra_json TEXT;
+)sql",
 };
 constexpr int kNumMigrations = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kNumMigrations == kResultsSchemaVersion);
@@ -126,6 +132,10 @@ void bindMeasurement(Statement &s, int first, const Measurement &m) {
       .bind(first + 8, m.stats.count)
       .bind(first + 9, m.stopReason)
       .bind(first + 10, json(m.samplesNs).dump());
+  if (m.extra.is_object() && !m.extra.empty())
+    s.bind(first + 11, m.extra.dump());
+  else
+    s.bindNull(first + 11);
 }
 
 Measurement readMeasurement(const Statement &s, int first) {
@@ -146,6 +156,11 @@ Measurement readMeasurement(const Statement &s, int first) {
   json samples = json::parse(s.text(first + 10), nullptr, false);
   if (samples.is_array())
     m.samplesNs = samples.get<std::vector<double>>();
+  if (!s.isNull(first + 11)) {
+    json extra = json::parse(s.text(first + 11), nullptr, false);
+    if (extra.is_object())
+      m.extra = std::move(extra);
+  }
   return m;
 }
 
@@ -158,7 +173,7 @@ CheckVerdict parseVerdict(const std::string &s) {
 }
 
 /// The columns layer_id, hash, impl, repro, check_json, then a measurement
-/// (readMeasurement), from column 0.
+/// (readMeasurement: 12 columns), from column 0.
 LayerResult readLayerResult(const Statement &s) {
   LayerResult l;
   l.id = s.integer(0);
@@ -334,9 +349,9 @@ StatusOr<int64_t> ResultsDb::addVariant(int64_t runId, const VariantRecord &v) {
     Statement s(db_, R"sql(INSERT INTO layer_measurements (variant_id,
         layer_id, layer_name, kind, hash, flops, impl, repro, check_json,
         status, reason, median_ns, min_ns, mean_ns, rsd, ci_low_ns,
-        ci_high_ns, count, stop_reason, samples_json, memo_key, reused,
-        reused_from)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?))sql");
+        ci_high_ns, count, stop_reason, samples_json, extra_json, memo_key,
+        reused, reused_from)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?))sql");
     const Layer *layer = l.id >= 0 && l.id < (int64_t)v.plan.layers.size()
                              ? &v.plan.layers[l.id]
                              : nullptr;
@@ -357,15 +372,15 @@ StatusOr<int64_t> ResultsDb::addVariant(int64_t runId, const VariantRecord &v) {
                      .dump());
     bindMeasurement(s, 10, l.measurement);
     if (v.memoKey.empty())
-      s.bindNull(21);
+      s.bindNull(22);
     else
-      s.bind(21, v.memoKey);
+      s.bind(22, v.memoKey);
     auto reuse = v.reused.find(l.id);
-    s.bind(22, static_cast<int64_t>(reuse != v.reused.end()));
+    s.bind(23, static_cast<int64_t>(reuse != v.reused.end()));
     if (reuse == v.reused.end()) {
-      s.bindNull(23);
+      s.bindNull(24);
     } else if (reuse->second.measurementId > 0) {
-      s.bind(23, reuse->second.measurementId);
+      s.bind(24, reuse->second.measurementId);
     } else {
       auto source = rowOfLayer.find(reuse->second.sameVariantLayer);
       if (source == rowOfLayer.end())
@@ -373,7 +388,7 @@ StatusOr<int64_t> ResultsDb::addVariant(int64_t runId, const VariantRecord &v) {
             "variant '" + v.key + "': layer " + std::to_string(l.id) +
             " reuses layer " + std::to_string(reuse->second.sameVariantLayer) +
             ", which is not stored before it"));
-      s.bind(23, source->second);
+      s.bind(24, source->second);
     }
     s.step();
     if (!s.done())
@@ -383,8 +398,8 @@ StatusOr<int64_t> ResultsDb::addVariant(int64_t runId, const VariantRecord &v) {
   if (v.model) {
     Statement s(db_, R"sql(INSERT INTO model_measurements (variant_id,
         status, reason, median_ns, min_ns, mean_ns, rsd, ci_low_ns,
-        ci_high_ns, count, stop_reason, samples_json)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?))sql");
+        ci_high_ns, count, stop_reason, samples_json, extra_json)
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?))sql");
     s.bind(1, variantId);
     bindMeasurement(s, 2, v.model->measurement);
     s.step();
@@ -445,8 +460,8 @@ ResultsDb::findMemoizedLayer(const std::string &hash,
                              const std::string &memoKey) {
   Statement s(db_, R"sql(SELECT layer_id, hash, impl, repro, check_json,
       status, reason, median_ns, min_ns, mean_ns, rsd, ci_low_ns,
-      ci_high_ns, count, stop_reason, samples_json, id, layer_name
-      FROM layer_measurements
+      ci_high_ns, count, stop_reason, samples_json, extra_json, id,
+      layer_name FROM layer_measurements
       WHERE hash = ? AND memo_key = ? AND reused = 0 AND status != 'error'
         AND COALESCE(json_extract(check_json, '$.verdict'), '')
             NOT IN ('mismatch', 'mistrusted')
@@ -458,7 +473,7 @@ ResultsDb::findMemoizedLayer(const std::string &hash,
     return std::optional<MemoHit>();
   }
   return std::optional<MemoHit>(
-      MemoHit{s.integer(16), readLayerResult(s), s.text(17)});
+      MemoHit{s.integer(17), readLayerResult(s), s.text(18)});
 }
 
 StatusOr<std::optional<int64_t>>
@@ -522,21 +537,21 @@ StatusOr<RunData> ResultsDb::loadRun(int64_t runId) {
     v.sourcePath = vs.text(5);
     Statement ls(db_, R"sql(SELECT layer_id, hash, impl, repro, check_json,
         status, reason, median_ns, min_ns, mean_ns, rsd, ci_low_ns,
-        ci_high_ns, count, stop_reason, samples_json, memo_key, reused,
-        reused_from
+        ci_high_ns, count, stop_reason, samples_json, extra_json, memo_key,
+        reused, reused_from
         FROM layer_measurements WHERE variant_id = ? ORDER BY layer_id)sql");
     ls.bind(1, v.id);
     while (ls.step()) {
       LayerResult l = readLayerResult(ls);
-      if (!ls.isNull(16))
-        v.memoKey = ls.text(16);
-      if (ls.integer(17) != 0)
-        v.reused[l.id] = LayerReuse{ls.integer(18), -1};
+      if (!ls.isNull(17))
+        v.memoKey = ls.text(17);
+      if (ls.integer(18) != 0)
+        v.reused[l.id] = LayerReuse{ls.integer(19), -1};
       v.layers.push_back(std::move(l));
     }
     Statement ms(db_, R"sql(SELECT status, reason, median_ns, min_ns,
-        mean_ns, rsd, ci_low_ns, ci_high_ns, count, stop_reason, samples_json
-        FROM model_measurements WHERE variant_id = ?)sql");
+        mean_ns, rsd, ci_low_ns, ci_high_ns, count, stop_reason, samples_json,
+        extra_json FROM model_measurements WHERE variant_id = ?)sql");
     ms.bind(1, v.id);
     if (ms.step())
       v.model = ModelResult{readMeasurement(ms, 0)};

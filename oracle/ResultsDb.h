@@ -23,7 +23,7 @@ struct sqlite3;
 
 namespace goodhart {
 
-inline constexpr int kResultsSchemaVersion = 2;
+inline constexpr int kResultsSchemaVersion = 3;
 
 /// A stored layer result that can stand for a new measurement of the same
 /// problem (per-layer memoization).

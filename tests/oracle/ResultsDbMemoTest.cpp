@@ -46,6 +46,7 @@ TEST(ResultsDbMemoTest, FindsALayerOnlyUnderItsMemoKey) {
   MemoDb m = openWithRun("memo-key.db");
   VariantRecord ref = testing::sampleRun().variants[0];
   ref.memoKey = "key-a";
+  ref.layers[0].measurement.extra = {{"power_w", 300.0}};
   ASSERT_TRUE(m.db->addVariant(m.runId, ref).isOk());
   const std::string convHash = ref.plan.layers[0].hash;
 
@@ -57,6 +58,9 @@ TEST(ResultsDbMemoTest, FindsALayerOnlyUnderItsMemoKey) {
   EXPECT_EQ((*hit)->result.impl, "brgconv:avx512_core");
   EXPECT_DOUBLE_EQ((*hit)->result.measurement.stats.medianNs, 1000);
   EXPECT_EQ((*hit)->result.measurement.samplesNs.size(), 3u);
+  EXPECT_EQ((*hit)->result.measurement.extra, ref.layers[0].measurement.extra)
+      << "a reused layer keeps the power it was measured at";
+  EXPECT_EQ((*hit)->layerName, ref.plan.layers[0].name);
 
   auto otherKey = m.db->findMemoizedLayer(convHash, "key-b");
   ASSERT_TRUE(otherKey.isOk());

@@ -43,6 +43,10 @@ TEST(ResultsDbTest, NewFileGetsTheCurrentSchemaInWalMode) {
 TEST(ResultsDbTest, RoundTripsARun) {
   std::string path = freshPath("roundtrip.db");
   RunData input = testing::sampleRun();
+  // A GPU runner's facts about a measurement travel with it.
+  input.variants[1].layers[0].measurement.extra = {
+      {"power_w", 412.5}, {"throttled", {0, 1, 0}}, {"throttled_samples", 1}};
+  input.variants[1].model->measurement.extra = {{"energy_mj", 30.0}};
   int64_t runId = 0;
   {
     auto db = ResultsDb::open(path);
@@ -81,8 +85,13 @@ TEST(ResultsDbTest, RoundTripsARun) {
             input.variants[1].layers[0].measurement.samplesNs);
   EXPECT_DOUBLE_EQ(v001.layers[0].measurement.stats.ciHighNs,
                    input.variants[1].layers[0].measurement.stats.ciHighNs);
+  EXPECT_EQ(v001.layers[0].measurement.extra,
+            input.variants[1].layers[0].measurement.extra);
+  EXPECT_TRUE(v001.layers[1].measurement.extra.empty());
   ASSERT_TRUE(v001.model);
   EXPECT_DOUBLE_EQ(v001.model->measurement.stats.medianNs, 2041.25);
+  EXPECT_EQ(v001.model->measurement.extra,
+            input.variants[1].model->measurement.extra);
   ASSERT_EQ(data->findings.size(), 1u);
   EXPECT_EQ(data->findings[0].kind, "crash");
   EXPECT_EQ(data->findings[0].layerId, 0);
@@ -95,7 +104,7 @@ TEST(ResultsDbTest, RoundTripsARun) {
 
 TEST(ResultsDbTest, MigratesAVersion1FileKeepingItsRuns) {
   // A file as goodhart wrote it before per-layer memoization (schema 1):
-  // today's file with the version-2 columns dropped again.
+  // today's file with the version-2 and version-3 columns dropped again.
   std::string path = freshPath("v1.db");
   RunData input = testing::sampleRun();
   int64_t runId = 0;
@@ -113,6 +122,8 @@ TEST(ResultsDbTest, MigratesAVersion1FileKeepingItsRuns) {
         "ALTER TABLE layer_measurements DROP COLUMN memo_key",
         "ALTER TABLE layer_measurements DROP COLUMN reused",
         "ALTER TABLE layer_measurements DROP COLUMN reused_from",
+        "ALTER TABLE layer_measurements DROP COLUMN extra_json",
+        "ALTER TABLE model_measurements DROP COLUMN extra_json",
         "PRAGMA user_version = 1"})
     ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK)
         << sql << ": " << sqlite3_errmsg(raw);
