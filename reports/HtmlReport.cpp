@@ -333,13 +333,7 @@ void HtmlWriter::writeReproduce(const ReportInput &input,
         "<pre><code>"
      << esc(input.run.run.commandLine) << "</code></pre>\n";
   for (const VariantVerdict &vv : input.verdict.variants) {
-    std::vector<std::string> lines;
-    if (std::string v = variantRepro(input.run.run, vv.mutations); !v.empty())
-      lines.push_back("# the variant model\n" + v);
-    for (const LayerVerdict &lv : vv.layers)
-      if (lv.changed && !lv.repro.empty())
-        lines.push_back("# " + lv.name + " (" + lv.kind + ")\nbenchdnn " +
-                        lv.repro);
+    std::vector<std::string> lines = variantReproLines(input.run.run, vv);
     if (lines.empty())
       continue;
     os << "<p><b>" << esc(vv.key) << "</b> (<code>"

@@ -192,13 +192,7 @@ void MarkdownWriter::writeReproduce(const ReportInput &input,
   os << "## Reproduce\n\nThe run:\n\n```sh\n"
      << input.run.run.commandLine << "\n```\n\n";
   for (const VariantVerdict &vv : input.verdict.variants) {
-    std::vector<std::string> lines;
-    if (std::string v = variantRepro(input.run.run, vv.mutations); !v.empty())
-      lines.push_back("# the variant model\n" + v);
-    for (const LayerVerdict &lv : vv.layers)
-      if (lv.changed && !lv.repro.empty())
-        lines.push_back("# " + lv.name + " (" + lv.kind + ")\nbenchdnn " +
-                        lv.repro);
+    std::vector<std::string> lines = variantReproLines(input.run.run, vv);
     if (lines.empty())
       continue;
     os << "**" << vv.key << "** (" << join(vv.mutations, "; ")

@@ -178,4 +178,26 @@ std::string variantRepro(const RunRecord &run,
   return passes.empty() ? "" : "goodhart-opt " + run.source + passes;
 }
 
+std::string layerReproCommand(const std::string &backend,
+                              const std::string &repro) {
+  if (backend == "onednn")
+    return "benchdnn " + repro;
+  // The PyTorch lines quote strings with ' only (runners/cudnn/CudnnRepro.h).
+  if (backend == "cudnn" && repro.find('"') == std::string::npos)
+    return "python3 -c \"import torch; " + repro + "\"";
+  return repro;
+}
+
+std::vector<std::string> variantReproLines(const RunRecord &run,
+                                           const VariantVerdict &variant) {
+  std::vector<std::string> lines;
+  if (std::string v = variantRepro(run, variant.mutations); !v.empty())
+    lines.push_back("# the variant model\n" + v);
+  for (const LayerVerdict &lv : variant.layers)
+    if (lv.changed && !lv.repro.empty())
+      lines.push_back("# " + lv.name + " (" + lv.kind + ")\n" +
+                      layerReproCommand(run.backend, lv.repro));
+  return lines;
+}
+
 } // namespace goodhart

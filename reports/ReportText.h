@@ -1,8 +1,8 @@
 //===- ReportText.h - Text helpers the report writers share -----*- C++ -*-===//
 //
 // Formatting and escaping used by more than one writer: markup escaping for
-// HTML and XML, times, ratios with their interval, and the goodhart-opt line
-// that rebuilds a variant.
+// HTML and XML, times, ratios with their interval, the goodhart-opt line
+// that rebuilds a variant and the commands that reproduce its layers.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_REPORTS_REPORTTEXT_H
@@ -60,6 +60,18 @@ std::string overfittingText(const OverfittingIndex &index);
 /// a mutation has no goodhart-opt pass.
 std::string variantRepro(const RunRecord &run,
                          const std::vector<std::string> &mutations);
+
+/// A layer's repro line as a command the backend's users run: oneDNN's
+/// problem line after `benchdnn`, cuDNN's PyTorch statements in
+/// `python3 -c "import torch; ..."`; another backend's line as it is.
+std::string layerReproCommand(const std::string &backend,
+                              const std::string &repro);
+
+/// A variant's reproducers, each a "# title" line and its command: the
+/// goodhart-opt line that rebuilds the variant, then each changed layer's
+/// command. Empty when there is none.
+std::vector<std::string> variantReproLines(const RunRecord &run,
+                                           const VariantVerdict &variant);
 
 } // namespace goodhart
 

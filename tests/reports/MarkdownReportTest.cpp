@@ -124,6 +124,32 @@ TEST(ReportTextTest, ReproducesEveryMutationKindWithGoodhartOpt) {
   EXPECT_EQ(variantRepro(run, {"warp_speed(a, 9)"}), "");
 }
 
+TEST(ReportTextTest, LayerReproducersRunInTheBackendsOwnTool) {
+  EXPECT_EQ(layerReproCommand("onednn", "--conv mb1ic4ih8oc65"),
+            "benchdnn --conv mb1ic4ih8oc65");
+  const std::string torch =
+      "x=torch.randn(8,device='cuda'); y=torch.relu(x) # goodhart fused it";
+  EXPECT_EQ(layerReproCommand("cudnn", torch),
+            "python3 -c \"import torch; " + torch + "\"");
+  // A line the shell quoting cannot hold, and a backend it does not know,
+  // stay as the runner wrote them.
+  EXPECT_EQ(layerReproCommand("cudnn", "print(\"x\")"), "print(\"x\")");
+  EXPECT_EQ(layerReproCommand("npu", "run --op conv"), "run --op conv");
+}
+
+TEST(MarkdownReportTest, ACudnnRunIsReproducedWithPyTorchNotBenchdnn) {
+  RunData run = testing::sampleRun();
+  run.run.backend = "cudnn";
+  for (VariantRecord &v : run.variants)
+    for (LayerResult &l : v.layers)
+      l.repro = "y=torch.relu(torch.randn(8,device='cuda'))";
+  std::string md = render(run);
+  EXPECT_TRUE(has(md, "# conv (conv2d)\npython3 -c \"import torch; "
+                      "y=torch.relu(torch.randn(8,device='cuda'))\""))
+      << md;
+  EXPECT_FALSE(has(md, "benchdnn")) << md;
+}
+
 TEST(MarkdownReportTest, RunWithoutReferenceSaysSo) {
   RunData run = testing::sampleRun();
   run.variants.erase(run.variants.begin());
