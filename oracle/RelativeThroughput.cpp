@@ -120,6 +120,10 @@ LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
       peakShare(layer.flops, lv.varNs, layerDtype(var.plan, layer), peaks);
   lv.rel = relativeThroughput(refLayer.flops, refResult->measurement,
                               layer.flops, varResult->measurement, options);
+  lv.energy = efficiencyAgainst(layer.flops, lv.varNs, varResult->measurement,
+                                refResult->measurement, lv.rel);
+  lv.throttledRef = throttleOf(refResult->measurement);
+  lv.throttledVar = throttleOf(varResult->measurement);
   // Judged once the run's noise floor is known (judgeRun).
   return lv;
 }
@@ -280,6 +284,11 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
   verdict.peakGflops = peakGflops(run.run.runner);
   verdict.referencePeak =
       modelPeak(*ref, verdict.peakGflops, options.statistic);
+  if (ref->model && ref->model->measurement.status == ResultStatus::kOk)
+    verdict.referenceEnergy =
+        efficiencyOf(ref->plan.totalFlops(),
+                     timeOf(ref->model->measurement, options.statistic),
+                     ref->model->measurement);
   for (const VariantRecord &var : run.variants) {
     if (var.isReference)
       continue;
@@ -310,8 +319,23 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
                                   var.model->measurement, options);
       vv.verdict = judge(vv.rel, options);
       vv.cliff = isCliff(vv.rel, options);
+      vv.energy = efficiencyAgainst(varFlops, vv.varNs, var.model->measurement,
+                                    ref->model->measurement, vv.rel);
+      vv.throttledRef = throttleOf(ref->model->measurement);
+      vv.throttledVar = throttleOf(var.model->measurement);
     }
     verdict.variants.push_back(std::move(vv));
+  }
+  verdict.hasPower = verdict.referenceEnergy.known();
+  auto tally = [&](const Efficiency &energy, const ThrottleCount &ref,
+                   const ThrottleCount &var) {
+    verdict.hasPower = verdict.hasPower || energy.known();
+    verdict.throttledComparisons += ref.any() || var.any();
+  };
+  for (const VariantVerdict &vv : verdict.variants) {
+    tally(vv.energy, vv.throttledRef, vv.throttledVar);
+    for (const LayerVerdict &lv : vv.layers)
+      tally(lv.energy, lv.throttledRef, lv.throttledVar);
   }
   // Unchanged layers were measured again in another invocation: their
   // spread is the run-to-run noise a changed layer's difference must clear.

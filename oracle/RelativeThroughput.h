@@ -19,6 +19,7 @@
 
 #include "oracle/Bootstrap.h"
 #include "oracle/RunData.h"
+#include "oracle/Telemetry.h"
 #include "oracle/TimeStatistic.h"
 
 #include <map>
@@ -100,6 +101,8 @@ struct LayerVerdict {
   std::string repro;  // the variant layer's vendor repro line
   CheckResult check;  // the variant layer's correctness check
   PeakShare peak;     // the variant layer's, dtype of its first input
+  Efficiency energy;  // the variant layer's throughput per watt
+  ThrottleCount throttledRef, throttledVar;
 };
 
 struct VariantVerdict {
@@ -115,6 +118,8 @@ struct VariantVerdict {
   /// The whole model's, against the peak of the dtype of its layer with the
   /// most FLOPs.
   PeakShare peak;
+  Efficiency energy; // the whole model's throughput per watt
+  ThrottleCount throttledRef, throttledVar;
 };
 
 struct NoiseFloor {
@@ -183,6 +188,13 @@ struct RunVerdict {
   /// measure it) and the reference's whole-model share of it.
   std::map<std::string, double> peakGflops;
   PeakShare referencePeak;
+  /// The reference's whole-model throughput per watt, and whether any
+  /// measurement of the run reported its power (GPU runners with NVML).
+  Efficiency referenceEnergy;
+  bool hasPower = false;
+  /// Comparisons (whole models and layers) in which either side had at
+  /// least one throttled sample.
+  int throttledComparisons = 0;
 };
 
 /// Judges every non-reference variant of `run` against its reference.

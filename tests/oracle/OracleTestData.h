@@ -126,6 +126,35 @@ inline RunData sampleRun() {
   return data;
 }
 
+/// sampleRun as a GPU runner would report it: the reference drew 400 W
+/// over its whole-model sampling, v001 300 W; v002's energy counter did not
+/// advance. Each conv layer drew 350 W, and one of v001's three conv
+/// samples ran throttled.
+inline RunData gpuRun() {
+  RunData data = sampleRun();
+  data.run.backend = "cudnn";
+  data.run.library = "cuDNN";
+  data.run.libraryVersion = "9.19.0";
+  data.run.device = "Test GPU";
+  auto power = [](double watts) {
+    return nlohmann::json{{"power_w", watts},
+                          {"energy_mj", watts}, // over one second
+                          {"energy_wall_ms", 1000.0},
+                          {"throttled", {0, 0, 0}},
+                          {"throttled_samples", 0}};
+  };
+  data.variants[0].model->measurement.extra = power(400);
+  data.variants[1].model->measurement.extra = power(300);
+  data.variants[2].model->measurement.extra = {
+      {"energy", "NVML's energy counter did not advance over the 12.0 ms of "
+                 "sampling"}};
+  for (VariantRecord &v : data.variants)
+    v.layers[0].measurement.extra = power(350);
+  data.variants[1].layers[0].measurement.extra["throttled"] = {0, 1, 0};
+  data.variants[1].layers[0].measurement.extra["throttled_samples"] = 1;
+  return data;
+}
+
 /// sampleRun plus v003 and v004, slower per FLOP than the reference: with
 /// four measured variants the reference beats its neighborhood (overfitting
 /// index about 1.4, one-shot tuning flagged).
