@@ -73,6 +73,14 @@ code{font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace}
 
 std::string esc(const std::string &text) { return markupEscape(text); }
 
+/// " <span class="v-cliff">throttled: ...</span>" when a side ran
+/// throttled, else "".
+std::string throttleNote(const ThrottleCount &ref, const ThrottleCount &var) {
+  std::string text = throttleString(ref, var);
+  return text.empty() ? ""
+                      : " <span class=\"v-cliff\">" + esc(text) + "</span>";
+}
+
 std::string verdictBadge(Verdict verdict, bool cliff) {
   std::string name(verdictName(verdict));
   return "<span class=\"verdict " + verdictClass(verdict, cliff) + "\">" +
@@ -137,6 +145,11 @@ void HtmlWriter::writeSummary(const ReportInput &input,
                       esc(worst.key), esc(join(worst.mutations, "; ")),
                       worst.rel.value);
   }
+  if (std::string energy = energyText(v); !energy.empty())
+    os << "<p id=\"energy\">" << esc(energy) << "</p>\n";
+  if (std::string throttle = throttleText(v); !throttle.empty())
+    os << "<p id=\"throttling\" class=\"v-cliff\">" << esc(throttle)
+       << "</p>\n";
   os << "</section>\n";
 }
 
@@ -188,11 +201,14 @@ void HtmlWriter::writeCharts(const ReportInput &input, std::ostream &os) const {
 
 void HtmlWriter::writeVariants(const ReportInput &input,
                                std::ostream &os) const {
+  bool power = input.verdict.hasPower;
   os << "<section id=\"variants\"><h2>Variants</h2>\n<table>\n<tr><th>"
         "variant</th><th>mutations</th><th>FLOPs vs reference</th><th>time ("
      << esc(input.options.statistic.name())
      << ")</th><th>throughput/FLOP vs reference</th><th>of peak</th>"
-        "<th>verdict</th><th>implementation switches</th></tr>\n";
+     << (power ? "<th>throughput/W vs reference</th>" : "")
+     << "<th>verdict</th><th>implementation switches</th></tr>\n";
+  const Efficiency &refEnergy = input.verdict.referenceEnergy;
   if (const VariantRecord *ref = input.run.reference())
     os << "<tr><td>reference</td><td>-</td><td class=\"num\">1.000</td>"
           "<td class=\"num\">"
@@ -200,8 +216,13 @@ void HtmlWriter::writeVariants(const ReportInput &input,
                                          input.options.statistic)
                                 : 0)
        << "</td><td class=\"num\">1</td><td class=\"num\">"
-       << esc(peakString(input.verdict.referencePeak))
-       << "</td><td>-</td><td>-</td></tr>\n";
+       << esc(peakString(input.verdict.referencePeak)) << "</td>"
+       << (power ? "<td class=\"num\">" +
+                       esc((refEnergy.known() ? "1 at " : "") +
+                           efficiencyString(refEnergy)) +
+                       "</td>"
+                 : "")
+       << "<td>-</td><td>-</td></tr>\n";
   for (const VariantVerdict &vv : input.verdict.variants) {
     int switches = 0;
     for (const LayerVerdict &lv : vv.layers)
@@ -211,9 +232,13 @@ void HtmlWriter::writeVariants(const ReportInput &input,
        << fmt::format("{:.3f}", vv.flopRatio) << "</td><td class=\"num\">"
        << timeString(vv.varNs) << "</td><td class=\"num\">"
        << ratioString(vv.rel) << "</td><td class=\"num\">"
-       << esc(peakString(vv.peak)) << "</td><td>"
-       << verdictBadge(vv.verdict, vv.cliff)
-       << (vv.reason.empty() ? "" : " " + esc(vv.reason)) << "</td><td>"
+       << esc(peakString(vv.peak)) << "</td>"
+       << (power ? "<td class=\"num\">" + esc(efficiencyString(vv.energy)) +
+                       "</td>"
+                 : "")
+       << "<td>" << verdictBadge(vv.verdict, vv.cliff)
+       << (vv.reason.empty() ? "" : " " + esc(vv.reason))
+       << throttleNote(vv.throttledRef, vv.throttledVar) << "</td><td>"
        << switches << "</td></tr>\n";
   }
   os << "</table></section>\n";
@@ -286,7 +311,8 @@ void HtmlWriter::writeAttribution(const ReportInput &input,
                         "{} ({:.0f}%)",
                         80 * share, timeString(lost), 100 * share)
          << "</td><td class=\"num\">" << ratioString(lv->rel) << "</td><td>"
-         << verdictBadge(lv->verdict, lv->cliff) << "</td></tr>\n";
+         << verdictBadge(lv->verdict, lv->cliff)
+         << throttleNote(lv->throttledRef, lv->throttledVar) << "</td></tr>\n";
     }
     os << "</table>\n";
   }

@@ -19,9 +19,10 @@ namespace {
 using nlohmann::json;
 
 /// Version 2 renamed median_ns_* to time_ns_* (the oracle's statistic,
-/// oracle.statistic); fields added within a version bump the minor one.
+/// oracle.statistic); fields added within a version bump the minor one
+/// (2.1: energy and throttled_samples).
 constexpr int kFindingsVersion = 2;
-constexpr int kFindingsMinorVersion = 0;
+constexpr int kFindingsMinorVersion = 1;
 
 /// GFLOP/s and the fraction of the backend's peak (null without one).
 json peakJson(const PeakShare &p) {
@@ -30,6 +31,31 @@ json peakJson(const PeakShare &p) {
   return {{"gflops", p.gflops},
           {"dtype", p.dtype},
           {"fraction", p.hasFraction() ? json(p.fraction) : json()}};
+}
+
+/// Throughput per watt (null when the backend reports no power at all).
+json energyJson(const Efficiency &e) {
+  if (!e.known() &&
+      (e.power.missing.empty() || e.power.missing == "not reported"))
+    return nullptr;
+  json relative = nullptr;
+  if (e.hasRelative)
+    relative = {{"value", e.rel}, {"low", e.low}, {"high", e.high}};
+  return {{"watts", e.known() ? json(e.power.watts) : json()},
+          {"gflops_per_watt", e.known() ? json(e.gflopsPerWatt) : json()},
+          {"relative_throughput_per_watt", relative},
+          {"missing", e.power.missing}};
+}
+
+/// Throttled samples per side (null for a side that reported none).
+json throttleJson(const ThrottleCount &ref, const ThrottleCount &var) {
+  auto side = [](const ThrottleCount &t) {
+    return t.reported ? json{{"throttled", t.throttled}, {"samples", t.samples}}
+                      : json();
+  };
+  if (!ref.reported && !var.reported)
+    return nullptr;
+  return {{"reference", side(ref)}, {"variant", side(var)}};
 }
 
 json ratioJson(const Ratio &r) {
@@ -60,23 +86,29 @@ public:
                           {"time_ns_variant", l.varNs},
                           {"relative_throughput_per_flop", ratioJson(l.rel)},
                           {"peak", peakJson(l.peak)},
+                          {"energy", energyJson(l.energy)},
+                          {"throttled_samples",
+                           throttleJson(l.throttledRef, l.throttledVar)},
                           {"verdict", verdictName(l.verdict)},
                           {"cliff", l.cliff},
                           {"reason", l.reason},
                           {"check", checkVerdictName(l.check.verdict)},
                           {"repro", l.repro}});
-      variants.push_back({{"key", v.key},
-                          {"mutations", v.mutations},
-                          {"flop_ratio", v.flopRatio},
-                          {"param_ratio", v.paramRatio},
-                          {"time_ns_reference", v.refNs},
-                          {"time_ns_variant", v.varNs},
-                          {"relative_throughput_per_flop", ratioJson(v.rel)},
-                          {"peak", peakJson(v.peak)},
-                          {"verdict", verdictName(v.verdict)},
-                          {"cliff", v.cliff},
-                          {"reason", v.reason},
-                          {"layers", layers}});
+      variants.push_back(
+          {{"key", v.key},
+           {"mutations", v.mutations},
+           {"flop_ratio", v.flopRatio},
+           {"param_ratio", v.paramRatio},
+           {"time_ns_reference", v.refNs},
+           {"time_ns_variant", v.varNs},
+           {"relative_throughput_per_flop", ratioJson(v.rel)},
+           {"peak", peakJson(v.peak)},
+           {"energy", energyJson(v.energy)},
+           {"throttled_samples", throttleJson(v.throttledRef, v.throttledVar)},
+           {"verdict", verdictName(v.verdict)},
+           {"cliff", v.cliff},
+           {"reason", v.reason},
+           {"layers", layers}});
     }
     json findings = json::array();
     for (const FindingRecord &f : in.run.findings)
@@ -115,7 +147,9 @@ public:
                   {"noise_layers", in.verdict.noise.layers},
                   {"noise_by_kind", noise},
                   {"peak_gflops", in.verdict.peakGflops},
-                  {"reference_peak", peakJson(in.verdict.referencePeak)}}},
+                  {"reference_peak", peakJson(in.verdict.referencePeak)},
+                  {"reference_energy", energyJson(in.verdict.referenceEnergy)},
+                  {"throttled_comparisons", in.verdict.throttledComparisons}}},
                 {"overfitting", overfitting},
                 {"variants", variants},
                 {"findings", findings}};
@@ -141,7 +175,7 @@ public:
   Status write(const ReportInput &in, std::ostream &os) const override {
     os << "run,variant,mutations,layer_id,layer,kind,hash,flops,status,"
           "reason,impl,median_ns,min_ns,ci_low_ns,ci_high_ns,rsd,samples,"
-          "check\n";
+          "check,power_w,throttled_samples\n";
     for (const VariantRecord &v : in.run.variants) {
       std::string mutations;
       for (const std::string &m : v.mutations)
@@ -158,7 +192,14 @@ public:
            << fmt::format("{:.1f},{:.1f},{:.1f},{:.1f},{:.5f},{}",
                           m.stats.medianNs, m.stats.minNs, m.stats.ciLowNs,
                           m.stats.ciHighNs, m.stats.rsd, m.stats.count)
-           << ',' << check << '\n';
+           << ',' << check << ',';
+        // Empty where the backend reports no power or throttling (CPUs).
+        if (PowerReading p = powerOf(m); p.known())
+          os << fmt::format("{:.1f}", p.watts);
+        os << ',';
+        if (ThrottleCount t = throttleOf(m); t.reported)
+          os << t.throttled;
+        os << '\n';
       };
       for (const LayerResult &l : v.layers) {
         const Layer *layer =

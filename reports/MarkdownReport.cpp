@@ -21,6 +21,32 @@ std::string verdictString(Verdict v, bool cliff) {
   return cliff ? "**cliff** (" + s + ")" : s;
 }
 
+/// "|---|---|\n" for `columns` columns.
+std::string tableRule(int columns) {
+  std::string rule = "|";
+  for (int i = 0; i < columns; ++i)
+    rule += "---|";
+  return rule + "\n";
+}
+
+/// A verdict, why it is unmeasured, and whether its samples ran throttled.
+std::string verdictCell(Verdict v, bool cliff, const std::string &reason,
+                        const ThrottleCount &ref, const ThrottleCount &var) {
+  std::string cell = v == Verdict::kUnmeasured && !reason.empty()
+                         ? "unmeasured: " + markdownCell(reason)
+                         : verdictString(v, cliff);
+  if (v != Verdict::kUnmeasured && !reason.empty())
+    cell += ": " + markdownCell(reason);
+  if (std::string t = throttleString(ref, var); !t.empty())
+    cell += " (**" + t + "**)";
+  return cell;
+}
+
+/// The reference's own row: 1 at its power.
+std::string referenceEnergyCell(const Efficiency &e) {
+  return (e.known() ? "1 at " : "") + markdownCell(efficiencyString(e));
+}
+
 std::string checkString(const CheckResult &c) {
   switch (c.verdict) {
   case CheckVerdict::kPassed:
@@ -114,35 +140,47 @@ void MarkdownWriter::writeSummary(const ReportInput &input,
                       worst.key, markdownCell(join(worst.mutations, "; ")),
                       worst.rel.value);
   }
+  if (std::string energy = energyText(v); !energy.empty())
+    os << energy << "\n\n";
+  if (std::string throttle = throttleText(v); !throttle.empty())
+    os << "**" << throttle << "**\n\n";
 }
 
 void MarkdownWriter::writeModelTable(const ReportInput &input,
                                      std::ostream &os) const {
+  bool power = input.verdict.hasPower;
   os << "## Whole model\n\nThroughput per FLOP relative to the reference "
         "(above 1: more useful work per second), with its 95% interval.\n\n"
         "| variant | mutations | FLOPs vs reference | time ("
      << input.options.statistic.name()
-     << ") | throughput/FLOP vs reference | of peak | verdict |\n"
-        "|---|---|---|---|---|---|---|\n";
+     << ") | throughput/FLOP vs reference | of peak | "
+     << (power ? "throughput/W vs reference | " : "") << "verdict |\n"
+     << tableRule(power ? 8 : 7);
   const VariantRecord *ref = input.run.reference();
   if (ref)
     os << "| reference | - | 1.000 | "
        << timeString(ref->model ? timeOf(ref->model->measurement,
                                          input.options.statistic)
                                 : 0)
-       << " | 1 | " << peakString(input.verdict.referencePeak) << " | - |\n";
+       << " | 1 | " << peakString(input.verdict.referencePeak) << " | "
+       << (power ? referenceEnergyCell(input.verdict.referenceEnergy) + " | "
+                 : "")
+       << "- |\n";
   for (const VariantVerdict &vv : input.verdict.variants)
     os << "| " << markdownCell(vv.key) << " | "
        << markdownCell(join(vv.mutations, "; ")) << " | "
        << fmt::format("{:.3f}", vv.flopRatio) << " | " << timeString(vv.varNs)
        << " | " << ratioString(vv.rel) << " | " << peakString(vv.peak) << " | "
-       << verdictString(vv.verdict, vv.cliff)
-       << (vv.reason.empty() ? "" : ": " + markdownCell(vv.reason)) << " |\n";
+       << (power ? markdownCell(efficiencyString(vv.energy)) + " | " : "")
+       << verdictCell(vv.verdict, vv.cliff, vv.reason, vv.throttledRef,
+                      vv.throttledVar)
+       << " |\n";
   os << "\n";
 }
 
 void MarkdownWriter::writeLayerTables(const ReportInput &input,
                                       std::ostream &os) const {
+  bool power = input.verdict.hasPower;
   os << "## Per layer\n\nEach layer measured alone. `*` marks layers whose "
         "problem the mutation changed; the others solve the reference's "
         "problem and show the noise between runs.\n\n";
@@ -151,9 +189,9 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
        << markdownCell(join(vv.mutations, "; "))
        << "\n\n| layer | kind | output | implementation (reference → "
           "variant) | reference | variant | throughput/FLOP vs reference | "
-          "of peak | verdict | check "
-          "|\n|---|---|---|---|---|---|---|---|---|---|"
-          "\n";
+          "of peak | "
+       << (power ? "throughput/W vs reference | " : "") << "verdict | check |\n"
+       << tableRule(power ? 11 : 10);
     for (const LayerVerdict &lv : vv.layers) {
       std::string impl = lv.implSwitch
                              ? "**" + lv.implRef + " → " + lv.implVar + "**"
@@ -162,9 +200,9 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
          << lv.kind << " | " << lv.shape << " | " << markdownCell(impl) << " | "
          << timeString(lv.refNs) << " | " << timeString(lv.varNs) << " | "
          << ratioString(lv.rel) << " | " << peakString(lv.peak) << " | "
-         << (lv.verdict == Verdict::kUnmeasured && !lv.reason.empty()
-                 ? "unmeasured: " + markdownCell(lv.reason)
-                 : verdictString(lv.verdict, lv.cliff))
+         << (power ? markdownCell(efficiencyString(lv.energy)) + " | " : "")
+         << verdictCell(lv.verdict, lv.cliff, lv.reason, lv.throttledRef,
+                        lv.throttledVar)
          << " | " << checkString(lv.check) << " |\n";
     }
     os << "\n";

@@ -111,6 +111,76 @@ std::string peakString(const PeakShare &p) {
                                     : "");
 }
 
+std::string efficiencyString(const Efficiency &e) {
+  if (!e.known())
+    return e.power.missing.empty() || e.power.missing == "not reported"
+               ? "-"
+               : "- (" + e.power.missing + ")";
+  std::string watts = fmt::format("{:.0f} W", e.power.watts);
+  if (!e.hasRelative)
+    return watts;
+  return fmt::format("{:.3f} [{:.3f}, {:.3f}] at {}", e.rel, e.low, e.high,
+                     watts);
+}
+
+std::string throttleString(const ThrottleCount &ref, const ThrottleCount &var) {
+  std::vector<std::string> sides;
+  if (var.any())
+    sides.push_back(
+        fmt::format("variant {}/{} samples", var.throttled, var.samples));
+  if (ref.any())
+    sides.push_back(
+        fmt::format("reference {}/{} samples", ref.throttled, ref.samples));
+  return sides.empty() ? "" : "throttled: " + join(sides, ", ");
+}
+
+std::string energyText(const RunVerdict &v) {
+  if (!v.hasPower)
+    return "";
+  std::string text = "Energy (NVML, the average power over each sampling "
+                     "window, host gaps between samples included): ";
+  const Efficiency &ref = v.referenceEnergy;
+  text +=
+      ref.known()
+          ? fmt::format("the reference drew {:.0f} W and did {:.3g} GFLOP "
+                        "per joule.",
+                        ref.power.watts, ref.gflopsPerWatt)
+          : "the reference's whole model has no power figure" +
+                (ref.power.missing.empty() ? std::string(".")
+                                           : " (" + ref.power.missing + ").");
+  const VariantVerdict *worst = nullptr;
+  int without = 0;
+  for (const VariantVerdict &vv : v.variants) {
+    if (!vv.energy.hasRelative) {
+      without += vv.rel.valid;
+      continue;
+    }
+    if (!worst || vv.energy.rel < worst->energy.rel)
+      worst = &vv;
+  }
+  if (worst)
+    text += fmt::format(
+        " Least efficient per watt: {} at {:.3f}x the reference's throughput "
+        "per watt ({:.3f}x per FLOP).",
+        worst->key, worst->energy.rel, worst->rel.value);
+  if (without)
+    text += fmt::format(" {} measured variant{} no whole-model power figure.",
+                        without, without == 1 ? " has" : "s have");
+  return text;
+}
+
+std::string throttleText(const RunVerdict &v) {
+  if (v.throttledComparisons == 0)
+    return "";
+  return fmt::format(
+      "Throttling: in {} comparisons a side has samples taken while the GPU "
+      "throttled (SM clock below 90% of its maximum, or a power, thermal or "
+      "hardware slowdown); their verdicts say so. A throttled sample is "
+      "slower than the kernel, so such a verdict is suspect: measure it "
+      "again on a cool device.",
+      v.throttledComparisons);
+}
+
 std::string overfittingText(const OverfittingIndex &o) {
   if (!o.evaluated)
     return "Overfitting index: not evaluated (" + o.reason + ").";

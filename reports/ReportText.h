@@ -51,6 +51,24 @@ std::string join(const std::vector<std::string> &items,
 /// GFLOP/s; only the GFLOP/s without a peak for its dtype; "-" unmeasured.
 std::string peakString(const PeakShare &peak);
 
+/// "1.333 [1.200, 1.467] at 300 W": throughput per watt against the
+/// reference and the power it drew; "- (REASON)" without a power figure,
+/// "-" when the backend reports none.
+std::string efficiencyString(const Efficiency &energy);
+
+/// "" when neither side ran throttled, else "throttled: variant 1/3
+/// samples, reference 2/30 samples" (only the sides that did).
+std::string throttleString(const ThrottleCount &ref, const ThrottleCount &var);
+
+/// A plain-text paragraph on power for runs whose backend reported it
+/// (RunVerdict::hasPower): the reference's watts and GFLOP per joule, and
+/// the variant least efficient per watt; "" otherwise.
+std::string energyText(const RunVerdict &verdict);
+
+/// A plain-text warning when some comparison ran on throttled samples;
+/// "" otherwise.
+std::string throttleText(const RunVerdict &verdict);
+
 /// The overfitting index as a plain-text paragraph (escape it for markup):
 /// the index and its interval, the reference's percentile, the floor and
 /// whether one-shot tuning is flagged, or why it was not evaluated.

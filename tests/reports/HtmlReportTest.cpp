@@ -79,6 +79,39 @@ TEST(HtmlReportTest, VariantsTableShowsTheFractionOfPeak) {
       << table;
 }
 
+TEST(HtmlReportTest, GpuPowerAndThrottlingAreShown) {
+  std::string html = render(testing::gpuRun());
+  std::string summary = between(html, "<section id=\"summary\">", "</section>");
+  EXPECT_TRUE(has(summary, "<p id=\"energy\">Energy (NVML")) << summary;
+  EXPECT_TRUE(has(summary, "Least efficient per watt: v001 at 0.670x"))
+      << summary;
+  EXPECT_TRUE(has(summary, "<p id=\"throttling\" class=\"v-cliff\">"
+                           "Throttling: in 1 comparisons"))
+      << summary;
+  std::string table = between(html, "<section id=\"variants\">", "</section>");
+  EXPECT_TRUE(has(table, "<th>throughput/W vs reference</th>")) << table;
+  EXPECT_TRUE(has(table, "<td class=\"num\">1 at 400 W</td>")) << table;
+  EXPECT_TRUE(has(table, "<td class=\"num\">0.670 [0.657, 0.684] at 300 "
+                         "W</td>"))
+      << table;
+  EXPECT_TRUE(has(table, "NVML&apos;s energy counter did not advance"))
+      << table;
+  // The attribution table flags v001's throttled conv.
+  std::string attribution =
+      between(html, "<section id=\"attribution\">", "</section>");
+  EXPECT_TRUE(has(attribution, "<span class=\"v-cliff\">throttled: variant "
+                               "1/3 samples</span>"))
+      << attribution;
+  // A cuDNN layer is reproduced with PyTorch.
+  std::string repro = between(html, "<section id=\"reproduce\">", "</section>");
+  EXPECT_TRUE(has(repro, "python3 -c &quot;import torch; --conv")) << repro;
+
+  std::string cpu = render(testing::sampleRun());
+  EXPECT_FALSE(has(cpu, "throughput/W")) << "no column without power";
+  EXPECT_FALSE(has(cpu, "id=\"energy\""));
+  EXPECT_FALSE(has(cpu, "id=\"throttling\""));
+}
+
 TEST(HtmlReportTest, SummaryShowsTheOverfittingIndex) {
   std::string html = render(testing::overfittedRun());
   std::string summary = between(html, "<section id=\"summary\">", "</section>");

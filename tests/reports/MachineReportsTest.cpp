@@ -96,11 +96,49 @@ TEST(MachineReportsTest, FindingsJsonCarriesTheFractionOfPeak) {
   EXPECT_TRUE(plain["oracle"]["peak_gflops"].empty());
 }
 
+TEST(MachineReportsTest, PowerAndThrottlingReachJsonAndCsv) {
+  nlohmann::json doc =
+      nlohmann::json::parse(render(createJsonWriter(), testing::gpuRun()));
+  EXPECT_EQ(doc["oracle"]["reference_energy"]["watts"], 400.0);
+  EXPECT_EQ(doc["oracle"]["throttled_comparisons"], 1);
+  const nlohmann::json &v001 = doc["variants"][0];
+  ASSERT_EQ(v001["key"], "v001");
+  EXPECT_EQ(v001["energy"]["watts"], 300.0);
+  EXPECT_NEAR(
+      v001["energy"]["relative_throughput_per_watt"]["value"].get<double>(),
+      v001["relative_throughput_per_flop"]["value"].get<double>() * 4 / 3,
+      1e-12);
+  const nlohmann::json &conv = v001["layers"][0];
+  EXPECT_EQ(conv["throttled_samples"]["variant"]["throttled"], 1);
+  EXPECT_EQ(conv["throttled_samples"]["variant"]["samples"], 3);
+  EXPECT_EQ(conv["throttled_samples"]["reference"]["throttled"], 0);
+  EXPECT_TRUE(v001["layers"][1]["energy"].is_null()) << "relu: not reported";
+  const nlohmann::json &v002 = doc["variants"][1];
+  EXPECT_TRUE(v002["energy"]["watts"].is_null());
+  EXPECT_NE(v002["energy"]["missing"].get<std::string>().find("not advance"),
+            std::string::npos);
+  nlohmann::json cpu =
+      nlohmann::json::parse(render(createJsonWriter(), testing::sampleRun()));
+  EXPECT_TRUE(cpu["variants"][0]["energy"].is_null());
+  EXPECT_TRUE(cpu["variants"][0]["throttled_samples"].is_null());
+
+  std::string csv = render(createCsvWriter(), testing::gpuRun());
+  EXPECT_NE(csv.find(",check,power_w,throttled_samples\n"), std::string::npos)
+      << csv;
+  // v001's conv: 350 W, one throttled sample; its relu: neither.
+  EXPECT_NE(csv.find(",gemm:jit,2031.2,2031.2,2010.9,2051.6,0.00000,3,skipped,"
+                     "350.0,1\n"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",(whole model),model,,"), std::string::npos);
+  EXPECT_NE(csv.find(",300.0,0\n"), std::string::npos) << csv;
+}
+
 TEST(MachineReportsTest, FindingsJsonCarriesTheOverfittingIndex) {
   nlohmann::json doc = nlohmann::json::parse(
       render(createJsonWriter(), testing::overfittedRun()));
   EXPECT_EQ(doc["version"], 2);
-  EXPECT_EQ(doc["minor_version"], 0);
+  EXPECT_EQ(doc["minor_version"], 1);
   const nlohmann::json &o = doc["overfitting"];
   EXPECT_EQ(o["evaluated"], true);
   EXPECT_EQ(o["variants"], 4);

@@ -150,6 +150,38 @@ TEST(MarkdownReportTest, ACudnnRunIsReproducedWithPyTorchNotBenchdnn) {
   EXPECT_FALSE(has(md, "benchdnn")) << md;
 }
 
+TEST(MarkdownReportTest, GpuPowerAndThrottlingAreReported) {
+  std::string md = render(testing::gpuRun());
+  EXPECT_TRUE(has(md, "Energy (NVML, the average power over each sampling "
+                      "window, host gaps between samples included): the "
+                      "reference drew 400 W and did 2.49 GFLOP per joule."))
+      << md;
+  // v001: 0.503x per FLOP at 300 W against 400 W.
+  EXPECT_TRUE(has(md, "Least efficient per watt: v001 at 0.670x the "
+                      "reference's throughput per watt (0.503x per FLOP)."))
+      << md;
+  EXPECT_TRUE(has(md, "1 measured variant has no whole-model power"));
+  EXPECT_TRUE(has(md, "| of peak | throughput/W vs reference | verdict |\n"
+                      "|---|---|---|---|---|---|---|---|\n"))
+      << md;
+  EXPECT_TRUE(has(md, "| 994 GFLOP/s | 1 at 400 W | - |")) << md;
+  EXPECT_TRUE(has(md, " | 0.670 [0.657, 0.684] at 300 W | **cliff**")) << md;
+  EXPECT_TRUE(has(md, "- (NVML's energy counter did not advance over the "
+                      "12.0 ms of sampling)"))
+      << md;
+  // The throttled conv says so in its verdict, and the summary warns.
+  EXPECT_TRUE(has(md, "(**throttled: variant 1/3 samples**)")) << md;
+  EXPECT_TRUE(has(md, "**Throttling: in 1 comparisons a side has samples "
+                      "taken while the GPU throttled"))
+      << md;
+
+  // A CPU run's report has neither column nor paragraph.
+  std::string cpu = render(testing::sampleRun());
+  EXPECT_FALSE(has(cpu, "throughput/W")) << cpu;
+  EXPECT_FALSE(has(cpu, "Energy (NVML")) << cpu;
+  EXPECT_FALSE(has(cpu, "Throttling")) << cpu;
+}
+
 TEST(MarkdownReportTest, RunWithoutReferenceSaysSo) {
   RunData run = testing::sampleRun();
   run.variants.erase(run.variants.begin());

@@ -11,6 +11,9 @@
 // plan measures the same every time, whatever the machine's load
 // (compare-confirm.test). --scale F multiplies those times (a slow machine,
 // or a slower library), --library-version V names the stack it reports.
+// --watts W adds a GPU runner's telemetry to those measurements: the
+// reference plan draws W watts, every other plan 1.25 W with its second
+// sample throttled (power.test).
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,7 +40,7 @@ static void send(const Response &r) {
 int main(int argc, char **argv) {
   bool unavailable = false, fixedLayerTimes = false;
   int killParentAfter = -1, measured = 0;
-  double scale = 1;
+  double scale = 1, watts = 0;
   std::string libraryVersion;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
@@ -52,6 +55,8 @@ int main(int argc, char **argv) {
       scale = std::atof(argv[++i]);
     else if (arg == "--library-version" && hasValue)
       libraryVersion = argv[++i];
+    else if (arg == "--watts" && hasValue)
+      watts = std::atof(argv[++i]);
   }
   std::string line;
   while (std::getline(std::cin, line)) {
@@ -106,6 +111,15 @@ int main(int argc, char **argv) {
     m.runner = info;
     const std::vector<int64_t> &selected = request->options.layers;
     const std::vector<double> jitter = {1, 1.01, 1.02, 1.01, 1.03, 1.02};
+    nlohmann::json telemetry = nlohmann::json::object();
+    if (watts > 0) {
+      bool reference = request->plan->variant == "reference";
+      std::vector<int> throttled(jitter.size(), 0);
+      throttled[1] = !reference;
+      telemetry = {{"power_w", reference ? watts : 1.25 * watts},
+                   {"throttled", throttled},
+                   {"throttled_samples", reference ? 0 : 1}};
+    }
     double modelNs = 0;
     for (const Layer &layer : request->plan->layers) {
       double ns = scale * (1000.0 + static_cast<double>(layer.flops) / 1e4);
@@ -121,6 +135,7 @@ int main(int argc, char **argv) {
       for (double j : jitter)
         result.measurement.samplesNs.push_back(j * ns);
       result.measurement.stats = computeStats(result.measurement.samplesNs);
+      result.measurement.extra = telemetry;
       m.layers.push_back(std::move(result));
     }
     ModelResult model;
@@ -128,6 +143,7 @@ int main(int argc, char **argv) {
       for (double j : jitter)
         model.measurement.samplesNs.push_back(j * modelNs);
       model.measurement.stats = computeStats(model.measurement.samplesNs);
+      model.measurement.extra = telemetry;
     } else {
       size_t n = mode == "large" ? 200000 : 5;
       model.measurement.samplesNs.assign(n, 1234.5);
