@@ -151,11 +151,9 @@ std::string energyText(const RunVerdict &v) {
   const VariantVerdict *worst = nullptr;
   int without = 0;
   for (const VariantVerdict &vv : v.variants) {
-    if (!vv.energy.hasRelative) {
-      without += vv.rel.valid;
-      continue;
-    }
-    if (!worst || vv.energy.rel < worst->energy.rel)
+    without += vv.rel.valid && !vv.energy.known();
+    if (vv.energy.hasRelative &&
+        (!worst || vv.energy.rel < worst->energy.rel))
       worst = &vv;
   }
   if (worst)
