@@ -39,6 +39,12 @@ private:
   /// readings after each sample become the measurement's extra.
   Measurement timeOnDevice(const std::function<Status()> &run,
                            const MeasureOptions &options);
+  /// With NVML: runs `run` back to back for an EnergyWindow after `m` was
+  /// sampled, and makes the window's steady power m's "power_w" (the
+  /// sampling's figures become "sampling_power_w" ...); without a closed
+  /// window, "energy_window" says why. An error leaves m's times as they
+  /// are.
+  Status steadyPower(const std::function<Status()> &run, Measurement &m);
   /// The tensor's values in plan (row-major NHWC) order.
   StatusOr<std::vector<float>> download(const TensorDesc &t, const void *p,
                                         DeviceLayout layout);

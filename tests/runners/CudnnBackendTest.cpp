@@ -115,7 +115,7 @@ TEST(CudnnBackendTest, WithoutAGpuItIsUnavailableNotBroken) {
   RunnerInfo info = backend.info();
   EXPECT_EQ(info.name, "cudnn");
   EXPECT_EQ(info.device, "no device");
-  EXPECT_EQ(info.runnerVersion, "0.7.0");
+  EXPECT_EQ(info.runnerVersion, "0.8.0");
   EXPECT_EQ(info.libraryVersion,
             info.extra["cudnn_version"].get<std::string>());
   // Post-ops and inner products run (after the layer, on cuBLASLt).
