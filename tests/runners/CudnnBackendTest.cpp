@@ -220,6 +220,18 @@ TEST_F(CudnnOnAGpuTest, MeasuresTheSmallPlanStrictF32OnAGpu) {
   ASSERT_TRUE(r.model);
   EXPECT_EQ(r.model->measurement.status, ResultStatus::kOk)
       << r.model->measurement.reason;
+  // With NVML the whole model's power comes from an energy window, or the
+  // extra says why not.
+  const nlohmann::json &extra = r.model->measurement.extra;
+  if (!extra.contains("nvml")) {
+    EXPECT_TRUE(extra.value("power_source", "") == "energy window" ||
+                extra.contains("energy_window"))
+        << extra.dump();
+    if (extra.contains("power_source")) {
+      EXPECT_GT(extra["power_w"].get<double>(), 0);
+      EXPECT_GE(extra["energy_wall_ms"].get<double>(), 250);
+    }
+  }
 }
 
 TEST_F(CudnnOnAGpuTest, Tf32AndNchwAreMeasurementOptionsOnAGpu) {
