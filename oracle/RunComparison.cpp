@@ -425,7 +425,8 @@ bool RunComparison::failed() const {
 }
 
 RunComparison compareRuns(const RunData &baseline, const RunData &candidate,
-                          const OracleOptions &options) {
+                          const OracleOptions &options,
+                          const TransistorCounts &transistors) {
   RunComparison cmp;
   cmp.baseline = baseline.run;
   cmp.candidate = candidate.run;
@@ -463,6 +464,11 @@ RunComparison compareRuns(const RunData &baseline, const RunData &candidate,
                    });
   cmp.benchmarkOnly =
       benchmarkOnlyImprovement(cmp.variants, cmp.modelThreshold, options);
+  Ratio referenceSpeedup;
+  if (!cmp.variants.empty() && cmp.variants.front().isReference)
+    referenceSpeedup = cmp.variants.front().speedup;
+  cmp.normalized = normalizeSpeedup(referenceSpeedup, bJudged, cJudged,
+                                    baseline.run, candidate.run, transistors);
   cmp.newFindings = newFindings(baseline, candidate);
   return cmp;
 }

@@ -18,6 +18,7 @@
 #ifndef GOODHART_ORACLE_RUNCOMPARISON_H
 #define GOODHART_ORACLE_RUNCOMPARISON_H
 
+#include "oracle/Normalization.h"
 #include "oracle/RelativeThroughput.h"
 #include "oracle/RunData.h"
 
@@ -121,6 +122,9 @@ struct RunComparison {
   std::vector<FindingRecord> newFindings;
   /// The bands the model-level comparisons used.
   double modelThreshold = 0;
+  /// The reference model's whole-model speed-up per FLOP, watt, peak and
+  /// transistor (oracle/Normalization.h), for comparisons across devices.
+  std::vector<NormalizedSpeedup> normalized;
 
   int regressions() const;  // regressed variants
   int improvements() const; // variants faster as a whole model
@@ -132,9 +136,11 @@ struct RunComparison {
 };
 
 /// Compares `candidate` with `baseline`. Both are judged with `options`
-/// (for their cliffs and noise floors) before matching.
+/// (for their cliffs and noise floors) before matching; `transistors`
+/// stand in for the device table's counts.
 RunComparison compareRuns(const RunData &baseline, const RunData &candidate,
-                          const OracleOptions &options = {});
+                          const OracleOptions &options = {},
+                          const TransistorCounts &transistors = {});
 
 } // namespace goodhart
 
