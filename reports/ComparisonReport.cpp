@@ -154,6 +154,23 @@ void writeBenchmarkOnly(const BenchmarkOnlyImprovement &b, std::ostream &os) {
                     1 + b.threshold);
 }
 
+void writeNormalized(const RunComparison &c, std::ostream &os) {
+  if (c.normalized.empty())
+    return;
+  os << "\n## The reference model, normalized\n\nThe candidate's "
+        "whole-model throughput over the baseline's, per what each side had "
+        "to work with: its power, its backend's measured peak, its "
+        "transistors. Across devices, these say which design does more with "
+        "what it has.\n\n| per | baseline | candidate | speed-up |\n"
+        "|---|---|---|---|\n";
+  for (const NormalizedSpeedup &n : c.normalized)
+    os << "| " << n.basis << " | " << markdownCell(n.baseline) << " | "
+       << markdownCell(n.candidate) << " | "
+       << (n.speedup.valid ? ratioText(n.speedup)
+                           : "- (" + markdownCell(n.missing) + ")")
+       << " |\n";
+}
+
 void writeVariants(const RunComparison &c, const OracleOptions &o,
                    std::ostream &os) {
   os << "\n## Variants\n\nTimes: the " << o.statistic.name()
@@ -309,6 +326,7 @@ Status writeComparisonMarkdown(const ComparisonInput &in, std::ostream &os) {
      << summaryLine(c) << ".\n";
   writeWarnings(c, os);
   writeBenchmarkOnly(c.benchmarkOnly, os);
+  writeNormalized(c, os);
   writeVariants(c, in.options, os);
   writeLayers(c, os);
   writeFindings(c, os);
@@ -338,6 +356,13 @@ Status writeComparisonJson(const ComparisonInput &in, std::ostream &os) {
                         {"layer", f.layerId ? json(*f.layerId) : json()},
                         {"message", f.message},
                         {"repro", f.repro}});
+  json normalized = json::array();
+  for (const NormalizedSpeedup &n : c.normalized)
+    normalized.push_back({{"basis", n.basis},
+                          {"baseline", n.baseline},
+                          {"candidate", n.candidate},
+                          {"speedup", ratioJson(n.speedup)},
+                          {"missing", n.missing}});
   const BenchmarkOnlyImprovement &b = c.benchmarkOnly;
   json doc = {{"format", "goodhart.comparison"},
               {"version", kComparisonSchemaVersion},
@@ -370,6 +395,7 @@ Status writeComparisonJson(const ComparisonInput &in, std::ostream &os) {
                 {"gap", ratioJson(b.gap)},
                 {"threshold", b.threshold},
                 {"flagged", b.flagged}}},
+              {"normalized", normalized},
               {"variants", variants},
               {"new_findings", findings}};
   os << doc.dump(1) << "\n";

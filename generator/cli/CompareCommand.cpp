@@ -117,7 +117,12 @@ int runCompare(const Args &args) {
       "same-threshold", po::value<double>()->default_value(0.05),
       "speed-up within 1 +- this is 'same' (widened to the noise floor)")(
       "cliff-threshold", po::value<double>()->default_value(0.67),
-      "relative throughput below this (whole interval) is a cliff");
+      "relative throughput below this (whole interval) is a cliff")(
+      "baseline-transistors", po::value<double>(),
+      "the baseline device's transistors, in billions, for the "
+      "per-transistor speed-up (default: the published count of a known "
+      "accelerator)")("candidate-transistors", po::value<double>(),
+                      "the candidate device's transistors, in billions");
   options.add_options()(
       "confirm", po::value<int>()->default_value(0),
       "measure each slower layer and slower whole model again, N times in "
@@ -165,7 +170,21 @@ int runCompare(const Args &args) {
   oracle.statistic = vm["statistic"].as<TimeStatistic>();
   oracle.sameThreshold = vm["same-threshold"].as<double>();
   oracle.cliffThreshold = vm["cliff-threshold"].as<double>();
-  RunComparison comparison = compareRuns(*baseline, *candidate, oracle);
+  TransistorCounts transistors;
+  for (auto [name, count] :
+       {std::pair{"baseline-transistors", &transistors.baseline},
+        std::pair{"candidate-transistors", &transistors.candidate}}) {
+    if (!vm.count(name))
+      continue;
+    *count = vm[name].as<double>();
+    if (!(*count > 0)) {
+      printError("compare", std::string("--") + name +
+                                " must be a positive number of billions");
+      return kExitError;
+    }
+  }
+  RunComparison comparison =
+      compareRuns(*baseline, *candidate, oracle, transistors);
   if (comparison.variants.empty()) {
     printError("compare",
                "no variant of run " + std::to_string(baseline->run.id) +

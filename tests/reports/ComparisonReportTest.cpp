@@ -72,6 +72,35 @@ TEST(ComparisonReportTest, JsonFollowsTheSchema) {
   EXPECT_EQ(v["layers"][0]["change"], "slower");
 }
 
+TEST(ComparisonReportTest, TheReferenceModelNormalizedPerBasis) {
+  // The same CPU run twice: per FLOP it is 1, the rest lack amounts.
+  RunComparison c =
+      compareRuns(testing::sampleRun(), testing::sampleRun(), {}, {60.0, 30.0});
+  std::string md = write(c, "markdown");
+  EXPECT_NE(md.find("## The reference model, normalized"), std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| FLOP | 994.2 GFLOP/s | 994.2 GFLOP/s | 1.000 ["),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| watt | - | - | - (baseline: the runner reports no "
+                    "power) |"),
+            std::string::npos)
+      << md;
+  // Half the transistors for the same speed: twice the speed-up per
+  // transistor.
+  EXPECT_NE(md.find("| transistor | 60 billion (given) | 30 billion (given) "
+                    "| 2.000 ["),
+            std::string::npos)
+      << md;
+  nlohmann::json doc = nlohmann::json::parse(write(c, "json"));
+  ASSERT_EQ(doc["normalized"].size(), 4u);
+  EXPECT_EQ(doc["normalized"][1]["basis"], "watt");
+  EXPECT_TRUE(doc["normalized"][1]["speedup"].is_null());
+  EXPECT_EQ(doc["normalized"][1]["missing"],
+            "baseline: the runner reports no power");
+  EXPECT_NEAR(doc["normalized"][3]["speedup"]["value"].get<double>(), 2, 1e-9);
+}
+
 TEST(ComparisonReportTest, JUnitFailsRegressedVariantsAndEscapes) {
   std::string xml = write(regressedComparison(), "junit");
   EXPECT_NE(xml.find("tests=\"4\" failures=\"1\""), std::string::npos) << xml;
