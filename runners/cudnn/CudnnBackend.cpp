@@ -6,6 +6,7 @@
 #include "runners/common/Harness.h"
 #include "runners/cudnn/CudaCheck.h"
 #include "runners/cudnn/CudnnHostData.h"
+#include "runners/cudnn/CudnnPeak.h"
 #include "runners/cudnn/CudnnRepro.h"
 #include "runners/cudnn/CudnnVersions.h"
 #include "runners/cudnn/EnergyWindow.h"
@@ -29,7 +30,8 @@ namespace {
 // descriptor API. 0.6.0: transposes, casts and strided copies on
 // goodhart's own kernel instead of cudnnTransformTensor. 0.7.0: fusion
 // "graph" (CudnnFusion.h); pointwise ops above rank 4. 0.8.0: a whole
-// model's power from an energy window (EnergyWindow.h).
+// model's power from an energy window (EnergyWindow.h); the measured peak
+// GFLOP/s per type (CudnnPeak.h).
 constexpr const char *kRunnerVersion = "0.8.0";
 
 Measurement skipped(const std::string &reason) {
@@ -147,6 +149,8 @@ RunnerInfo CudnnBackend::info() const {
       info.extra["nvml"] = nvmlReason;
     }
   }
+  if (!peakGflops.is_null())
+    info.extra["peak_gflops"] = peakGflops;
   return info;
 }
 
@@ -222,6 +226,28 @@ Measurement CudnnBackend::timeOnDevice(const std::function<Status()> &run,
   return m;
 }
 
+void CudnnBackend::ensurePeak(const MeasureOptions &options) {
+  if (!options.measurePeak || !peakGflops.is_null())
+    return;
+  peakGflops = nlohmann::json::object();
+  MeasureOptions peak = options;
+  peak.check = false;
+  peak.measurePeak = false;
+  for (DType dtype : peakDtypes()) {
+    Plan plan = peakMatmulPlan(dtype);
+    LayerResult r = measureLayer(plan, plan.layers[0], peak);
+    const std::string name(dtypeName(dtype));
+    if (r.measurement.status == ResultStatus::kOk &&
+        r.measurement.stats.minNs > 0)
+      peakGflops[name] = static_cast<double>(plan.layers[0].flops) /
+                         r.measurement.stats.minNs; // FLOP/ns = GFLOP/s
+    else
+      peakGflops["errors"][name] = r.measurement.reason;
+  }
+  if (options.tf32)
+    peakGflops["f32_tf32"] = true; // the f32 peak is TF32's, as the layers
+}
+
 Status CudnnBackend::steadyPower(const std::function<Status()> &run,
                                  Measurement &m) {
   if (!nvml || m.status != ResultStatus::kOk || m.stats.minNs <= 0)
@@ -266,6 +292,7 @@ Status CudnnBackend::steadyPower(const std::function<Status()> &run,
 
 LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
                                        const MeasureOptions &options) {
+  ensurePeak(options);
   LayerResult result;
   result.id = layer.id;
   result.hash = layer.hash;
@@ -333,6 +360,7 @@ LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
 
 ModelResult CudnnBackend::measureModel(const Plan &plan,
                                        const MeasureOptions &options) {
+  ensurePeak(options);
   ModelResult result;
   std::vector<int64_t> ids;
   for (const TensorDesc &t : plan.tensors)

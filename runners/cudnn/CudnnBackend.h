@@ -45,6 +45,9 @@ private:
   /// window, "energy_window" says why. An error leaves m's times as they
   /// are.
   Status steadyPower(const std::function<Status()> &run, Measurement &m);
+  /// Measures the peak GFLOP/s per type (CudnnPeak.h) on the first
+  /// measurement that asks for it (options.measurePeak); info() reports it.
+  void ensurePeak(const MeasureOptions &options);
   /// The tensor's values in plan (row-major NHWC) order.
   StatusOr<std::vector<float>> download(const TensorDesc &t, const void *p,
                                         DeviceLayout layout);
@@ -58,6 +61,7 @@ private:
   std::string pciBusId;
   std::unique_ptr<NvmlDevice> nvml; // null: nvmlReason says why
   std::string nvmlReason;
+  nlohmann::json peakGflops; // null until measured
   bool ready = false;
 };
 

@@ -7,6 +7,7 @@
 
 #include "runners/cudnn/CudnnBackend.h"
 #include "runners/cudnn/CudnnGraph.h"
+#include "runners/cudnn/CudnnPeak.h"
 #include "runners/cudnn/CudnnVersions.h"
 
 #include "TestPlans.h"
@@ -103,6 +104,20 @@ TEST(CudnnVersionsTest, VersionsAreReadWithoutAGpu) {
     EXPECT_TRUE(v.contains(key) && v[key].is_string()) << key;
   // The cuDNN this test runs with is a cuDNN 9.
   EXPECT_EQ(v["cudnn_version"].get<std::string>().rfind("9.", 0), 0u);
+}
+
+TEST(CudnnPeakTest, ThePeakMatmulIsAValidSquareMatmul) {
+  Plan plan = peakMatmulPlan(DType::kBF16, 64);
+  ASSERT_TRUE(validatePlan(plan).isOk()) << validatePlan(plan).message();
+  ASSERT_EQ(plan.layers.size(), 1u);
+  EXPECT_EQ(plan.layers[0].kind, LayerKind::kMatMul);
+  EXPECT_EQ(plan.layers[0].flops, 2 * 64 * 64 * 64);
+  EXPECT_EQ(plan.layers[0].hash, computeLayerHash(plan, plan.layers[0]));
+  for (const TensorDesc &t : plan.tensors) {
+    EXPECT_EQ(t.dtype, DType::kBF16);
+    EXPECT_EQ(t.shape, (std::vector<int64_t>{1, 64, 64}));
+  }
+  EXPECT_EQ(peakDtypes().size(), 3u);
 }
 
 TEST(CudnnBackendTest, WithoutAGpuItIsUnavailableNotBroken) {
@@ -232,6 +247,20 @@ TEST_F(CudnnOnAGpuTest, MeasuresTheSmallPlanStrictF32OnAGpu) {
       EXPECT_GE(extra["energy_wall_ms"].get<double>(), 250);
     }
   }
+}
+
+TEST_F(CudnnOnAGpuTest, MeasuresItsPeakOncePerProcessOnAGpu) {
+  MeasureOptions o = testing::deterministicOptions();
+  o.measurePeak = true;
+  measurePlan(backend, testing::smallPlan(), o);
+  nlohmann::json peaks =
+      backend.info().extra.value("peak_gflops", nlohmann::json());
+  ASSERT_TRUE(peaks.is_object()) << backend.info().extra.dump();
+  for (const char *dtype : {"bf16", "f16", "f32"})
+    EXPECT_GT(peaks.value(dtype, 0.0), 0) << dtype << ": " << peaks.dump();
+  // Tensor cores: half precision well above strict f32.
+  EXPECT_GT(peaks.value("bf16", 0.0), 4 * peaks.value("f32", 0.0))
+      << peaks.dump();
 }
 
 TEST_F(CudnnOnAGpuTest, Tf32AndNchwAreMeasurementOptionsOnAGpu) {
