@@ -186,6 +186,7 @@ LayerResult readLayerResult(const Statement &s) {
     l.check.points = check.value("points", int64_t(0));
     l.check.maxAbsErr = check.value("max_abs_err", 0.0);
     l.check.maxRelErr = check.value("max_rel_err", 0.0);
+    l.check.toleranceUsed = check.value("tolerance_used", 0.0);
     l.check.reason = check.value("reason", "");
   }
   l.measurement = readMeasurement(s, 5);
@@ -368,6 +369,7 @@ StatusOr<int64_t> ResultsDb::addVariant(int64_t runId, const VariantRecord &v) {
                       {"points", l.check.points},
                       {"max_abs_err", l.check.maxAbsErr},
                       {"max_rel_err", l.check.maxRelErr},
+                      {"tolerance_used", l.check.toleranceUsed},
                       {"reason", l.check.reason}}
                      .dump());
     bindMeasurement(s, 10, l.measurement);

@@ -50,8 +50,15 @@ std::string referenceEnergyCell(const Efficiency &e) {
 std::string checkString(const CheckResult &c) {
   switch (c.verdict) {
   case CheckVerdict::kPassed:
-    return fmt::format("passed ({} points, max rel. err {:.1e})", c.points,
-                       c.maxRelErr);
+    // The share of the tolerance says how close it came to failing; a
+    // relative error near a zero reference says little (bf16 sums that
+    // cancel).
+    return c.toleranceUsed > 0
+               ? fmt::format("passed ({} points, max rel. err {:.1e}, {:.0f}% "
+                             "of the tolerance)",
+                             c.points, c.maxRelErr, 100 * c.toleranceUsed)
+               : fmt::format("passed ({} points, max rel. err {:.1e})",
+                             c.points, c.maxRelErr);
   case CheckVerdict::kSkipped:
     return "-";
   default:

@@ -306,6 +306,7 @@ json responseToJson(const Response &r) {
                      {"points", l.check.points},
                      {"max_abs_err", l.check.maxAbsErr},
                      {"max_rel_err", l.check.maxRelErr},
+                     {"tolerance_used", l.check.toleranceUsed},
                      {"reason", l.check.reason}};
       layers.push_back(std::move(lj));
     }
@@ -378,6 +379,8 @@ StatusOr<Response> responseFromJson(const json &j) {
           readOptional(cj, "max_abs_err", lw, l.check.maxAbsErr));
       GOODHART_RETURN_IF_ERROR(
           readOptional(cj, "max_rel_err", lw, l.check.maxRelErr));
+      GOODHART_RETURN_IF_ERROR(
+          readOptional(cj, "tolerance_used", lw, l.check.toleranceUsed));
       GOODHART_RETURN_IF_ERROR(readOptional(cj, "reason", lw, l.check.reason));
     }
     m.layers.push_back(std::move(l));

@@ -123,6 +123,10 @@ struct CheckResult {
   int64_t points = 0;
   double maxAbsErr = 0;
   double maxRelErr = 0;
+  /// The largest error over its point's tolerance: at most 1 when passed.
+  /// Relative errors read oddly where the reference is near zero (a bf16
+  /// sum that cancels); this says how close the check came to failing.
+  double toleranceUsed = 0;
   std::string reason;
 };
 

@@ -394,12 +394,14 @@ CheckResult checkLayerOutput(const Plan &plan, const Layer &layer,
     check.maxRelErr =
         std::max(check.maxRelErr, err / std::max(std::abs(ref->value), 1e-30));
     ++check.points;
-    if (err > tolerance(type, *ref) &&
-        check.verdict != CheckVerdict::kMismatch) {
+    const double bound = tolerance(type, *ref);
+    check.toleranceUsed = std::max(check.toleranceUsed, err / bound);
+    if (err > bound && check.verdict != CheckVerdict::kMismatch) {
       check.verdict = CheckVerdict::kMismatch;
       check.reason = "element " + std::to_string(index) + ": got " +
                      std::to_string(actual[index]) + ", expected " +
-                     std::to_string(ref->value);
+                     std::to_string(ref->value) + " (tolerance " +
+                     std::to_string(bound) + ")";
     }
   }
   if (check.verdict == CheckVerdict::kMismatch)

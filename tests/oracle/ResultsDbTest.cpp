@@ -47,6 +47,7 @@ TEST(ResultsDbTest, RoundTripsARun) {
   input.variants[1].layers[0].measurement.extra = {
       {"power_w", 412.5}, {"throttled", {0, 1, 0}}, {"throttled_samples", 1}};
   input.variants[1].model->measurement.extra = {{"energy_mj", 30.0}};
+  input.variants[1].layers[0].check.toleranceUsed = 0.4;
   int64_t runId = 0;
   {
     auto db = ResultsDb::open(path);
@@ -87,6 +88,7 @@ TEST(ResultsDbTest, RoundTripsARun) {
                    input.variants[1].layers[0].measurement.stats.ciHighNs);
   EXPECT_EQ(v001.layers[0].measurement.extra,
             input.variants[1].layers[0].measurement.extra);
+  EXPECT_DOUBLE_EQ(v001.layers[0].check.toleranceUsed, 0.4);
   EXPECT_TRUE(v001.layers[1].measurement.extra.empty());
   ASSERT_TRUE(v001.model);
   EXPECT_DOUBLE_EQ(v001.model->measurement.stats.medianNs, 2041.25);

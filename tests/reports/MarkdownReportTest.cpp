@@ -97,6 +97,12 @@ TEST(MarkdownReportTest, WrongResultsShowInTheCheckColumn) {
   std::string md = render(run);
   EXPECT_TRUE(has(md, "| **mismatch**: element 3: got 1, expected 2 |")) << md;
   EXPECT_TRUE(has(md, "| passed (64 points, max rel. err 2.5e-07) |")) << md;
+  // With the share of the tolerance the check used, where the runner says.
+  run.variants[2].layers[0].check.maxRelErr = 0.75;
+  run.variants[2].layers[0].check.toleranceUsed = 0.31;
+  EXPECT_TRUE(has(render(run), "| passed (64 points, max rel. err 7.5e-01, "
+                               "31% of the tolerance) |"))
+      << render(run);
 }
 
 TEST(ReportTextTest, ASharePastThePeakSaysThePeakWasDisturbed) {

@@ -148,6 +148,7 @@ TEST(ProtocolTest, MeasureResponseRoundTripsAndKeepsUnknownRunnerKeys) {
   l.measurement.stats.medianNs = 2;
   l.measurement.stopReason = "target_rsd";
   l.check.verdict = CheckVerdict::kMistrusted;
+  l.check.toleranceUsed = 0.25;
   m.layers.push_back(l);
   LayerResult skipped;
   skipped.id = 1;
@@ -164,6 +165,7 @@ TEST(ProtocolTest, MeasureResponseRoundTripsAndKeepsUnknownRunnerKeys) {
   ASSERT_EQ(back->measure->layers.size(), 2u);
   EXPECT_EQ(back->measure->layers[0].impl, "brgconv:avx512_core");
   EXPECT_EQ(back->measure->layers[0].check.verdict, CheckVerdict::kMistrusted);
+  EXPECT_DOUBLE_EQ(back->measure->layers[0].check.toleranceUsed, 0.25);
   EXPECT_EQ(back->measure->layers[0].measurement.samplesNs.size(), 3u);
   EXPECT_EQ(back->measure->layers[1].measurement.status,
             ResultStatus::kSkipped);

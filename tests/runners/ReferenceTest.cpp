@@ -109,13 +109,25 @@ TEST(ReferenceTest, CheckPassesMismatchesAndMistrusts) {
   v.byId[1] = {1, 0, 0, -1};
   v.byId[2] = {0.5};
   std::vector<float> good = {-3.5, -3.5, -3.5, -3.5};
-  EXPECT_EQ(checkLayerOutput(p, p.layers[0], v.fn(), good, 1).verdict,
-            CheckVerdict::kPassed);
+  CheckResult passed = checkLayerOutput(p, p.layers[0], v.fn(), good, 1);
+  EXPECT_EQ(passed.verdict, CheckVerdict::kPassed);
+  EXPECT_EQ(passed.toleranceUsed, 0) << "exact";
+  // Off by half of element 0's tolerance: passed, at half of it.
+  std::vector<float> close = good;
+  double bound =
+      tolerance(DType::kF32, *referenceAt(p, p.layers[0], v.fn(), 0));
+  close[0] = static_cast<float>(-3.5 + bound / 2);
+  CheckResult near = checkLayerOutput(p, p.layers[0], v.fn(), close, 1);
+  EXPECT_EQ(near.verdict, CheckVerdict::kPassed);
+  EXPECT_NEAR(near.toleranceUsed, 0.5, 0.05);
   std::vector<float> bad = good;
   bad[0] = -3.4f;
   CheckResult mismatch = checkLayerOutput(p, p.layers[0], v.fn(), bad, 1);
   EXPECT_EQ(mismatch.verdict, CheckVerdict::kMismatch);
   EXPECT_NE(mismatch.reason.find("element 0"), std::string::npos);
+  EXPECT_NE(mismatch.reason.find("(tolerance "), std::string::npos)
+      << mismatch.reason;
+  EXPECT_GT(mismatch.toleranceUsed, 1);
   EXPECT_NEAR(mismatch.maxAbsErr, 0.1, 1e-6);
   std::vector<float> zeros(4, 0.0f);
   // All zeros is wrong here anyway: it is caught as a mismatch first.
