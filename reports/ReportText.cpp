@@ -152,8 +152,7 @@ std::string energyText(const RunVerdict &v) {
   int without = 0;
   for (const VariantVerdict &vv : v.variants) {
     without += vv.rel.valid && !vv.energy.known();
-    if (vv.energy.hasRelative &&
-        (!worst || vv.energy.rel < worst->energy.rel))
+    if (vv.energy.hasRelative && (!worst || vv.energy.rel < worst->energy.rel))
       worst = &vv;
   }
   if (worst)
