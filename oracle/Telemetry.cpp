@@ -4,6 +4,8 @@
 
 #include "oracle/RelativeThroughput.h"
 
+#include <cmath>
+
 namespace goodhart {
 
 PowerReading powerOf(const Measurement &m) {
@@ -15,6 +17,15 @@ PowerReading powerOf(const Measurement &m) {
   }
   auto power = extra.find("power_w");
   if (power != extra.end() && power->is_number() && power->get<double>() > 0) {
+    auto window = extra.find("energy_wall_ms");
+    if (window != extra.end() && window->is_number() &&
+        window->get<double>() < kMinEnergyWindowMs) {
+      p.missing = "energy over only " +
+                  std::to_string(std::lround(window->get<double>())) +
+                  " ms of sampling, too short for NVML's energy counter, "
+                  "which steps every 20-100 ms";
+      return p;
+    }
     p.watts = power->get<double>();
     return p;
   }

@@ -30,6 +30,12 @@ namespace goodhart {
 
 struct Ratio;
 
+/// A power figure over a shorter window is not used: NVML's energy counter
+/// steps every 20-100 ms, so over 15 ms it reads 0 or a whole step (the
+/// H200 run of runner 0.4.0 gave one model 404 W and 479 W). The cuDNN
+/// runner's energy window (power_source "energy window") is long enough.
+inline constexpr double kMinEnergyWindowMs = 200;
+
 /// The average power a measurement drew while sampling.
 struct PowerReading {
   double watts = 0;    // > 0 when known

@@ -135,10 +135,13 @@ std::string throttleString(const ThrottleCount &ref, const ThrottleCount &var) {
 }
 
 std::string energyText(const RunVerdict &v) {
+  const std::string &refMissing = v.referenceEnergy.power.missing;
   if (!v.hasPower)
-    return "";
-  std::string text = "Energy (NVML, the average power over each sampling "
-                     "window, host gaps between samples included): ";
+    return refMissing.empty() || refMissing == "not reported"
+               ? ""
+               : "Energy: no power figure (the reference's whole model: " +
+                     refMissing + ").";
+  std::string text = "Energy (NVML's energy counter, over at least 200 ms): ";
   const Efficiency &ref = v.referenceEnergy;
   text +=
       ref.known()

@@ -35,6 +35,16 @@ TEST(TelemetryTest, PowerIsKnownOnlyWhenPositive) {
   EXPECT_EQ(zero.missing, "no energy drawn was recorded");
   EXPECT_FALSE(powerOf(withExtra({{"power_w", "400"}})).known())
       << "not a number";
+  // Over a sampling window shorter than NVML's counter steps: no figure.
+  PowerReading brief =
+      powerOf(withExtra({{"power_w", 479.2}, {"energy_wall_ms", 15.4}}));
+  EXPECT_FALSE(brief.known());
+  EXPECT_EQ(brief.missing, "energy over only 15 ms of sampling, too short "
+                           "for NVML's energy counter, which steps every "
+                           "20-100 ms");
+  EXPECT_DOUBLE_EQ(
+      powerOf(withExtra({{"power_w", 400.0}, {"energy_wall_ms", 250.0}})).watts,
+      400);
 }
 
 TEST(TelemetryTest, CountsThrottledSamples) {

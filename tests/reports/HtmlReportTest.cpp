@@ -82,7 +82,9 @@ TEST(HtmlReportTest, VariantsTableShowsTheFractionOfPeak) {
 TEST(HtmlReportTest, GpuPowerAndThrottlingAreShown) {
   std::string html = render(testing::gpuRun());
   std::string summary = between(html, "<section id=\"summary\">", "</section>");
-  EXPECT_TRUE(has(summary, "<p id=\"energy\">Energy (NVML")) << summary;
+  EXPECT_TRUE(
+      has(summary, "<p id=\"energy\">Energy (NVML&apos;s energy counter"))
+      << summary;
   EXPECT_TRUE(has(summary, "Least efficient per watt: v001 at 0.670x"))
       << summary;
   EXPECT_TRUE(has(summary, "<p id=\"throttling\" class=\"v-cliff\">"

@@ -158,9 +158,9 @@ TEST(MarkdownReportTest, ACudnnRunIsReproducedWithPyTorchNotBenchdnn) {
 
 TEST(MarkdownReportTest, GpuPowerAndThrottlingAreReported) {
   std::string md = render(testing::gpuRun());
-  EXPECT_TRUE(has(md, "Energy (NVML, the average power over each sampling "
-                      "window, host gaps between samples included): the "
-                      "reference drew 400 W and did 2.49 GFLOP per joule."))
+  EXPECT_TRUE(has(md, "Energy (NVML's energy counter, over at least 200 "
+                      "ms): the reference drew 400 W and did 2.49 GFLOP per "
+                      "joule."))
       << md;
   // v001: 0.503x per FLOP at 300 W against 400 W.
   EXPECT_TRUE(has(md, "Least efficient per watt: v001 at 0.670x the "
@@ -184,8 +184,21 @@ TEST(MarkdownReportTest, GpuPowerAndThrottlingAreReported) {
   // A CPU run's report has neither column nor paragraph.
   std::string cpu = render(testing::sampleRun());
   EXPECT_FALSE(has(cpu, "throughput/W")) << cpu;
-  EXPECT_FALSE(has(cpu, "Energy (NVML")) << cpu;
+  EXPECT_FALSE(has(cpu, "Energy")) << cpu;
   EXPECT_FALSE(has(cpu, "Throttling")) << cpu;
+  // Power over windows too short to trust: no column, and the reason.
+  RunData brief = testing::gpuRun();
+  for (VariantRecord &v : brief.variants) {
+    for (LayerResult &l : v.layers)
+      l.measurement.extra["energy_wall_ms"] = 15.0;
+    v.model->measurement.extra["energy_wall_ms"] = 15.0;
+  }
+  std::string shortWindows = render(brief);
+  EXPECT_FALSE(has(shortWindows, "throughput/W")) << shortWindows;
+  EXPECT_TRUE(has(shortWindows, "Energy: no power figure (the reference's "
+                                "whole model: energy over only 15 ms of "
+                                "sampling, too short"))
+      << shortWindows;
 }
 
 TEST(MarkdownReportTest, RunWithoutReferenceSaysSo) {
