@@ -187,7 +187,12 @@ void MarkdownWriter::writeModelTable(const ReportInput &input,
 
 void MarkdownWriter::writeLayerTables(const ReportInput &input,
                                       std::ostream &os) const {
-  bool power = input.verdict.hasPower;
+  // A column only where some layer has a power figure: a GPU runner's
+  // layers are mostly sampled for less than its energy counter needs.
+  bool power = false;
+  for (const VariantVerdict &vv : input.verdict.variants)
+    for (const LayerVerdict &lv : vv.layers)
+      power = power || lv.energy.known();
   os << "## Per layer\n\nEach layer measured alone. `*` marks layers whose "
         "problem the mutation changed; the others solve the reference's "
         "problem and show the noise between runs.\n\n";

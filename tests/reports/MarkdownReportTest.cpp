@@ -194,6 +194,15 @@ TEST(MarkdownReportTest, GpuPowerAndThrottlingAreReported) {
     v.model->measurement.extra["energy_wall_ms"] = 15.0;
   }
   std::string shortWindows = render(brief);
+  // Whole models with a power figure but layers without: no layer column.
+  RunData modelsOnly = testing::gpuRun();
+  for (VariantRecord &v : modelsOnly.variants)
+    for (LayerResult &l : v.layers)
+      l.measurement.extra["energy_wall_ms"] = 15.0;
+  std::string models = render(modelsOnly);
+  EXPECT_TRUE(has(models, "| of peak | throughput/W vs reference | verdict |"))
+      << models;
+  EXPECT_TRUE(has(models, "| of peak | verdict | check |")) << models;
   EXPECT_FALSE(has(shortWindows, "throughput/W")) << shortWindows;
   EXPECT_TRUE(has(shortWindows, "Energy: no power figure (the reference's "
                                 "whole model: energy over only 15 ms of "
