@@ -4,6 +4,7 @@
 
 #include "runners/common/DataFill.h"
 #include "runners/common/Harness.h"
+#include "runners/cudnn/BlockingKernel.h"
 #include "runners/cudnn/CudaCheck.h"
 #include "runners/cudnn/CudnnHostData.h"
 #include "runners/cudnn/CudnnPeak.h"
@@ -31,7 +32,8 @@ namespace {
 // goodhart's own kernel instead of cudnnTransformTensor. 0.7.0: fusion
 // "graph" (CudnnFusion.h); pointwise ops above rank 4. 0.8.0: a whole
 // model's power from an energy window (EnergyWindow.h); the measured peak
-// GFLOP/s per type (CudnnPeak.h).
+// GFLOP/s per type (CudnnPeak.h); layers timed behind a blocking kernel
+// (BlockingKernel.h).
 constexpr const char *kRunnerVersion = "0.8.0";
 
 Measurement skipped(const std::string &reason) {
@@ -62,6 +64,7 @@ CudnnBackend::~CudnnBackend() {
   context.plans = nullptr;
   planCache.reset(); // its plans were made with the handle
   nvml.reset();
+  blocker.reset();
   flushBuffer.reset();
   if (start)
     cudaEventDestroy(start);
@@ -108,6 +111,11 @@ Status CudnnBackend::initialize() {
   if (!flush)
     return flush.status();
   flushBuffer = *flush;
+  auto blocking = BlockingKernel::create();
+  if (blocking)
+    blocker = std::move(*blocking);
+  else
+    blockerReason = blocking.status().message();
   ready = true;
   return Status::ok();
 }
@@ -199,15 +207,32 @@ StatusOr<std::vector<float>> CudnnBackend::download(const TensorDesc &t,
 }
 
 Measurement CudnnBackend::timeOnDevice(const std::function<Status()> &run,
-                                       const MeasureOptions &options) {
+                                       const MeasureOptions &options,
+                                       bool deviceOnly) {
   int salt = 0;
   TelemetryRecorder telemetry(nvml.get(), nvmlReason, kTelemetryIntervalMs);
+  // Behind the blocking kernel while it keeps its promise: after
+  // kBlockingGiveUp timeouts and no release in time, the samples go on
+  // without it.
+  BlockingKernel *hold = deviceOnly ? blocker.get() : nullptr;
+  int calls = 0, timeouts = 0;
   Measurement m = runMeasurement(
       [&]() -> StatusOr<double> {
+        BlockingKernel *held = hold;
+        if (held)
+          GOODHART_CUDA_CHECK(held->block(context.stream));
         GOODHART_CUDA_CHECK(cudaEventRecord(start, context.stream));
-        GOODHART_RETURN_IF_ERROR(run());
-        GOODHART_CUDA_CHECK(cudaEventRecord(stop, context.stream));
+        Status ran = run();
+        cudaError_t recorded = cudaEventRecord(stop, context.stream);
+        if (held)
+          held->release();
+        GOODHART_RETURN_IF_ERROR(ran);
+        GOODHART_CUDA_CHECK(recorded);
         GOODHART_CUDA_CHECK(cudaEventSynchronize(stop));
+        ++calls;
+        if (held && held->timedOut() && ++timeouts == calls &&
+            timeouts >= kBlockingGiveUp)
+          hold = nullptr;
         float ms = 0;
         GOODHART_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
         telemetry.afterSample();
@@ -222,6 +247,18 @@ Measurement CudnnBackend::timeOnDevice(const std::function<Status()> &run,
   if (m.status == ResultStatus::kOk) {
     telemetry.finish();
     m.extra = telemetry.summary(m.samplesNs.size());
+    if (!deviceOnly)
+      m.extra["timing"] = "from the host's first launch";
+    else if (!blocker)
+      m.extra["timing"] = "from the host's first launch (no blocking "
+                          "kernel: " +
+                          blockerReason + ")";
+    else
+      m.extra["timing"] = hold ? "device work only (blocking kernel)"
+                               : "from the host's first launch (the "
+                                 "blocking kernel timed out)";
+    if (timeouts > 0)
+      m.extra["blocking_timeouts"] = timeouts;
   }
   return m;
 }
@@ -327,7 +364,8 @@ LayerResult CudnnBackend::measureLayer(const Plan &plan, const Layer &layer,
     return result;
   }
   result.impl = (*exec)->impl;
-  result.measurement = timeOnDevice([&] { return (*exec)->run(); }, options);
+  result.measurement = timeOnDevice([&] { return (*exec)->run(); }, options,
+                                    /*deviceOnly=*/true);
   if (options.check && result.measurement.status == ResultStatus::kOk) {
     const TensorDesc &out = plan.tensor(layer.outputs[0]);
     auto actual = download(out, pointers[out.id], build.layout);
@@ -396,7 +434,10 @@ ModelResult CudnnBackend::measureModel(const Plan &plan,
       GOODHART_RETURN_IF_ERROR(step->run());
     return Status::ok();
   };
-  result.measurement = timeOnDevice(runModel, options);
+  // A whole model keeps the host's launches in its time: thousands of them
+  // would overflow the launch queue behind a blocking kernel, and eager
+  // frameworks pay them too.
+  result.measurement = timeOnDevice(runModel, options, /*deviceOnly=*/false);
   if (Status power = steadyPower(runModel, result.measurement); !power.isOk())
     result.measurement.extra["energy_window"] = power.message();
   return result;

@@ -3,6 +3,7 @@
 #define GOODHART_RUNNERS_CUDNN_CUDNNBACKEND_H
 
 #include "runners/common/Backend.h"
+#include "runners/cudnn/BlockingKernel.h"
 #include "runners/cudnn/CudnnLayers.h"
 #include "runners/cudnn/NvmlLoader.h"
 
@@ -36,9 +37,12 @@ private:
                   uint64_t seed, DeviceLayout layout,
                   const std::function<bool(int64_t)> &fill, bool poison);
   /// Times `run` with CUDA events through the shared harness; NVML
-  /// readings after each sample become the measurement's extra.
+  /// readings after each sample become the measurement's extra. With
+  /// `deviceOnly`, each sample's launches queue behind a blocking kernel
+  /// (BlockingKernel.h) so the events time the device's work, not the
+  /// library's host code; extra "timing" says which it was.
   Measurement timeOnDevice(const std::function<Status()> &run,
-                           const MeasureOptions &options);
+                           const MeasureOptions &options, bool deviceOnly);
   /// With NVML: runs `run` back to back for an EnergyWindow after `m` was
   /// sampled, and makes the window's steady power m's "power_w" (the
   /// sampling's figures become "sampling_power_w" ...); without a closed
@@ -61,7 +65,9 @@ private:
   std::string pciBusId;
   std::unique_ptr<NvmlDevice> nvml; // null: nvmlReason says why
   std::string nvmlReason;
-  nlohmann::json peakGflops; // null until measured
+  nlohmann::json peakGflops;               // null until measured
+  std::unique_ptr<BlockingKernel> blocker; // null: blockerReason says why
+  std::string blockerReason;
   bool ready = false;
 };
 

@@ -235,6 +235,13 @@ TEST_F(CudnnOnAGpuTest, MeasuresTheSmallPlanStrictF32OnAGpu) {
   ASSERT_TRUE(r.model);
   EXPECT_EQ(r.model->measurement.status, ResultStatus::kOk)
       << r.model->measurement.reason;
+  // Layers time the device's work behind a blocking kernel; the whole
+  // model keeps the host's launches.
+  EXPECT_EQ(r.layers[0].measurement.extra.value("timing", ""),
+            "device work only (blocking kernel)")
+      << r.layers[0].measurement.extra.dump();
+  EXPECT_EQ(r.model->measurement.extra.value("timing", ""),
+            "from the host's first launch");
   // With NVML the whole model's power comes from an energy window, or the
   // extra says why not.
   const nlohmann::json &extra = r.model->measurement.extra;
