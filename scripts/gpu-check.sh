@@ -62,7 +62,7 @@ if [ -z "$runner" ]; then
   $runner --version | tee -a "$log"
   if [ "$tests" = ON ]; then
     if cmake --build build-gpu -j "$(nproc)" >> "$log" 2>&1; then
-      ctest --test-dir build-gpu -R 'Cudnn|Nvml|BatchMemo|StridedCopy' --output-on-failure -V \
+      ctest --test-dir build-gpu -R 'Cudnn|Nvml|BatchMemo|StridedCopy|BlockingKernel|EnergyWindow' --output-on-failure -V \
         > "$out/tests.log" 2>&1 || say "unit tests FAILED (tests.log)"
       grep -E 'tests passed|tests failed|Skipped|FAILED|layer [0-9]' "$out/tests.log" | tee -a "$log" || true
     else
