@@ -141,7 +141,9 @@ std::string energyText(const RunVerdict &v) {
                ? ""
                : "Energy: no power figure (the reference's whole model: " +
                      refMissing + ").";
-  std::string text = "Energy (NVML's energy counter, over at least 200 ms): ";
+  std::string text =
+      fmt::format("Energy (NVML's energy counter, over at least {:.0f} ms): ",
+                  kMinEnergyWindowMs);
   const Efficiency &ref = v.referenceEnergy;
   text +=
       ref.known()
