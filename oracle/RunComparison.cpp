@@ -69,6 +69,12 @@ std::vector<RunMismatch> findMismatches(const RunRecord &b,
   field("strategy", b.strategy, c.strategy);
   field("seed", std::to_string(b.seed), std::to_string(c.seed));
   field("threads", std::to_string(b.threads), std::to_string(c.threads));
+  // A new runner may time differently (the cuDNN runner's 0.8.0 took the
+  // host's launches out of layer samples): a difference to know of.
+  auto runnerVersion = [](const RunRecord &r) {
+    return r.runner.is_object() ? r.runner.value("runner_version", "") : "";
+  };
+  field("runner_version", runnerVersion(b), runnerVersion(c));
   std::set<std::string> keys;
   for (const nlohmann::json *options : {&b.options, &c.options})
     if (options->is_object())

@@ -199,13 +199,19 @@ TEST(RunComparisonTest, MismatchedRunsAreNamed) {
   variantOf(candidate, "v002").mutations = {"set_channels(conv, 97)"};
   candidate.variants.push_back(
       testing::variant("v009", 80, 1250000, 1250, 12, 1262, "brgconv"));
+  baseline.run.runner = {{"runner_version", "0.7.0"}};
+  candidate.run.runner = {{"runner_version", "0.8.0"}};
   RunComparison c = compareRuns(baseline, candidate);
-  ASSERT_EQ(c.mismatches.size(), 2u);
+  ASSERT_EQ(c.mismatches.size(), 3u);
   EXPECT_EQ(c.mismatches[0].field, "model");
   EXPECT_EQ(c.mismatches[0].candidate, "other");
-  EXPECT_EQ(c.mismatches[1].field, "options.max_time_ms");
-  EXPECT_EQ(c.mismatches[1].baseline, "30");
-  EXPECT_EQ(c.mismatches[1].candidate, "1000");
+  // A new runner may time differently: named too.
+  EXPECT_EQ(c.mismatches[1].field, "runner_version");
+  EXPECT_EQ(c.mismatches[1].baseline, "0.7.0");
+  EXPECT_EQ(c.mismatches[1].candidate, "0.8.0");
+  EXPECT_EQ(c.mismatches[2].field, "options.max_time_ms");
+  EXPECT_EQ(c.mismatches[2].baseline, "30");
+  EXPECT_EQ(c.mismatches[2].candidate, "1000");
   ASSERT_EQ(c.variants.size(), 2u); // reference and v001
   EXPECT_EQ(c.onlyInBaseline, std::vector<std::string>{"v002"});
   EXPECT_EQ(c.onlyInCandidate,
