@@ -218,9 +218,7 @@ void HtmlWriter::writeVariants(const ReportInput &input,
        << "</td><td class=\"num\">1</td><td class=\"num\">"
        << esc(peakString(input.verdict.referencePeak)) << "</td>"
        << (power ? "<td class=\"num\">" +
-                       esc((refEnergy.known() ? "1 at " : "") +
-                           efficiencyString(refEnergy)) +
-                       "</td>"
+                       esc(referenceEfficiencyString(refEnergy)) + "</td>"
                  : "")
        << "<td>-</td><td>-</td></tr>\n";
   for (const VariantVerdict &vv : input.verdict.variants) {

@@ -42,11 +42,6 @@ std::string verdictCell(Verdict v, bool cliff, const std::string &reason,
   return cell;
 }
 
-/// The reference's own row: 1 at its power.
-std::string referenceEnergyCell(const Efficiency &e) {
-  return (e.known() ? "1 at " : "") + markdownCell(efficiencyString(e));
-}
-
 std::string checkString(const CheckResult &c) {
   switch (c.verdict) {
   case CheckVerdict::kPassed:
@@ -170,7 +165,9 @@ void MarkdownWriter::writeModelTable(const ReportInput &input,
                                          input.options.statistic)
                                 : 0)
        << " | 1 | " << peakString(input.verdict.referencePeak) << " | "
-       << (power ? referenceEnergyCell(input.verdict.referenceEnergy) + " | "
+       << (power ? markdownCell(referenceEfficiencyString(
+                       input.verdict.referenceEnergy)) +
+                       " | "
                  : "")
        << "- |\n";
   for (const VariantVerdict &vv : input.verdict.variants)

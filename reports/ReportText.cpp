@@ -123,6 +123,10 @@ std::string efficiencyString(const Efficiency &e) {
                      watts);
 }
 
+std::string referenceEfficiencyString(const Efficiency &e) {
+  return (e.known() ? "1 at " : "") + efficiencyString(e);
+}
+
 std::string throttleString(const ThrottleCount &ref, const ThrottleCount &var) {
   std::vector<std::string> sides;
   if (var.any())

@@ -56,6 +56,10 @@ std::string peakString(const PeakShare &peak);
 /// "-" when the backend reports none.
 std::string efficiencyString(const Efficiency &energy);
 
+/// The reference's own cell: "1 at 400 W" (its ratio to itself), or
+/// efficiencyString's "-" forms without a power figure.
+std::string referenceEfficiencyString(const Efficiency &energy);
+
 /// "" when neither side ran throttled, else "throttled: variant 1/3
 /// samples, reference 2/30 samples" (only the sides that did).
 std::string throttleString(const ThrottleCount &ref, const ThrottleCount &var);
