@@ -34,6 +34,9 @@ out=$1
 shift
 mkdir -p "$out"
 log=$out/gpu-check.log
+# Options files and the runner's partial results: this call's own.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 say() { echo "gpu-check: $*" | tee -a "$log"; }
 left() { echo $((deadline - ($(date +%s) - start))); }
 
@@ -74,7 +77,7 @@ fi
 
 # One options file per layout and precision; each measurement is bounded.
 options() { # LAYOUT TF32 FUSION -> path
-  local f=/tmp/gpu-check-options-$1-$2-$3.json
+  local f=$work/options-$1-$2-$3.json
   cat > "$f" <<JSON
 {"warmup_ms": ${GPU_CHECK_WARMUP_MS:-10}, "min_samples": 20, "min_time_ms": 10,
  "max_time_ms": ${GPU_CHECK_MAX_TIME_MS:-80}, "target_rsd": 0.005,
@@ -89,7 +92,7 @@ JSON
 measure() {
   local name=$1 opts=$2
   shift 2
-  local plans=("$@") part=0 results=/tmp/gpu-check-$name
+  local plans=("$@") part=0 results=$work/$name
   rm -rf "$results" && mkdir -p "$results"
   while [ ${#plans[@]} -gt 0 ]; do
     if [ "$(left)" -le 0 ]; then
@@ -113,6 +116,11 @@ measure() {
       fi
     done
     wait "$pid" || rc=$?
+    # A runner killed while writing a line leaves half of it: dropped, so
+    # the next line (the plan's error, the restarted runner's) stays whole.
+    [ -f "$file" ] && python3 -c 'import sys
+d = open(sys.argv[1], "rb").read()
+open(sys.argv[1], "wb").write(d[:d.rfind(b"\n") + 1])' "$file"
     [ -f "$file" ] && done=$(wc -l < "$file")
     [ "$rc" = 0 ] && break
     if [ "$done" -ge ${#plans[@]} ]; then break; fi

@@ -28,5 +28,7 @@ import shutil
 
 if shutil.which("chromium", path=config.environment["PATH"]):
     config.available_features.add("chromium")
+config.substitutions.append(("%gpu_check", os.path.join(
+    os.path.dirname(config.goodhart_corpus_dir), "scripts", "gpu-check.sh")))
 config.substitutions.append(("%check_html", os.path.join(
     os.path.dirname(config.goodhart_corpus_dir), "scripts", "check-html.sh")))
