@@ -15,6 +15,8 @@ packages=(
   # the OpenCL GPU runtime).
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers libboost-program-options-dev libsqlite3-dev nlohmann-json3-dev
   libfmt-dev libspdlog-dev
+  # zlib: goodhart ingest reads gzip-compressed results files.
+  zlib1g-dev
   # Tests and benchmarks.
   googletest libgtest-dev libbenchmark-dev
 )
