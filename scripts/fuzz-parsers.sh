@@ -3,7 +3,8 @@
 # targets with clang-22, ASan and UBSan in their own build directory, replays
 # the kept crash reproducers (tests/fuzz/regressions/<target>/), then runs
 # each target for FUZZ_SECONDS on a copy of its seed corpus
-# (tests/fuzz/corpus/<target>/; JSON targets use tests/fuzz/json.dict).
+# (tests/fuzz/corpus/<target>/; JSON targets use tests/fuzz/json.dict), JOBS
+# targets at a time.
 # Fails on any crash, sanitizer report, leak or timeout; the input that found
 # it is left in $FUZZ_BUILD_DIR/artifacts.
 #   FUZZ_BUILD_DIR  build directory (default build-fuzz)
@@ -34,34 +35,56 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 artifacts="$build/artifacts"
 mkdir -p "$artifacts"
 failed=()
-for target in $targets; do
-  binary="$build/bin/$target"
-  regressions="tests/fuzz/regressions/$target"
+
+# fuzz_target TARGET: replays its regressions, then fuzzes it; its summary
+# goes to $artifacts/TARGET.summary and a failure to TARGET.failed.
+fuzz_target() {
+  local target=$1 binary="$build/bin/$1" summary="$artifacts/$1.summary"
+  local regressions="tests/fuzz/regressions/$target"
+  : >"$summary"
   if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
-    echo "== $target: replaying $(ls "$regressions" | wc -l) regression inputs"
+    echo "== $target: replaying $(ls "$regressions" | wc -l) regression inputs" >>"$summary"
     if ! "$binary" -runs=1 "$regressions"/* >"$artifacts/$target.replay.log" 2>&1; then
-      tail -n 40 "$artifacts/$target.replay.log"
-      failed+=("$target (regression)")
-      continue
+      tail -n 40 "$artifacts/$target.replay.log" >>"$summary"
+      echo "$target (regression)" >"$artifacts/$target.failed"
+      return
     fi
   fi
-  [ "$seconds" -gt 0 ] || continue
-  corpus="$build/corpus/$target"
+  [ "$seconds" -gt 0 ] || return 0
+  local corpus="$build/corpus/$target" log="$artifacts/$target.log" dict=()
   rm -rf "$corpus"
   mkdir -p "$corpus"
   cp tests/fuzz/corpus/"$target"/* "$corpus"/
-  echo "== $target: fuzzing for ${seconds}s"
-  log="$artifacts/$target.log"
-  dict=()
+  echo "== $target: fuzzed for ${seconds}s" >>"$summary"
   [ "$target" = ModelLoaderFuzzer ] || dict=(-dict=tests/fuzz/json.dict)
   if "$binary" "$corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=25 \
     -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$artifacts/$target-" >"$log" 2>&1; then
-    grep -E '^stat::number_of_executed_units|^Done' "$log" | tr '\n' ' '
-    echo
+    { grep -E '^stat::number_of_executed_units|^Done' "$log" | tr '\n' ' '; echo; } >>"$summary"
   else
-    tail -n 60 "$log"
-    failed+=("$target")
+    tail -n 60 "$log" >>"$summary"
+    echo "$target" >"$artifacts/$target.failed"
+  fi
+}
+
+# The targets run JOBS at a time (each fuzzes on one core); their summaries
+# are printed in order once all are done.
+rm -f "$artifacts"/*.failed "$artifacts"/*.summary
+running=0
+for target in $targets; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  (fuzz_target "$target" ||
+    echo "$target (fuzz-parsers.sh failed)" >"$artifacts/$target.failed") &
+  running=$((running + 1))
+done
+wait
+for target in $targets; do
+  cat "$artifacts/$target.summary" 2>/dev/null || true
+  if [ -f "$artifacts/$target.failed" ]; then
+    failed+=("$(cat "$artifacts/$target.failed")")
   fi
 done
 
