@@ -141,8 +141,6 @@ StatusOr<std::vector<IngestedRun>> readResults(const std::string &path,
       run.source = plan.source;
       run.goodhartVersion = GOODHART_VERSION;
       run.commandLine = commandLineString("ingest", args);
-      run.strategy = parsed->strategy;
-      run.seed = parsed->seed;
       run.options = parsed->options;
       if (response.runner) {
         const RunnerInfo &info = *response.runner;
@@ -154,6 +152,12 @@ StatusOr<std::vector<IngestedRun>> readResults(const std::string &path,
         run.threads = info.threads;
         run.runner = info.toJson();
       }
+    }
+    // The reference's plan carries no generator metadata: the run's
+    // strategy and seed are those of its variants.
+    if (run.strategy.empty() && !parsed->strategy.empty()) {
+      run.strategy = parsed->strategy;
+      run.seed = parsed->seed;
     }
     std::vector<BatchReuse> fromOtherPlans;
     VariantRecord v;
