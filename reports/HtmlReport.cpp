@@ -205,7 +205,7 @@ void HtmlWriter::writeVariants(const ReportInput &input,
   os << "<section id=\"variants\"><h2>Variants</h2>\n<table>\n<tr><th>"
         "variant</th><th>mutations</th><th>FLOPs vs reference</th><th>time ("
      << esc(input.options.statistic.name())
-     << ")</th><th>throughput/FLOP vs reference</th><th>of peak</th>"
+     << ")</th><th>throughput/FLOP vs reference</th><th>of peak (GFLOP/s)</th>"
      << (power ? "<th>throughput/W vs reference</th>" : "")
      << "<th>verdict</th><th>implementation switches</th></tr>\n";
   const Efficiency &refEnergy = input.verdict.referenceEnergy;

@@ -155,7 +155,7 @@ void MarkdownWriter::writeModelTable(const ReportInput &input,
         "(above 1: more useful work per second), with its 95% interval.\n\n"
         "| variant | mutations | FLOPs vs reference | time ("
      << input.options.statistic.name()
-     << ") | throughput/FLOP vs reference | of peak | "
+     << ") | throughput/FLOP vs reference | of peak (GFLOP/s) | "
      << (power ? "throughput/W vs reference | " : "") << "verdict |\n"
      << tableRule(power ? 8 : 7);
   const VariantRecord *ref = input.run.reference();
@@ -198,7 +198,7 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
        << markdownCell(join(vv.mutations, "; "))
        << "\n\n| layer | kind | output | implementation (reference → "
           "variant) | reference | variant | throughput/FLOP vs reference | "
-          "of peak | "
+          "of peak (GFLOP/s) | "
        << (power ? "throughput/W vs reference | " : "") << "verdict | check |\n"
        << tableRule(power ? 11 : 10);
     for (const LayerVerdict &lv : vv.layers) {

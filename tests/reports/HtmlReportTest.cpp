@@ -73,7 +73,7 @@ TEST(HtmlReportTest, VariantsTableShowsTheFractionOfPeak) {
   run.run.runner["peak_gflops"] = {{"f32", 1000.0}};
   std::string table =
       between(render(run), "<section id=\"variants\">", "</section>");
-  EXPECT_TRUE(has(table, "<th>of peak</th>")) << table;
+  EXPECT_TRUE(has(table, "<th>of peak (GFLOP/s)</th>")) << table;
   // v001's whole model: 1019785 FLOPs in 2041.25 ns.
   EXPECT_TRUE(has(table, "<td class=\"num\">50.0% (500 GFLOP/s)</td>"))
       << table;

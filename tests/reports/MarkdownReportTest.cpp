@@ -48,7 +48,8 @@ TEST(MarkdownReportTest, FractionOfPeakNextToTheRatios) {
   RunData run = testing::sampleRun();
   run.run.runner["peak_gflops"] = {{"f32", 1000.0}};
   std::string md = render(run);
-  EXPECT_TRUE(has(md, "| throughput/FLOP vs reference | of peak | verdict |"))
+  EXPECT_TRUE(
+      has(md, "| throughput/FLOP vs reference | of peak (GFLOP/s) | verdict |"))
       << md;
   // v001's conv: 500 GFLOP/s, half the f32 peak.
   EXPECT_TRUE(has(md, "| 0.500 [0.490, 0.510] | 50.0% (500 GFLOP/s) |")) << md;
@@ -167,8 +168,9 @@ TEST(MarkdownReportTest, GpuPowerAndThrottlingAreReported) {
                       "reference's throughput per watt (0.503x per FLOP)."))
       << md;
   EXPECT_TRUE(has(md, "1 measured variant has no whole-model power"));
-  EXPECT_TRUE(has(md, "| of peak | throughput/W vs reference | verdict |\n"
-                      "|---|---|---|---|---|---|---|---|\n"))
+  EXPECT_TRUE(
+      has(md, "| of peak (GFLOP/s) | throughput/W vs reference | verdict |\n"
+              "|---|---|---|---|---|---|---|---|\n"))
       << md;
   EXPECT_TRUE(has(md, "| 994 GFLOP/s | 1 at 400 W | - |")) << md;
   EXPECT_TRUE(has(md, " | 0.670 [0.657, 0.684] at 300 W | **cliff**")) << md;
@@ -200,9 +202,10 @@ TEST(MarkdownReportTest, GpuPowerAndThrottlingAreReported) {
     for (LayerResult &l : v.layers)
       l.measurement.extra["energy_wall_ms"] = 15.0;
   std::string models = render(modelsOnly);
-  EXPECT_TRUE(has(models, "| of peak | throughput/W vs reference | verdict |"))
+  EXPECT_TRUE(has(
+      models, "| of peak (GFLOP/s) | throughput/W vs reference | verdict |"))
       << models;
-  EXPECT_TRUE(has(models, "| of peak | verdict | check |")) << models;
+  EXPECT_TRUE(has(models, "| of peak (GFLOP/s) | verdict | check |")) << models;
   EXPECT_FALSE(has(shortWindows, "throughput/W")) << shortWindows;
   EXPECT_TRUE(has(shortWindows, "Energy: no power figure (the reference's "
                                 "whole model: energy over only 15 ms of "
