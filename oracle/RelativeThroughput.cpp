@@ -118,8 +118,15 @@ LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
   lv.varNs = timeOf(varResult->measurement, options.statistic);
   lv.peak =
       peakShare(layer.flops, lv.varNs, layerDtype(var.plan, layer), peaks);
-  lv.rel = relativeThroughput(refLayer.flops, refResult->measurement,
-                              layer.flops, varResult->measurement, options);
+  const LayerWork work = layerWork(refLayer, layer);
+  lv.rel = relativeThroughput(work.ref, refResult->measurement, work.var,
+                              varResult->measurement, options);
+  lv.perByte = work.perByte;
+  lv.workRef = work.ref;
+  lv.workVar = work.var;
+  if (!lv.rel.valid)
+    lv.reason = work.ref > 0 ? "no time measured"
+                             : "no work to compare: 0 FLOPs and 0 bytes";
   lv.energy = efficiencyAgainst(layer.flops, lv.varNs, varResult->measurement,
                                 refResult->measurement, lv.rel);
   lv.throttledRef = throttleOf(refResult->measurement);
@@ -249,6 +256,21 @@ Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
   r.high = work * aHigh / bLow;
   r.bounded = ref.stats.count > 1 && var.stats.count > 1;
   return r;
+}
+
+LayerWork layerWork(const Layer &ref, const Layer &var) {
+  if (ref.flops > 0 && var.flops > 0)
+    return {ref.flops, var.flops, false};
+  if (ref.bytes > 0 && var.bytes > 0)
+    return {ref.bytes, var.bytes, true};
+  return {};
+}
+
+Ratio relativeLayerThroughput(const Layer &refLayer, const Measurement &ref,
+                              const Layer &varLayer, const Measurement &var,
+                              const OracleOptions &options) {
+  const LayerWork work = layerWork(refLayer, varLayer);
+  return relativeThroughput(work.ref, ref, work.var, var, options);
 }
 
 Verdict judge(const Ratio &r, double threshold, const OracleOptions &o) {

@@ -62,6 +62,22 @@ struct Ratio {
 Ratio relativeThroughput(int64_t flopsRef, const Measurement &ref,
                          int64_t flopsVar, const Measurement &var,
                          const OracleOptions &options = {});
+
+/// What two matched layers' throughput is counted in: their FLOPs; or, for
+/// a layer that computes nothing (a transpose, slice, concat, copying
+/// reshape or cast), the bytes it reads and writes, so data movement is
+/// judged too (a slice that moves 5% more bytes in 26% more time is 0.83x
+/// per byte). Zero on both sides when neither counts.
+struct LayerWork {
+  int64_t ref = 0, var = 0;
+  bool perByte = false;
+};
+LayerWork layerWork(const Layer &ref, const Layer &var);
+
+/// relativeThroughput of two layers per their layerWork.
+Ratio relativeLayerThroughput(const Layer &refLayer, const Measurement &ref,
+                              const Layer &varLayer, const Measurement &var,
+                              const OracleOptions &options = {});
 /// slower/faster when the whole interval is beyond 1 -+ `threshold`, same
 /// when it lies within, noisy otherwise (or when it is too wide).
 Verdict judge(const Ratio &ratio, double threshold,
@@ -95,6 +111,8 @@ struct LayerVerdict {
   int64_t flopsRef = 0, flopsVar = 0;
   double refNs = 0, varNs = 0;
   Ratio rel;
+  bool perByte = false;             // rel is throughput per byte (layerWork)
+  int64_t workRef = 0, workVar = 0; // rel's units: FLOPs, or bytes
   Verdict verdict = Verdict::kUnmeasured;
   bool cliff = false;
   std::string reason; // why unmeasured

@@ -149,8 +149,13 @@ LayerComparison compareLayer(const VariantRecord &bv, const Layer &bl,
     return lc;
   lc.baselineNs = timeOf(br->measurement, o.statistic);
   lc.candidateNs = timeOf(cr->measurement, o.statistic);
-  lc.speedup = relativeThroughput(bl.flops, br->measurement, cl.flops,
+  const LayerWork work = layerWork(bl, cl);
+  lc.speedup = relativeThroughput(work.ref, br->measurement, work.var,
                                   cr->measurement, o);
+  lc.perByte = work.perByte;
+  if (!lc.speedup.valid)
+    lc.reason = work.ref > 0 ? "no time measured"
+                             : "no work to compare: 0 FLOPs and 0 bytes";
   lc.change = judgeChange(lc.speedup, threshold, o);
   return lc;
 }

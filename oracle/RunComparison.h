@@ -47,6 +47,7 @@ struct LayerComparison {
   bool implSwitch = false;
   double baselineNs = 0, candidateNs = 0;
   Ratio speedup;
+  bool perByte = false; // speedup is throughput per byte (layerWork)
   double threshold = 0;
   Change change = Change::kUnmeasured;
   /// Against the run's own reference (only changed layers can be cliffs).

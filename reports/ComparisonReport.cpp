@@ -20,12 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string ratioText(const Ratio &r) {
-  if (!r.valid)
-    return "-";
-  return fmt::format("{:.3f} [{:.3f}, {:.3f}]", r.value, r.low, r.high);
-}
-
 /// A duration with a unit that keeps three significant digits.
 std::string timeText(double ns) {
   if (ns <= 0)
@@ -145,10 +139,10 @@ void writeBenchmarkOnly(const BenchmarkOnlyImprovement &b, std::ostream &os) {
   os << (b.flagged ? "**Benchmark-only improvement**: the reference got "
                      "faster while its variants did not.\n\n"
                    : "No benchmark-only improvement.\n\n");
-  os << "- reference speed-up: " << ratioText(b.reference) << "\n"
+  os << "- reference speed-up: " << ratioString(b.reference) << "\n"
      << "- median speed-up of " << b.variants
-     << " variants: " << ratioText(b.medianVariants) << "\n"
-     << "- gap (reference / variants): " << ratioText(b.gap)
+     << " variants: " << ratioString(b.medianVariants) << "\n"
+     << "- gap (reference / variants): " << ratioString(b.gap)
      << fmt::format(", flagged when the reference is faster and the whole "
                     "gap is above {:.3f}\n",
                     1 + b.threshold);
@@ -166,7 +160,7 @@ void writeNormalized(const RunComparison &c, std::ostream &os) {
   for (const NormalizedSpeedup &n : c.normalized)
     os << "| " << n.basis << " | " << markdownCell(n.baseline) << " | "
        << markdownCell(n.candidate) << " | "
-       << (n.speedup.valid ? ratioText(n.speedup)
+       << (n.speedup.valid ? ratioString(n.speedup)
                            : "- (" + markdownCell(n.missing) + ")")
        << " |\n";
 }
@@ -184,7 +178,7 @@ void writeVariants(const RunComparison &c, const OracleOptions &o,
     os << "| " << markdownCell(v.key) << " | "
        << markdownCell(joined(v.mutations, "; ")) << " | "
        << timeText(v.baselineNs) << " | " << timeText(v.candidateNs) << " | "
-       << ratioText(v.speedup) << " | " << fmt::format("{:.3f}", v.threshold)
+       << ratioString(v.speedup) << " | " << fmt::format("{:.3f}", v.threshold)
        << " | "
        << (v.change == Change::kUnmeasured
                ? "unmeasured: " + markdownCell(v.reason)
@@ -208,8 +202,9 @@ void writeLayers(const RunComparison &c, std::ostream &os) {
       rows +=
           "| " + markdownCell(v.key) + " | " + markdownCell(l.name) + " | " +
           l.kind + " | " + markdownCell(impl) + " | " + timeText(l.baselineNs) +
-          " | " + timeText(l.candidateNs) + " | " + ratioText(l.speedup) +
-          " | " + fmt::format("{:.3f}", l.threshold) + " | " +
+          " | " + timeText(l.candidateNs) + " | " +
+          layerRatioString(l.speedup, l.perByte) + " | " +
+          fmt::format("{:.3f}", l.threshold) + " | " +
           (l.change == Change::kUnmeasured
                ? "unmeasured: " + markdownCell(l.reason)
                : changeText(l.change)) +
@@ -258,6 +253,7 @@ json layerJson(const LayerComparison &l) {
           {"time_ns_baseline", l.baselineNs},
           {"time_ns_candidate", l.candidateNs},
           {"speedup", ratioJson(l.speedup)},
+          {"per", l.perByte ? "byte" : "FLOP"},
           {"threshold", l.threshold},
           {"change", changeName(l.change)},
           {"relative_baseline", ratioJson(l.relBaseline)},
@@ -408,26 +404,26 @@ Status writeComparisonJUnit(const ComparisonInput &in, std::ostream &os) {
   for (const VariantComparison &v : c.variants) {
     std::vector<std::string> why;
     if (v.change == Change::kSlower)
-      why.push_back("whole model slower: speed-up " + ratioText(v.speedup));
+      why.push_back("whole model slower: speed-up " + ratioString(v.speedup));
     if (v.cliff == CliffChange::kNew)
       why.push_back("new cliff: relative throughput " +
-                    ratioText(v.relCandidate));
+                    ratioString(v.relCandidate));
     for (const LayerComparison &l : v.layers) {
       if (l.change == Change::kSlower)
         why.push_back("layer " + l.name + " slower: speed-up " +
-                      ratioText(l.speedup));
+                      layerRatioString(l.speedup, l.perByte));
       if (l.cliff == CliffChange::kNew)
         why.push_back("layer " + l.name + " new cliff");
     }
     cases.push_back({v.key, joined(why, "; ")});
   }
   const BenchmarkOnlyImprovement &b = c.benchmarkOnly;
-  cases.push_back({"benchmark-only improvement",
-                   b.flagged
-                       ? "the reference got faster (" + ratioText(b.reference) +
-                             ") while the median of its variants did not (" +
-                             ratioText(b.medianVariants) + ")"
-                       : ""});
+  cases.push_back(
+      {"benchmark-only improvement",
+       b.flagged ? "the reference got faster (" + ratioString(b.reference) +
+                       ") while the median of its variants did not (" +
+                       ratioString(b.medianVariants) + ")"
+                 : ""});
   for (const FindingRecord &f : c.newFindings)
     cases.push_back({"finding " + f.kind + " " + f.variantKey,
                      "new in the candidate: " + f.message});

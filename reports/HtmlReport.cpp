@@ -243,13 +243,13 @@ void HtmlWriter::writeVariants(const ReportInput &input,
 }
 
 /// Time a layer spends beyond what it would take at the reference's
-/// throughput per FLOP.
+/// throughput per FLOP (per byte for a layer that computes nothing).
 double lostNs(const LayerVerdict &lv) {
   if (lv.refNs <= 0 || lv.varNs <= 0)
     return 0;
-  double expected = lv.flopsRef > 0
-                        ? lv.refNs * static_cast<double>(lv.flopsVar) /
-                              static_cast<double>(lv.flopsRef)
+  double expected = lv.workRef > 0
+                        ? lv.refNs * static_cast<double>(lv.workVar) /
+                              static_cast<double>(lv.workRef)
                         : lv.refNs;
   return lv.varNs - expected;
 }
@@ -308,8 +308,8 @@ void HtmlWriter::writeAttribution(const ReportInput &input,
          << fmt::format("<span class=\"bar\" style=\"width:{:.0f}px\"></span>"
                         "{} ({:.0f}%)",
                         80 * share, timeString(lost), 100 * share)
-         << "</td><td class=\"num\">" << ratioString(lv->rel) << "</td><td>"
-         << verdictBadge(lv->verdict, lv->cliff)
+         << "</td><td class=\"num\">" << layerRatioString(lv->rel, lv->perByte)
+         << "</td><td>" << verdictBadge(lv->verdict, lv->cliff)
          << throttleNote(lv->throttledRef, lv->throttledVar) << "</td></tr>\n";
     }
     os << "</table>\n";

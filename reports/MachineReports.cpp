@@ -1,6 +1,6 @@
 //===- MachineReports.cpp - findings.json, measurements.csv, junit.xml ----===//
 //
-// Reports for programs: findings.json (schema "goodhart.findings", version 1.1,
+// Reports for programs: findings.json (schema "goodhart.findings", version 2,
 // documented in docs/REPORTS.md), one CSV row per measurement, and JUnit XML
 // with a test case per variant (a cliff, a slower verdict or a wrong result
 // fails it) so CI systems show goodhart's verdicts like test results.
@@ -20,9 +20,9 @@ using nlohmann::json;
 
 /// Version 2 renamed median_ns_* to time_ns_* (the oracle's statistic,
 /// oracle.statistic); fields added within a version bump the minor one
-/// (2.1: energy and throttled_samples).
+/// (2.1: energy and throttled_samples; 2.2: a layer's `per`).
 constexpr int kFindingsVersion = 2;
-constexpr int kFindingsMinorVersion = 1;
+constexpr int kFindingsMinorVersion = 2;
 
 /// GFLOP/s and the fraction of the backend's peak (null without one).
 json peakJson(const PeakShare &p) {
@@ -85,6 +85,7 @@ public:
                           {"time_ns_reference", l.refNs},
                           {"time_ns_variant", l.varNs},
                           {"relative_throughput_per_flop", ratioJson(l.rel)},
+                          {"per", l.perByte ? "byte" : "FLOP"},
                           {"peak", peakJson(l.peak)},
                           {"energy", energyJson(l.energy)},
                           {"throttled_samples",

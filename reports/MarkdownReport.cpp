@@ -208,7 +208,8 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
       os << "| " << (lv.changed ? "*" : "") << markdownCell(lv.name) << " | "
          << lv.kind << " | " << lv.shape << " | " << markdownCell(impl) << " | "
          << timeString(lv.refNs) << " | " << timeString(lv.varNs) << " | "
-         << ratioString(lv.rel) << " | " << peakString(lv.peak) << " | "
+         << layerRatioString(lv.rel, lv.perByte) << " | " << peakString(lv.peak)
+         << " | "
          << (power ? markdownCell(efficiencyString(lv.energy)) + " | " : "")
          << verdictCell(lv.verdict, lv.cliff, lv.reason, lv.throttledRef,
                         lv.throttledVar)

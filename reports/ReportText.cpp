@@ -49,6 +49,10 @@ std::string ratioString(const Ratio &r) {
   return fmt::format("{:.3f} [{:.3f}, {:.3f}]", r.value, r.low, r.high);
 }
 
+std::string layerRatioString(const Ratio &r, bool perByte) {
+  return r.valid && perByte ? ratioString(r) + " per byte" : ratioString(r);
+}
+
 std::string markdownCell(const std::string &text) {
   std::string out;
   for (char c : text) {

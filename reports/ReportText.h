@@ -43,6 +43,9 @@ std::string timeString(double ns);
 
 /// "0.500 [0.490, 0.510]"; "-" when invalid.
 std::string ratioString(const Ratio &ratio);
+/// A layer's ratio, with " per byte" when it counts bytes, not FLOPs
+/// (layerWork: a layer that moves data and computes nothing).
+std::string layerRatioString(const Ratio &ratio, bool perByte);
 
 std::string join(const std::vector<std::string> &items,
                  const std::string &separator);

@@ -273,8 +273,11 @@ StatusOr<ConfirmSummary> confirmSlowdowns(RunComparison &comparison,
       }
       std::optional<Measurement> b =
           pooled(layerSamples(bAgain, l->baselineId));
-      Rejudged j = rejudge(l->speedup, bl->flops, b ? *b : br->measurement,
-                           cl->flops, *c, b.has_value(), l->threshold, oracle);
+      const LayerWork work = layerWork(*bl, *cl);
+      Rejudged j =
+          rejudge(l->speedup, static_cast<double>(work.ref),
+                  b ? *b : br->measurement, static_cast<double>(work.var), *c,
+                  b.has_value(), l->threshold, oracle);
       l->confirmation = j.text;
       if (j.reproduced) {
         ++summary.layersConfirmed;

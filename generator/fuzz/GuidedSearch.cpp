@@ -260,8 +260,8 @@ void GuidedSearch::judge(const DecodedVariant &variant,
       continue;
     }
     Ratio ratio =
-        relativeThroughput(refLayer->second->flops, ref->second.measurement,
-                           layer.flops, result.measurement, options_.oracle);
+        relativeLayerThroughput(*refLayer->second, ref->second.measurement,
+                                layer, result.measurement, options_.oracle);
     if (!ratio.valid)
       continue;
     ev.worst = std::min(ev.worst, ratio.value);

@@ -169,6 +169,53 @@ TEST(RelativeThroughputTest, UnmeasuredLayersCarryTheirReason) {
   EXPECT_EQ(v001->reason, "whole model not measured");
 }
 
+TEST(RelativeThroughputTest, LayerWorkIsFlopsElseBytes) {
+  Layer conv, copy;
+  conv.flops = 100;
+  conv.bytes = 40;
+  copy.bytes = 80;
+  LayerWork flops = layerWork(conv, conv);
+  EXPECT_FALSE(flops.perByte);
+  EXPECT_EQ(flops.ref, 100);
+  LayerWork bytes = layerWork(copy, copy);
+  EXPECT_TRUE(bytes.perByte);
+  EXPECT_EQ(bytes.var, 80);
+  EXPECT_EQ(layerWork(Layer{}, Layer{}).ref, 0);
+}
+
+TEST(RelativeThroughputTest, LayersThatComputeNothingAreJudgedPerByte) {
+  // The relu as a copy: no FLOPs; the reference moves 1000 bytes in 10 ns,
+  // v001 1015 bytes in 20 ns (0.5075x per byte), v002 1500 bytes in 15 ns
+  // (the same per byte).
+  RunData run = testing::sampleRun();
+  const int64_t bytes[] = {1000, 1015, 1500};
+  for (size_t i = 0; i < 3; ++i) {
+    run.variants[i].plan.layers[1].flops = 0;
+    run.variants[i].plan.layers[1].bytes = bytes[i];
+  }
+  run.variants[1].layers[1].measurement = testing::measured(20);
+  RunVerdict v = judgeRun(run);
+  const LayerVerdict &slow = v.variants[0].layers[1];
+  ASSERT_EQ(v.variants[0].key, "v001");
+  EXPECT_TRUE(slow.perByte);
+  ASSERT_TRUE(slow.rel.valid);
+  EXPECT_NEAR(slow.rel.value, 0.5075, 1e-9);
+  EXPECT_EQ(slow.verdict, Verdict::kSlower);
+  EXPECT_TRUE(slow.cliff);
+  const LayerVerdict &same = v.variants[1].layers[1];
+  EXPECT_NEAR(same.rel.value, 1.0, 1e-9);
+  // The conv still counts FLOPs.
+  EXPECT_FALSE(v.variants[0].layers[0].perByte);
+
+  // Nothing to count on either side: unmeasured, and it says why.
+  for (VariantRecord &var : run.variants)
+    var.plan.layers[1].bytes = 0;
+  RunVerdict none = judgeRun(run);
+  EXPECT_EQ(none.variants[0].layers[1].verdict, Verdict::kUnmeasured);
+  EXPECT_EQ(none.variants[0].layers[1].reason,
+            "no work to compare: 0 FLOPs and 0 bytes");
+}
+
 TEST(RelativeThroughputTest, UnchangedLayersCalibrateTheNoiseFloor) {
   RunData run = testing::sampleRun();
   // v003 repeats the reference's problems; its conv came out 10% slower in

@@ -190,6 +190,24 @@ TEST(RunComparisonTest, NoiseFloorWidensTheLayerBand) {
   EXPECT_EQ(find(uncalibrated, "v002").layers[0].change, Change::kSlower);
 }
 
+TEST(RunComparisonTest, LayersThatComputeNothingComparePerByte) {
+  // The relu as a copy of 1000 bytes, twice as slow in the candidate.
+  RunData baseline = sampleRun(), candidate = candidateRun();
+  for (RunData *run : {&baseline, &candidate})
+    for (VariantRecord &v : run->variants) {
+      v.plan.layers[1].flops = 0;
+      v.plan.layers[1].bytes = 1000;
+    }
+  variantOf(candidate, "reference").layers[1].measurement = measured(20);
+  RunComparison c = compareRuns(baseline, candidate);
+  const LayerComparison &copy = find(c, "reference").layers[1];
+  EXPECT_TRUE(copy.perByte);
+  ASSERT_TRUE(copy.speedup.valid);
+  EXPECT_NEAR(copy.speedup.value, 0.5, 1e-9);
+  EXPECT_EQ(copy.change, Change::kSlower);
+  EXPECT_FALSE(find(c, "reference").layers[0].perByte);
+}
+
 TEST(RunComparisonTest, MismatchedRunsAreNamed) {
   RunData baseline = sampleRun();
   baseline.run.options = {{"max_time_ms", 30}, {"min_samples", 3}};

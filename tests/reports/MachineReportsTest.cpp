@@ -80,6 +80,20 @@ TEST(MachineReportsTest, EveryWriterIsRegistered) {
                        {"markdown", "json", "csv", "junit", "html"}));
 }
 
+TEST(MachineReportsTest, LayersThatComputeNothingArePerByte) {
+  RunData run = testing::sampleRun();
+  for (VariantRecord &v : run.variants) {
+    v.plan.layers[1].flops = 0;
+    v.plan.layers[1].bytes = 1000;
+  }
+  nlohmann::json doc = nlohmann::json::parse(render(createJsonWriter(), run));
+  EXPECT_EQ(doc["minor_version"], 2);
+  const nlohmann::json &layers = doc["variants"][0]["layers"];
+  EXPECT_EQ(layers[0]["per"], "FLOP");
+  EXPECT_EQ(layers[1]["per"], "byte");
+  EXPECT_TRUE(layers[1]["relative_throughput_per_flop"].is_object());
+}
+
 TEST(MachineReportsTest, FindingsJsonCarriesTheFractionOfPeak) {
   RunData run = testing::sampleRun();
   run.run.runner["peak_gflops"] = {{"f32", 1000.0}};
@@ -138,7 +152,7 @@ TEST(MachineReportsTest, FindingsJsonCarriesTheOverfittingIndex) {
   nlohmann::json doc = nlohmann::json::parse(
       render(createJsonWriter(), testing::overfittedRun()));
   EXPECT_EQ(doc["version"], 2);
-  EXPECT_EQ(doc["minor_version"], 1);
+  EXPECT_EQ(doc["minor_version"], 2);
   const nlohmann::json &o = doc["overfitting"];
   EXPECT_EQ(o["evaluated"], true);
   EXPECT_EQ(o["variants"], 4);

@@ -57,6 +57,16 @@ TEST(MarkdownReportTest, FractionOfPeakNextToTheRatios) {
   EXPECT_TRUE(has(render(testing::sampleRun()), "| 500 GFLOP/s |"));
 }
 
+TEST(MarkdownReportTest, LayersThatComputeNothingSayPerByte) {
+  RunData run = testing::sampleRun();
+  for (VariantRecord &v : run.variants) {
+    v.plan.layers[1].flops = 0;
+    v.plan.layers[1].bytes = 1000;
+  }
+  std::string md = render(run);
+  EXPECT_TRUE(has(md, "| 1.000 [0.980, 1.020] per byte |")) << md;
+}
+
 TEST(MarkdownReportTest, SummaryTablesAndReproducers) {
   std::string md = render(testing::sampleRun());
   EXPECT_TRUE(has(md, "# goodhart report: m on oneDNN 2.6.3")) << md;
