@@ -111,6 +111,11 @@ StatusOr<PlanInput> readPlanInput(const std::string &path,
     for (const auto &m : input.plan.metadata["mutations"])
       if (m.is_string())
         input.mutations.push_back(m.get<std::string>());
+  const nlohmann::json &metadata = input.plan.metadata;
+  if (metadata.contains("strategy") && metadata["strategy"].is_string())
+    input.strategy = metadata["strategy"].get<std::string>();
+  if (metadata.contains("seed") && metadata["seed"].is_number_unsigned())
+    input.seed = metadata["seed"].get<uint64_t>();
   return input;
 }
 

@@ -43,6 +43,10 @@ struct PlanInput {
   std::string planPath;
   Plan plan;
   std::vector<std::string> mutations;
+  /// The generator's, from the plan's metadata ("" and 0 when it has none:
+  /// a reference plan, a hand-written one).
+  std::string strategy;
+  uint64_t seed = 0;
 };
 
 /// A directory written by `goodhart generate` (its manifest.json) or plan

@@ -48,6 +48,14 @@ int runMeasure(const Args &args) {
   run.model = inputs->front().plan.model;
   run.source = inputs->front().plan.source;
   run.commandLine = commandLineString("run", args);
+  // The generator's strategy and seed: the reference's plan has none, its
+  // variants' do.
+  for (const PlanInput &input : *inputs)
+    if (!input.strategy.empty()) {
+      run.strategy = input.strategy;
+      run.seed = input.seed;
+      break;
+    }
   auto runId = measureIntoDb(*inputs, measure, run, **db, /*resume=*/false);
   if (!runId) {
     printError("run", runId.status().message());
