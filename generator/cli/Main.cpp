@@ -26,8 +26,9 @@ const std::vector<CommandInfo> &commands() {
        runCampaign},
       {"compare", "compare two runs: regressions, cliffs, benchmark-only gains",
        runCompare},
-      {"db", "list the runs of the results database or export one", runDb},
-      {"ingest", "store a runner's batch results file (e.g. from a GPU host)",
+      {"db", "list the runs of the results database, export one or its plans",
+       runDb},
+      {"ingest", "store runners' batch results files (e.g. from a GPU host)",
        runIngest},
       {"zoo", "list the reference models or export one as TOSA", runZoo},
   };
