@@ -22,8 +22,13 @@ all_targets="ModelLoaderFuzzer PlanFuzzer RequestFuzzer ResponseFuzzer IngestFuz
 targets=${FUZZ_TARGETS:-$all_targets}
 
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fsanitize=fuzzer-no-link -fno-omit-frame-pointer"
+# -O1 and line tables only: a sanitized build that compiles a fifth faster
+# than -O2 -g and still names file:line in every report (NDEBUG stays, as
+# libMLIR.so was built with it).
+opt="-O1 -gline-tables-only -DNDEBUG"
 CC=clang-22 CXX=clang++-22 cmake -S . -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="$opt" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$opt" \
   -DCMAKE_C_FLAGS="$sanitize" -DCMAKE_CXX_FLAGS="$sanitize" \
   -DGOODHART_BUILD_FUZZERS=ON -DGOODHART_BUILD_TESTS=OFF \
   -DGOODHART_WITH_ONEDNN=OFF -DGOODHART_WITH_CUDNN=OFF >/dev/null
