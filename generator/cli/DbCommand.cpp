@@ -38,6 +38,13 @@ std::string fileStemOf(const std::string &key) {
 StatusOr<std::string> writeRunPlans(const RunData &data, const std::string &db,
                                     const std::string &dir) {
   std::error_code ec;
+  // Plans already there would be measured with these by whatever takes
+  // every *.plan.json of the directory (scripts/gpu-check.sh).
+  for (const auto &entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().filename().string().ends_with(".plan.json"))
+      return invalidInput(dir + ": already holds plans (" +
+                          entry.path().filename().string() +
+                          "); give a new directory");
   std::filesystem::create_directories(dir, ec);
   if (ec)
     return Status(StatusCode::kIoError,
