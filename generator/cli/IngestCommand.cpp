@@ -15,6 +15,7 @@
 #include "generator/cli/GoodhartVersion.h"
 #include "generator/cli/Memoization.h"
 
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <map>
