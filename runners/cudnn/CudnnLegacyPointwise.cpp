@@ -72,7 +72,7 @@ std::optional<LegacyPointwise> legacyPointwise(cudnnPointwiseMode_t mode,
   case CUDNN_POINTWISE_SWISH_FWD:
     l.call = LegacyPointwise::kActivation;
     l.activation = CUDNN_ACTIVATION_SWISH;
-    l.coef = 1; // x * sigmoid(1 * x): SiLU
+    l.coef = 1; // the swish beta: x * sigmoid(1 * x), SiLU
     l.name = "cudnnActivationForward swish";
     return l;
   default:
@@ -162,6 +162,11 @@ ExecutorOr buildLegacyPointwise(const CudaContext &ctx,
     GOODHART_CUDNN_CHECK(cudnnCreateActivationDescriptor(&exec->actDesc));
     GOODHART_CUDNN_CHECK(cudnnSetActivationDescriptor(
         exec->actDesc, call->activation, CUDNN_PROPAGATE_NAN, call->coef));
+    // Swish takes its beta apart from the descriptor's coefficient; set it
+    // rather than rely on the default.
+    if (call->activation == CUDNN_ACTIVATION_SWISH)
+      GOODHART_CUDNN_CHECK(
+          cudnnSetActivationDescriptorSwishBeta(exec->actDesc, call->coef));
   }
   exec->impl = call->name + " (descriptor API: no graph engine)";
   return std::unique_ptr<LayerExecutor>(std::move(exec));
