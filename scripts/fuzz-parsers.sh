@@ -32,8 +32,16 @@ CC=clang-22 CXX=clang++-22 cmake -S . -B "$build" -G Ninja \
   -DCMAKE_C_FLAGS="$sanitize" -DCMAKE_CXX_FLAGS="$sanitize" \
   -DGOODHART_BUILD_FUZZERS=ON -DGOODHART_BUILD_TESTS=OFF \
   -DGOODHART_WITH_ONEDNN=OFF -DGOODHART_WITH_CUDNN=OFF >/dev/null
+# goodhart-fuzz (the smoke run at the end) builds with the targets, so both
+# cores stay busy to the end of the build.
+guided=${GUIDED_VARIANTS:-6}
+runner=${MAIN_BUILD_DIR:-build}/bin/goodhart-runner-onednn
+build_targets=$targets
+if [ "$guided" -gt 0 ] && [ -x "$runner" ]; then
+  build_targets="$build_targets goodhart-fuzz"
+fi
 # shellcheck disable=SC2086
-cmake --build "$build" -j "$jobs" --target $targets
+cmake --build "$build" -j "$jobs" --target $build_targets
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -97,11 +105,8 @@ done
 # on smallcnn through the main build's oneDNN runner must measure
 # GUIDED_VARIANTS variants and stop cleanly. Skipped (with the reason) when
 # there is no runner, or with GUIDED_VARIANTS=0.
-guided=${GUIDED_VARIANTS:-6}
-runner=${MAIN_BUILD_DIR:-build}/bin/goodhart-runner-onednn
 if [ "$guided" -gt 0 ] && [ -x "$runner" ]; then
   echo "== goodhart-fuzz: $guided guided variants of smallcnn"
-  cmake --build "$build" -j "$jobs" --target goodhart-fuzz >/dev/null
   work="$build/guided-smoke"
   rm -rf "$work"
   mkdir -p "$work/corpus"
