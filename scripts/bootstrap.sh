@@ -23,7 +23,12 @@ if [ "$what" = test ]; then
   export GOODHART_WITH_BROWSER=1
 fi
 scripts/install-deps.sh
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Line tables only (-g1): backtraces and sanitizer reports keep file:line,
+# and the build takes a third less time and a fifth of the disk (2 cores:
+# 590 s instead of 873 s). Configure a build of your own for full -g.
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 cmake --build "$build" -j "$jobs"
 
 if [ "$what" = test ]; then
