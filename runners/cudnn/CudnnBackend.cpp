@@ -33,8 +33,9 @@ namespace {
 // "graph" (CudnnFusion.h); pointwise ops above rank 4. 0.8.0: a whole
 // model's power from an energy window (EnergyWindow.h); the measured peak
 // GFLOP/s per type (CudnnPeak.h); layers timed behind a blocking kernel
-// (BlockingKernel.h).
-constexpr const char *kRunnerVersion = "0.8.0";
+// (BlockingKernel.h). 0.9.0: the copy peak (runner info peak_gbs); swish's
+// beta set on the descriptor API.
+constexpr const char *kRunnerVersion = "0.9.0";
 
 Measurement skipped(const std::string &reason) {
   Measurement m;
@@ -159,6 +160,10 @@ RunnerInfo CudnnBackend::info() const {
   }
   if (!peakGflops.is_null())
     info.extra["peak_gflops"] = peakGflops;
+  if (peakGbs)
+    info.extra["peak_gbs"] = *peakGbs;
+  else if (!peakGbsError.empty())
+    info.extra["peak_gbs_error"] = peakGbsError;
   return info;
 }
 
@@ -283,6 +288,38 @@ void CudnnBackend::ensurePeak(const MeasureOptions &options) {
   }
   if (options.tf32)
     peakGflops["f32_tf32"] = true; // the f32 peak is TF32's, as the layers
+  StatusOr<double> gbs = measureCopyGbs();
+  if (gbs)
+    peakGbs = *gbs;
+  else
+    peakGbsError = gbs.status().message();
+}
+
+StatusOr<double> CudnnBackend::measureCopyGbs() {
+  auto src = DeviceBuffer::allocate(kPeakCopyBytes);
+  if (!src)
+    return src.status().withContext("peak copy");
+  auto dst = DeviceBuffer::allocate(kPeakCopyBytes);
+  if (!dst)
+    return dst.status().withContext("peak copy");
+  GOODHART_CUDA_CHECK(
+      cudaMemsetAsync((*src)->data(), 1, kPeakCopyBytes, context.stream));
+  float best = 0;
+  for (int r = 0; r <= kPeakCopyRepetitions; ++r) {
+    GOODHART_CUDA_CHECK(cudaEventRecord(start, context.stream));
+    GOODHART_CUDA_CHECK(
+        cudaMemcpyAsync((*dst)->data(), (*src)->data(), kPeakCopyBytes,
+                        cudaMemcpyDeviceToDevice, context.stream));
+    GOODHART_CUDA_CHECK(cudaEventRecord(stop, context.stream));
+    GOODHART_CUDA_CHECK(cudaEventSynchronize(stop));
+    float ms = 0;
+    GOODHART_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    if (r > 0 && ms > 0 && (best == 0 || ms < best)) // r = 0 warms up
+      best = ms;
+  }
+  if (best <= 0)
+    return Status(StatusCode::kInternal, "peak copy: no time");
+  return 2.0 * double(kPeakCopyBytes) / (double(best) * 1e6); // GB/s
 }
 
 Status CudnnBackend::steadyPower(const std::function<Status()> &run,

@@ -8,6 +8,8 @@
 #include "runners/cudnn/NvmlLoader.h"
 
 #include <functional>
+#include <optional>
+#include <string>
 
 namespace goodhart::cuda {
 
@@ -49,9 +51,14 @@ private:
   /// window, "energy_window" says why. An error leaves m's times as they
   /// are.
   Status steadyPower(const std::function<Status()> &run, Measurement &m);
-  /// Measures the peak GFLOP/s per type (CudnnPeak.h) on the first
-  /// measurement that asks for it (options.measurePeak); info() reports it.
+  /// Measures the peak GFLOP/s per type (CudnnPeak.h) and the copy GB/s
+  /// on the first measurement that asks for it (options.measurePeak);
+  /// info() reports them.
   void ensurePeak(const MeasureOptions &options);
+  /// GB/s of a device-to-device cudaMemcpyAsync of kPeakCopyBytes (bytes
+  /// read plus written / best of a few, CUDA events): the ceiling of the
+  /// layers that only move data.
+  StatusOr<double> measureCopyGbs();
   /// The tensor's values in plan (row-major NHWC) order.
   StatusOr<std::vector<float>> download(const TensorDesc &t, const void *p,
                                         DeviceLayout layout);
@@ -66,6 +73,8 @@ private:
   std::unique_ptr<NvmlDevice> nvml; // null: nvmlReason says why
   std::string nvmlReason;
   nlohmann::json peakGflops;               // null until measured
+  std::optional<double> peakGbs;           // measured with peakGflops
+  std::string peakGbsError;                // why there is no peakGbs
   std::unique_ptr<BlockingKernel> blocker; // null: blockerReason says why
   std::string blockerReason;
   bool ready = false;

@@ -14,6 +14,7 @@
 
 #include "runners/common/Plan.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -22,6 +23,11 @@ namespace goodhart::cuda {
 /// M = N = K of the peak matmul: large enough for every tensor core to be
 /// busy on an H100 or H200, small enough (3 x 128 MiB in bf16) to fill fast.
 inline constexpr int64_t kPeakMatmulSize = 8192;
+
+/// The peak copy's source (and destination) size: far beyond the L2 of
+/// any GPU, so it streams from and to HBM.
+inline constexpr size_t kPeakCopyBytes = size_t(512) << 20;
+inline constexpr int kPeakCopyRepetitions = 5; // after one warm-up copy
 
 /// The element types whose peak the runner measures.
 std::vector<DType> peakDtypes();

@@ -17,7 +17,8 @@
 namespace goodhart::onednn {
 namespace {
 
-constexpr const char *kRunnerVersion = "0.1.0";
+// 0.2.0: the copy peak (runner info peak_gbs) beside the GEMM peak.
+constexpr const char *kRunnerVersion = "0.2.0";
 
 std::string cpuModelName() {
   std::ifstream in("/proc/cpuinfo");
@@ -223,12 +224,22 @@ RunnerInfo OneDnnBackend::info() const {
   info.extra["affinity"] = cpuAffinity();
   if (!peakGflops.is_null())
     info.extra["peak_gflops"] = peakGflops;
+  if (peakGbs)
+    info.extra["peak_gbs"] = *peakGbs;
+  else if (!peakGbsError.empty())
+    info.extra["peak_gbs_error"] = peakGbsError;
   return info;
 }
 
 void OneDnnBackend::ensurePeak(const MeasureOptions &options) {
-  if (options.measurePeak && peakGflops.is_null())
-    peakGflops = measurePeaks(engine, stream, effectiveIsaName());
+  if (!options.measurePeak || !peakGflops.is_null())
+    return;
+  peakGflops = measurePeaks(engine, stream, effectiveIsaName());
+  StatusOr<double> gbs = measureCopyGbs(engine, stream, PeakOptions{});
+  if (gbs)
+    peakGbs = *gbs;
+  else
+    peakGbsError = gbs.status().message();
 }
 
 CheckResult OneDnnBackend::checkOutput(

@@ -27,13 +27,18 @@ private:
   CheckResult checkOutput(const Plan &plan, const Layer &layer,
                           dnnl::memory &dst, const MeasureOptions &options,
                           const std::optional<dnnl::memory::desc> &planLayout);
-  /// Measures the peak GFLOP/s (OneDnnPeak.h) on the first measurement
+  /// Measures the peak GFLOP/s and copy GB/s (OneDnnPeak.h) on the first
+  /// measurement
   /// that asks for it (options.measurePeak); info() reports it after.
   void ensurePeak(const MeasureOptions &options);
 
   dnnl::engine engine;
   dnnl::stream stream;
   nlohmann::json peakGflops; // null until measured
+  /// GB/s of a plain copy (measureCopyGbs), or the reason there is none,
+  /// measured with peakGflops.
+  std::optional<double> peakGbs;
+  std::string peakGbsError;
   /// The element types this CPU computes in (initialize() probes bf16 and
   /// f16), then the integer types of casts and indices.
   std::vector<std::string> dtypes;

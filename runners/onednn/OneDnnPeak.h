@@ -24,6 +24,9 @@ namespace goodhart::onednn {
 struct PeakOptions {
   int64_t size = 2048; // M = N = K
   int repetitions = 3; // timed, after one untimed warm-up
+  /// The copy's source (and destination) size: well beyond the last-level
+  /// cache, so it streams from and to memory.
+  int64_t copyBytes = int64_t(256) << 20;
 };
 
 /// GFLOP/s (2 M N K / best time) of a size^3 matmul in `type`, f32
@@ -32,6 +35,14 @@ StatusOr<double> measureMatmulGflops(const dnnl::engine &engine,
                                      dnnl::stream &stream,
                                      dnnl::memory::data_type type,
                                      const PeakOptions &options);
+
+/// GB/s of a plain f32 copy of options.copyBytes through a oneDNN reorder
+/// (bytes read plus bytes written / best time): the ceiling of a layer
+/// that only moves data (a transpose, slice, concat, copying reshape or
+/// cast), counted as the plan counts its bytes.
+StatusOr<double> measureCopyGbs(const dnnl::engine &engine,
+                                dnnl::stream &stream,
+                                const PeakOptions &options);
 
 /// True when `isa` (effectiveIsaName()) computes bf16 natively.
 bool isaHasBf16(const std::string &isa);

@@ -130,7 +130,7 @@ TEST(CudnnBackendTest, WithoutAGpuItIsUnavailableNotBroken) {
   RunnerInfo info = backend.info();
   EXPECT_EQ(info.name, "cudnn");
   EXPECT_EQ(info.device, "no device");
-  EXPECT_EQ(info.runnerVersion, "0.8.0");
+  EXPECT_EQ(info.runnerVersion, "0.9.0");
   EXPECT_EQ(info.libraryVersion,
             info.extra["cudnn_version"].get<std::string>());
   // Post-ops and inner products run (after the layer, on cuBLASLt).
@@ -268,6 +268,10 @@ TEST_F(CudnnOnAGpuTest, MeasuresItsPeakOncePerProcessOnAGpu) {
   // Tensor cores: half precision well above strict f32.
   EXPECT_GT(peaks.value("bf16", 0.0), 4 * peaks.value("f32", 0.0))
       << peaks.dump();
+  // A device copy: hundreds of GB/s at least on any GPU cuDNN 9 runs on.
+  nlohmann::json extra = backend.info().extra;
+  ASSERT_TRUE(extra.contains("peak_gbs")) << extra.dump();
+  EXPECT_GT(extra["peak_gbs"].get<double>(), 100) << extra.dump();
 }
 
 TEST_F(CudnnOnAGpuTest, Tf32AndNchwAreMeasurementOptionsOnAGpu) {

@@ -13,7 +13,7 @@ namespace {
 
 // Small sizes keep these fast; real runs use 2048^3. No assertion is on a
 // time: only that one was measured and reported where it belongs.
-constexpr PeakOptions kSmall{128, 1};
+constexpr PeakOptions kSmall{128, 1, int64_t(1) << 20};
 
 TEST(OneDnnPeakTest, MeasuresF32MatmulGflops) {
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -26,6 +26,20 @@ TEST(OneDnnPeakTest, MeasuresF32MatmulGflops) {
       measureMatmulGflops(engine, stream, dnnl::memory::data_type::f32, {0, 1});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidInput);
+}
+
+TEST(OneDnnPeakTest, MeasuresCopyGbs) {
+  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  StatusOr<double> gbs = measureCopyGbs(engine, stream, kSmall);
+  ASSERT_TRUE(gbs) << gbs.status().message();
+  EXPECT_GT(*gbs, 0);
+  PeakOptions empty = kSmall;
+  empty.copyBytes = 2; // less than one element
+  StatusOr<double> bad = measureCopyGbs(engine, stream, empty);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidInput);
+  EXPECT_NE(bad.status().message().find("peak copy"), std::string::npos);
 }
 
 TEST(OneDnnPeakTest, Bf16OnlyWhereTheIsaHasIt) {
@@ -52,14 +66,18 @@ TEST(OneDnnPeakTest, BackendReportsThePeakOnlyWhenAsked) {
   MeasureOptions off = testing::deterministicOptions();
   MeasureResponse r = measurePlan(backend, plan, off);
   EXPECT_FALSE(r.runner.extra.contains("peak_gflops"));
+  EXPECT_FALSE(r.runner.extra.contains("peak_gbs"));
   MeasureOptions on = off;
   on.measurePeak = true;
   on.mode = MeasureMode::kModel;
   r = measurePlan(backend, plan, on);
   ASSERT_TRUE(r.runner.extra.contains("peak_gflops")) << r.runner.toJson();
   EXPECT_GT(r.runner.extra["peak_gflops"].value("f32", 0.0), 0);
+  ASSERT_TRUE(r.runner.extra.contains("peak_gbs")) << r.runner.toJson();
+  EXPECT_GT(r.runner.extra["peak_gbs"].get<double>(), 0);
   // Once per runner: later answers repeat the same numbers.
   EXPECT_EQ(backend.info().extra["peak_gflops"], r.runner.extra["peak_gflops"]);
+  EXPECT_EQ(backend.info().extra["peak_gbs"], r.runner.extra["peak_gbs"]);
 }
 
 } // namespace
