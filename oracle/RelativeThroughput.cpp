@@ -75,7 +75,7 @@ bool sameStructure(const Plan &a, const Plan &b) {
 LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
                         size_t index, bool structure,
                         const std::map<std::string, double> &peaks,
-                        const OracleOptions &options) {
+                        double peakGbs, const OracleOptions &options) {
   const Layer &layer = var.plan.layers[index];
   LayerVerdict lv;
   lv.layerId = layer.id;
@@ -116,8 +116,9 @@ LayerVerdict judgeLayer(const VariantRecord &ref, const VariantRecord &var,
   }
   lv.refNs = timeOf(refResult->measurement, options.statistic);
   lv.varNs = timeOf(varResult->measurement, options.statistic);
-  lv.peak =
-      peakShare(layer.flops, lv.varNs, layerDtype(var.plan, layer), peaks);
+  lv.peak = layer.flops > 0 ? peakShare(layer.flops, lv.varNs,
+                                        layerDtype(var.plan, layer), peaks)
+                            : bandwidthShare(layer.bytes, lv.varNs, peakGbs);
   const LayerWork work = layerWork(refLayer, layer);
   lv.rel = relativeThroughput(work.ref, refResult->measurement, work.var,
                               varResult->measurement, options);
@@ -201,6 +202,23 @@ PeakShare peakShare(int64_t flops, double ns, const std::string &dtype,
   if (it != peaks.end())
     p.fraction = p.gflops / it->second;
   return p;
+}
+
+PeakShare bandwidthShare(int64_t bytes, double ns, double peakGbs) {
+  PeakShare p;
+  if (bytes <= 0 || ns <= 0)
+    return p;
+  p.gbs = static_cast<double>(bytes) / ns; // bytes/ns = GB/s
+  if (peakGbs > 0)
+    p.fraction = p.gbs / peakGbs;
+  return p;
+}
+
+double peakGbs(const nlohmann::json &runner) {
+  if (!runner.is_object() || !runner.contains("peak_gbs") ||
+      !runner["peak_gbs"].is_number())
+    return 0;
+  return std::max(0.0, runner["peak_gbs"].get<double>());
 }
 
 std::map<std::string, double> peakGflops(const nlohmann::json &runner) {
@@ -304,6 +322,7 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
   if (!ref)
     return verdict;
   verdict.peakGflops = peakGflops(run.run.runner);
+  verdict.peakGbs = peakGbs(run.run.runner);
   verdict.referencePeak =
       modelPeak(*ref, verdict.peakGflops, options.statistic);
   if (ref->model && ref->model->measurement.status == ResultStatus::kOk)
@@ -324,8 +343,9 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
         refParams ? double(var.plan.totalParams()) / double(refParams) : 1;
     bool structure = sameStructure(ref->plan, var.plan);
     for (size_t i = 0; i < var.plan.layers.size(); ++i)
-      vv.layers.push_back(
-          judgeLayer(*ref, var, i, structure, verdict.peakGflops, options));
+      vv.layers.push_back(judgeLayer(*ref, var, i, structure,
+                                     verdict.peakGflops, verdict.peakGbs,
+                                     options));
     vv.peak = modelPeak(var, verdict.peakGflops, options.statistic);
     if (!ref->model || !var.model) {
       vv.reason = "whole model not measured";

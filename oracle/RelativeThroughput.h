@@ -86,21 +86,32 @@ Verdict judge(const Ratio &ratio, const OracleOptions &options);
 bool isCliff(const Ratio &ratio, const OracleOptions &options);
 
 /// Achieved throughput against the backend's peak on this machine, which
-/// the runner measured (runner info "peak_gflops", per dtype).
+/// the runner measured: GFLOP/s against runner info "peak_gflops" (per
+/// dtype); for a layer that computes nothing, the bytes it reads and writes
+/// per second against "peak_gbs" (a plain device copy).
 struct PeakShare {
-  double gflops = 0;    // FLOPs / time; 0 when not measured
+  double gflops = 0;    // FLOPs / time; 0 when not measured or per byte
   std::string dtype;    // the dtype whose peak it is compared with
-  double fraction = -1; // gflops / peak[dtype]; < 0: no such peak
+  double fraction = -1; // of the GFLOP/s or copy peak; < 0: no such peak
+  double gbs = 0;       // bytes / time, for a layer with 0 FLOPs
   bool hasFraction() const { return fraction >= 0; }
+  bool perByte() const { return gbs > 0; }
+  bool measured() const { return gflops > 0 || gbs > 0; }
 };
 
 /// `flops` run in `ns` against `peaks[dtype]` (GFLOP/s).
 PeakShare peakShare(int64_t flops, double ns, const std::string &dtype,
                     const std::map<std::string, double> &peaks);
 
+/// `bytes` moved in `ns` against the copy peak `peakGbs` (none when <= 0).
+PeakShare bandwidthShare(int64_t bytes, double ns, double peakGbs);
+
 /// The peaks in a run's runner info: {"peak_gflops": {"f32": ..}}; dtypes
 /// without a positive number are left out.
 std::map<std::string, double> peakGflops(const nlohmann::json &runner);
+
+/// The runner's copy peak in GB/s ("peak_gbs"); 0 when it measured none.
+double peakGbs(const nlohmann::json &runner);
 
 struct LayerVerdict {
   int64_t layerId = -1;
@@ -205,6 +216,9 @@ struct RunVerdict {
   /// The backend's peak GFLOP/s per dtype (empty when the runner did not
   /// measure it) and the reference's whole-model share of it.
   std::map<std::string, double> peakGflops;
+  /// The backend's copy GB/s (0 when the runner did not measure it): the
+  /// peak of the layers that only move data.
+  double peakGbs = 0;
   PeakShare referencePeak;
   /// The reference's whole-model throughput per watt, and whether any
   /// measurement of the run reported its power (GPU runners with NVML).

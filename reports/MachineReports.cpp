@@ -20,14 +20,19 @@ using nlohmann::json;
 
 /// Version 2 renamed median_ns_* to time_ns_* (the oracle's statistic,
 /// oracle.statistic); fields added within a version bump the minor one
-/// (2.1: energy and throttled_samples; 2.2: a layer's `per`).
+/// (2.1: energy and throttled_samples; 2.2: a layer's `per`; 2.3: a
+/// data-movement layer's peak in GB/s, oracle.peak_gbs).
 constexpr int kFindingsVersion = 2;
-constexpr int kFindingsMinorVersion = 2;
+constexpr int kFindingsMinorVersion = 3;
 
-/// GFLOP/s and the fraction of the backend's peak (null without one).
+/// GFLOP/s, or GB/s for a layer that computes nothing, and the fraction of
+/// the backend's peak (null without one).
 json peakJson(const PeakShare &p) {
-  if (p.gflops <= 0)
+  if (!p.measured())
     return nullptr;
+  if (p.perByte())
+    return {{"gbs", p.gbs},
+            {"fraction", p.hasFraction() ? json(p.fraction) : json()}};
   return {{"gflops", p.gflops},
           {"dtype", p.dtype},
           {"fraction", p.hasFraction() ? json(p.fraction) : json()}};
@@ -148,6 +153,8 @@ public:
                   {"noise_layers", in.verdict.noise.layers},
                   {"noise_by_kind", noise},
                   {"peak_gflops", in.verdict.peakGflops},
+                  {"peak_gbs",
+                   in.verdict.peakGbs > 0 ? json(in.verdict.peakGbs) : json()},
                   {"reference_peak", peakJson(in.verdict.referencePeak)},
                   {"reference_energy", energyJson(in.verdict.referenceEnergy)},
                   {"throttled_comparisons", in.verdict.throttledComparisons}}},

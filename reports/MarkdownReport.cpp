@@ -198,7 +198,7 @@ void MarkdownWriter::writeLayerTables(const ReportInput &input,
        << markdownCell(join(vv.mutations, "; "))
        << "\n\n| layer | kind | output | implementation (reference → "
           "variant) | reference | variant | throughput/FLOP vs reference | "
-          "of peak (GFLOP/s) | "
+          "of peak (GFLOP/s, or GB/s moved) | "
        << (power ? "throughput/W vs reference | " : "") << "verdict | check |\n"
        << tableRule(power ? 11 : 10);
     for (const LayerVerdict &lv : vv.layers) {

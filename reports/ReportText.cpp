@@ -102,17 +102,21 @@ void writeJUnitCases(std::ostream &os, const std::string &className,
 }
 
 std::string peakString(const PeakShare &p) {
-  if (p.gflops <= 0)
+  if (!p.measured())
     return "-";
-  std::string gflops = fmt::format("{:.3g} GFLOP/s", p.gflops);
+  std::string rate = p.perByte() ? fmt::format("{:.3g} GB/s", p.gbs)
+                                 : fmt::format("{:.3g} GFLOP/s", p.gflops);
   if (!p.hasFraction())
-    return gflops;
-  // Above 100%, the peak GEMM itself ran slow (a busy machine): say so
-  // rather than print an impossible share as if it meant something.
-  return fmt::format("{:.1f}% ({}){}", 100 * p.fraction, gflops,
-                     p.fraction > 1 ? ", above the measured peak: the peak "
-                                      "measurement was disturbed"
-                                    : "");
+    return rate;
+  // Above 100%, the peak GEMM (or copy) itself ran slow (a busy machine),
+  // or a small layer ran from cache: say so rather than print an
+  // impossible share as if it meant something.
+  return fmt::format("{:.1f}% ({}){}", 100 * p.fraction, rate,
+                     p.fraction <= 1 ? ""
+                     : !p.perByte()  ? ", above the measured peak: the peak "
+                                       "measurement was disturbed"
+                                     : ", above the measured copy peak: "
+                                       "its data stayed in cache");
 }
 
 std::string efficiencyString(const Efficiency &e) {

@@ -323,6 +323,34 @@ TEST(RelativeThroughputTest, FractionOfTheMeasuredPeak) {
   EXPECT_EQ(peakGflops(nlohmann::json::object()).size(), 0u);
 }
 
+TEST(RelativeThroughputTest, DataMovementAgainstTheCopyPeak) {
+  RunData run = testing::sampleRun();
+  run.run.runner["peak_gflops"] = {{"f32", 1000.0}};
+  run.run.runner["peak_gbs"] = 50.0;
+  for (VariantRecord &var : run.variants) {
+    var.plan.layers[1].flops = 0;
+    var.plan.layers[1].bytes = 1000;
+  }
+  RunVerdict v = judgeRun(run);
+  EXPECT_DOUBLE_EQ(v.peakGbs, 50);
+  const LayerVerdict &moved = v.variants[0].layers[1];
+  ASSERT_TRUE(moved.peak.perByte());
+  EXPECT_EQ(moved.peak.gflops, 0);
+  EXPECT_DOUBLE_EQ(moved.peak.gbs, 1000 / moved.varNs);
+  EXPECT_DOUBLE_EQ(moved.peak.fraction, 1000 / moved.varNs / 50);
+  // Layers that compute keep the GFLOP/s peak.
+  EXPECT_FALSE(v.variants[0].layers[0].peak.perByte());
+  EXPECT_DOUBLE_EQ(v.variants[0].layers[0].peak.fraction, 0.5);
+
+  // No copy peak, or a meaningless one: GB/s without a fraction.
+  EXPECT_EQ(peakGbs(nlohmann::json::object()), 0);
+  EXPECT_EQ(peakGbs({{"peak_gbs", -3.0}}), 0);
+  EXPECT_EQ(peakGbs({{"peak_gbs", "fast"}}), 0);
+  EXPECT_FALSE(bandwidthShare(1000, 10, 0).hasFraction());
+  EXPECT_DOUBLE_EQ(bandwidthShare(1000, 10, 0).gbs, 100);
+  EXPECT_FALSE(bandwidthShare(0, 10, 50).measured());
+}
+
 TEST(RelativeThroughputTest, NoReferenceNoVerdicts) {
   RunData run = testing::sampleRun();
   run.variants.erase(run.variants.begin());

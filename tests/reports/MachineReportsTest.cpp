@@ -87,11 +87,35 @@ TEST(MachineReportsTest, LayersThatComputeNothingArePerByte) {
     v.plan.layers[1].bytes = 1000;
   }
   nlohmann::json doc = nlohmann::json::parse(render(createJsonWriter(), run));
-  EXPECT_EQ(doc["minor_version"], 2);
+  EXPECT_EQ(doc["minor_version"], 3);
   const nlohmann::json &layers = doc["variants"][0]["layers"];
   EXPECT_EQ(layers[0]["per"], "FLOP");
   EXPECT_EQ(layers[1]["per"], "byte");
   EXPECT_TRUE(layers[1]["relative_throughput_per_flop"].is_object());
+  // Without the runner's copy peak: GB/s, no fraction.
+  EXPECT_TRUE(doc["oracle"]["peak_gbs"].is_null());
+  EXPECT_GT(layers[1]["peak"]["gbs"].get<double>(), 0);
+  EXPECT_FALSE(layers[1]["peak"].contains("gflops"));
+  EXPECT_TRUE(layers[1]["peak"]["fraction"].is_null());
+}
+
+TEST(MachineReportsTest, DataMovementLayersGetTheCopyPeaksShare) {
+  RunData run = testing::sampleRun();
+  run.run.runner["peak_gflops"] = {{"f32", 1000.0}};
+  run.run.runner["peak_gbs"] = 100.0;
+  for (VariantRecord &v : run.variants) {
+    v.plan.layers[1].flops = 0;
+    v.plan.layers[1].bytes = 1000;
+  }
+  nlohmann::json doc = nlohmann::json::parse(render(createJsonWriter(), run));
+  EXPECT_EQ(doc["oracle"]["peak_gbs"], 100.0);
+  const nlohmann::json &layers = doc["variants"][0]["layers"];
+  const nlohmann::json &moved = layers[1]["peak"];
+  const double gbs = moved["gbs"].get<double>();
+  EXPECT_GT(gbs, 0);
+  EXPECT_DOUBLE_EQ(moved["fraction"].get<double>(), gbs / 100.0);
+  // The conv keeps its share of the GFLOP/s peak.
+  EXPECT_DOUBLE_EQ(layers[0]["peak"]["fraction"].get<double>(), 0.5);
 }
 
 TEST(MachineReportsTest, FindingsJsonCarriesTheFractionOfPeak) {
@@ -152,7 +176,7 @@ TEST(MachineReportsTest, FindingsJsonCarriesTheOverfittingIndex) {
   nlohmann::json doc = nlohmann::json::parse(
       render(createJsonWriter(), testing::overfittedRun()));
   EXPECT_EQ(doc["version"], 2);
-  EXPECT_EQ(doc["minor_version"], 2);
+  EXPECT_EQ(doc["minor_version"], 3);
   const nlohmann::json &o = doc["overfitting"];
   EXPECT_EQ(o["evaluated"], true);
   EXPECT_EQ(o["variants"], 4);

@@ -124,6 +124,16 @@ TEST(ReportTextTest, ASharePastThePeakSaysThePeakWasDisturbed) {
             std::string::npos);
 }
 
+TEST(ReportTextTest, DataMovementIsGivenInGbPerSecond) {
+  PeakShare copy = bandwidthShare(2000, 10, 400); // 200 GB/s of 400
+  EXPECT_EQ(peakString(copy), "50.0% (200 GB/s)");
+  EXPECT_EQ(peakString(bandwidthShare(2000, 10, 0)), "200 GB/s");
+  EXPECT_EQ(peakString(bandwidthShare(0, 10, 400)), "-");
+  // A small layer whose data stayed in cache outruns the memory copy.
+  EXPECT_NE(peakString(bandwidthShare(2000, 1, 400)).find("stayed in cache"),
+            std::string::npos);
+}
+
 TEST(ReportTextTest, ReproducesEveryMutationKindWithGoodhartOpt) {
   RunRecord run;
   run.source = "m.mlir";
@@ -215,7 +225,9 @@ TEST(MarkdownReportTest, GpuPowerAndThrottlingAreReported) {
   EXPECT_TRUE(has(
       models, "| of peak (GFLOP/s) | throughput/W vs reference | verdict |"))
       << models;
-  EXPECT_TRUE(has(models, "| of peak (GFLOP/s) | verdict | check |")) << models;
+  EXPECT_TRUE(has(models, "| of peak (GFLOP/s, or GB/s moved) | verdict | "
+                          "check |"))
+      << models;
   EXPECT_FALSE(has(shortWindows, "throughput/W")) << shortWindows;
   EXPECT_TRUE(has(shortWindows, "Energy: no power figure (the reference's "
                                 "whole model: energy over only 15 ms of "
