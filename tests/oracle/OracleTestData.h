@@ -126,6 +126,15 @@ inline RunData sampleRun() {
   return data;
 }
 
+/// Every variant's relu (layer 1) as a layer that computes nothing and
+/// moves `bytes`, as a copy does: the oracle judges it per byte.
+inline void makeReluACopy(RunData &run, int64_t bytes = 1000) {
+  for (VariantRecord &v : run.variants) {
+    v.plan.layers[1].flops = 0;
+    v.plan.layers[1].bytes = bytes;
+  }
+}
+
 /// sampleRun as a GPU runner would report it: the reference drew 400 W
 /// over its whole-model sampling, v001 300 W; v002's energy counter did not
 /// advance. Each conv layer drew 350 W, and one of v001's three conv

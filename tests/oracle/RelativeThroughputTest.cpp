@@ -327,10 +327,7 @@ TEST(RelativeThroughputTest, DataMovementAgainstTheCopyPeak) {
   RunData run = testing::sampleRun();
   run.run.runner["peak_gflops"] = {{"f32", 1000.0}};
   run.run.runner["peak_gbs"] = 50.0;
-  for (VariantRecord &var : run.variants) {
-    var.plan.layers[1].flops = 0;
-    var.plan.layers[1].bytes = 1000;
-  }
+  testing::makeReluACopy(run);
   RunVerdict v = judgeRun(run);
   EXPECT_DOUBLE_EQ(v.peakGbs, 50);
   const LayerVerdict &moved = v.variants[0].layers[1];

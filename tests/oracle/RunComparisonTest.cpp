@@ -194,10 +194,7 @@ TEST(RunComparisonTest, LayersThatComputeNothingComparePerByte) {
   // The relu as a copy of 1000 bytes, twice as slow in the candidate.
   RunData baseline = sampleRun(), candidate = candidateRun();
   for (RunData *run : {&baseline, &candidate})
-    for (VariantRecord &v : run->variants) {
-      v.plan.layers[1].flops = 0;
-      v.plan.layers[1].bytes = 1000;
-    }
+    testing::makeReluACopy(*run);
   variantOf(candidate, "reference").layers[1].measurement = measured(20);
   RunComparison c = compareRuns(baseline, candidate);
   const LayerComparison &copy = find(c, "reference").layers[1];

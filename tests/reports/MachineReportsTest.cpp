@@ -82,10 +82,7 @@ TEST(MachineReportsTest, EveryWriterIsRegistered) {
 
 TEST(MachineReportsTest, LayersThatComputeNothingArePerByte) {
   RunData run = testing::sampleRun();
-  for (VariantRecord &v : run.variants) {
-    v.plan.layers[1].flops = 0;
-    v.plan.layers[1].bytes = 1000;
-  }
+  testing::makeReluACopy(run);
   nlohmann::json doc = nlohmann::json::parse(render(createJsonWriter(), run));
   EXPECT_EQ(doc["minor_version"], 3);
   const nlohmann::json &layers = doc["variants"][0]["layers"];
@@ -103,10 +100,7 @@ TEST(MachineReportsTest, DataMovementLayersGetTheCopyPeaksShare) {
   RunData run = testing::sampleRun();
   run.run.runner["peak_gflops"] = {{"f32", 1000.0}};
   run.run.runner["peak_gbs"] = 100.0;
-  for (VariantRecord &v : run.variants) {
-    v.plan.layers[1].flops = 0;
-    v.plan.layers[1].bytes = 1000;
-  }
+  testing::makeReluACopy(run);
   nlohmann::json doc = nlohmann::json::parse(render(createJsonWriter(), run));
   EXPECT_EQ(doc["oracle"]["peak_gbs"], 100.0);
   const nlohmann::json &layers = doc["variants"][0]["layers"];
