@@ -73,9 +73,8 @@ static_assert(kNumMigrations == kResultsSchemaVersion);
 /// A prepared statement; binds by 1-based position, finalizes itself.
 class Statement {
 public:
-  Statement(sqlite3 *db, const char *sql) : db(db) {
-    rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-  }
+  Statement(sqlite3 *db, const char *sql)
+      : rc(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr)) {}
   ~Statement() { sqlite3_finalize(stmt); }
   bool ok() const {
     return rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE;
@@ -115,7 +114,6 @@ public:
   }
 
 private:
-  sqlite3 *db;
   sqlite3_stmt *stmt = nullptr;
   int rc;
 };
