@@ -108,12 +108,21 @@ Measurement runMeasurement(const SampleFn &sample,
     return m;
   };
   auto warmStart = std::chrono::steady_clock::now();
+  bool first = true;
   do {
     if (beforeSample)
       beforeSample();
     StatusOr<double> t = sample();
+    // A library that refuses its first run does not support the layer: a
+    // skip with its reason. A refusal after a run is an error.
+    if (!t && first && t.status().code() == StatusCode::kUnsupported) {
+      m.status = ResultStatus::kSkipped;
+      m.reason = t.status().message();
+      return m;
+    }
     if (!t)
       return fail(t.status());
+    first = false;
   } while (msSince(warmStart) < options.warmupMs);
 
   StoppingPolicy policy = StoppingPolicy::fromOptions(options);

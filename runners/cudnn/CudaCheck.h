@@ -1,8 +1,11 @@
 //===- CudaCheck.h - Vendor status codes as goodhart Status -----*- C++ -*-===//
 //
 // Every CUDA, cuDNN and cuBLASLt call goes through these macros: a failure
-// returns a kBackendError Status carrying the call, file:line and the
-// vendor's own status string.
+// returns a Status carrying the call, file:line and the vendor's own status
+// string. Its code is kUnsupported where the library says it does not support
+// what was asked (cuDNN's NOT_SUPPORTED category, CUBLAS_STATUS_NOT_SUPPORTED):
+// the caller may fall back to another path, and a layer nothing runs is a
+// skip with that reason. Every other failure is kBackendError.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GOODHART_RUNNERS_CUDNN_CUDACHECK_H
@@ -19,10 +22,21 @@
 namespace goodhart::cuda {
 
 inline Status vendorError(const char *call, const char *file, int line,
-                          const std::string &what) {
-  return Status(StatusCode::kBackendError,
-                std::string(call) + " failed at " + file + ":" +
-                    std::to_string(line) + ": " + what);
+                          const std::string &what,
+                          StatusCode code = StatusCode::kBackendError) {
+  return Status(code, std::string(call) + " failed at " + file + ":" +
+                          std::to_string(line) + ": " + what);
+}
+
+inline StatusCode cudnnStatusCode(cudnnStatus_t status) {
+  return CUDNN_STATUS_CATEGORY(status) == CUDNN_STATUS_NOT_SUPPORTED
+             ? StatusCode::kUnsupported
+             : StatusCode::kBackendError;
+}
+
+inline StatusCode cublasStatusCode(cublasStatus_t status) {
+  return status == CUBLAS_STATUS_NOT_SUPPORTED ? StatusCode::kUnsupported
+                                               : StatusCode::kBackendError;
 }
 
 } // namespace goodhart::cuda
@@ -39,8 +53,9 @@ inline Status vendorError(const char *call, const char *file, int line,
   do {                                                                         \
     cudnnStatus_t goodhartErr_ = (call);                                       \
     if (goodhartErr_ != CUDNN_STATUS_SUCCESS)                                  \
-      return ::goodhart::cuda::vendorError(#call, __FILE__, __LINE__,          \
-                                           cudnnGetErrorString(goodhartErr_)); \
+      return ::goodhart::cuda::vendorError(                                    \
+          #call, __FILE__, __LINE__, cudnnGetErrorString(goodhartErr_),        \
+          ::goodhart::cuda::cudnnStatusCode(goodhartErr_));                    \
   } while (false)
 
 #define GOODHART_CUBLAS_CHECK(call)                                            \
@@ -49,7 +64,9 @@ inline Status vendorError(const char *call, const char *file, int line,
     if (goodhartErr_ != CUBLAS_STATUS_SUCCESS)                                 \
       return ::goodhart::cuda::vendorError(                                    \
           #call, __FILE__, __LINE__,                                           \
-          "cublasStatus " + std::to_string(static_cast<int>(goodhartErr_)));   \
+          std::string(cublasLtGetStatusName(goodhartErr_)) + ": " +            \
+              cublasLtGetStatusString(goodhartErr_),                           \
+          ::goodhart::cuda::cublasStatusCode(goodhartErr_));                   \
   } while (false)
 
 #endif // GOODHART_RUNNERS_CUDNN_CUDACHECK_H

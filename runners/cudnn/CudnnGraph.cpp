@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <limits>
 
 namespace goodhart::cuda {
 namespace {
@@ -74,9 +77,8 @@ StatusOr<Descriptor> makeKept(const GraphTensor &t,
   return d;
 }
 
-/// The numerical notes of an engine configuration's engine.
-StatusOr<std::vector<cudnnBackendNumericalNote_t>>
-numericalNotes(const Descriptor &config) {
+/// An engine configuration's engine.
+StatusOr<Descriptor> configEngine(const Descriptor &config) {
   auto engine = BackendDescriptor::create(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
   if (!engine)
     return engine.status();
@@ -85,6 +87,17 @@ numericalNotes(const Descriptor &config) {
   GOODHART_CUDNN_CHECK(
       cudnnBackendGetAttribute(config->get(), CUDNN_ATTR_ENGINECFG_ENGINE,
                                CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &n, &raw));
+  return *engine;
+}
+
+/// The numerical notes of an engine configuration's engine.
+StatusOr<std::vector<cudnnBackendNumericalNote_t>>
+numericalNotes(const Descriptor &config) {
+  auto engine = configEngine(config);
+  if (!engine)
+    return engine.status();
+  cudnnBackendDescriptor_t raw = (*engine)->get();
+  int64_t n = 0;
   std::vector<cudnnBackendNumericalNote_t> notes(
       CUDNN_NUMERICAL_NOTE_TYPE_COUNT);
   GOODHART_CUDNN_CHECK(cudnnBackendGetAttribute(
@@ -92,6 +105,34 @@ numericalNotes(const Descriptor &config) {
       static_cast<int64_t>(notes.size()), &n, notes.data()));
   notes.resize(static_cast<size_t>(std::max<int64_t>(n, 0)));
   return notes;
+}
+
+/// The engine a finalized plan runs: the id and knobs of its JSON form, read
+/// whatever its length; where the plan has no JSON form, its engine's global
+/// index. Empty when neither can be read.
+std::string planEngineName(const Descriptor &plan, const Descriptor &config) {
+  int64_t size = 0;
+  if (cudnnBackendGetAttribute(
+          plan->get(), CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION,
+          CUDNN_TYPE_CHAR, 0, &size, nullptr) == CUDNN_STATUS_SUCCESS &&
+      size > 0) {
+    std::string json(static_cast<size_t>(size) + 1, '\0');
+    int64_t n = 0;
+    if (cudnnBackendGetAttribute(
+            plan->get(), CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION,
+            CUDNN_TYPE_CHAR, size, &n, json.data()) == CUDNN_STATUS_SUCCESS) {
+      json.resize(std::strlen(json.c_str()));
+      if (!json.empty())
+        return engineName(json);
+    }
+  }
+  auto engine = configEngine(config);
+  int64_t index = -1, n = 0;
+  if (!engine || cudnnBackendGetAttribute(
+                     (*engine)->get(), CUDNN_ATTR_ENGINE_GLOBAL_INDEX,
+                     CUDNN_TYPE_INT64, 1, &n, &index) != CUDNN_STATUS_SUCCESS)
+    return std::string();
+  return "engine " + std::to_string(index);
 }
 
 /// The engine configurations the heuristics propose in `mode`.
@@ -153,8 +194,12 @@ std::string filterKey(const EngineFilter &filter) {
 }
 
 std::string clipKey(bool clip, double lower, double upper) {
-  return clip ? "clip" + std::to_string(lower) + "," + std::to_string(upper)
-              : std::string();
+  if (!clip)
+    return std::string();
+  // Every bit of the bounds: they are baked into the cached plan.
+  char key[64];
+  std::snprintf(key, sizeof key, "clip%a,%a", lower, upper);
+  return key;
 }
 
 /// The pointwise operation Y = MODE(X) or X MODE B; what it is built from
@@ -174,6 +219,11 @@ StatusOr<Descriptor> pointwiseOperation(cudnnPointwiseMode_t mode,
   GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_MATH_PREC,
                                    CUDNN_TYPE_DATA_TYPE, 1, &precision));
   if (clip) {
+    // The math is f32: a bound beyond its range (an open-ended clamp) is its
+    // largest value, as cudnn-frontend sets it.
+    const double fltMax = std::numeric_limits<float>::max();
+    lowerClip = std::clamp(lowerClip, -fltMax, fltMax);
+    upperClip = std::clamp(upperClip, -fltMax, fltMax);
     GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP,
                                      CUDNN_TYPE_DOUBLE, 1, &lowerClip));
     GOODHART_RETURN_IF_ERROR(setAttr(*pw, CUDNN_ATTR_POINTWISE_RELU_UPPER_CLIP,
@@ -247,7 +297,8 @@ CudnnGraph::planned(cudnnHandle_t handle, PlanCache *cache,
 
 std::string engineName(const std::string &planJson) {
   nlohmann::json plan = nlohmann::json::parse(planJson, nullptr, false);
-  if (plan.is_discarded() || !plan.contains("engine"))
+  if (plan.is_discarded() || !plan.is_object() || !plan.contains("engine") ||
+      !plan["engine"].is_object())
     return planJson.substr(0, 120);
   const nlohmann::json &engine = plan["engine"];
   std::string name =
@@ -325,11 +376,16 @@ pointwiseTensors(const std::vector<const TensorDesc *> &tensors,
   if (!views)
     return views.status();
   for (size_t i = 0; i < tensors.size(); ++i) {
+    // The merged view is packed in plan order; its innermost group becomes
+    // C (stride 1), as the rank-4 NHWC tensors cuDNN has engines for.
+    auto view = nchwView((*views)[i].dims, (*views)[i].strides);
+    if (!view)
+      return view.status();
     GraphTensor g;
     g.uid = uids[i];
     g.type = toCudnnType(tensors[i]->dtype).value_or(CUDNN_DATA_FLOAT);
-    g.dims = (*views)[i].dims;
-    g.strides = (*views)[i].strides;
+    g.dims = view->dims;
+    g.strides = view->strides;
     out.push_back(std::move(g));
   }
   return out;
@@ -567,9 +623,12 @@ CudnnGraph::build(cudnnHandle_t handle, const EngineFilter &filter,
   // configurations passes the filter or finalizes.
   for (cudnnBackendHeurMode_t mode :
        {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
+    // A mode that fails leaves the other to try, as cudnn-frontend does.
     auto configs = heuristicConfigs(*graph, mode);
-    if (!configs)
-      return configs.status();
+    if (!configs) {
+      lastError = configs.status().message();
+      continue;
+    }
     for (const Descriptor &config : *configs) {
       // An engine whose notes cannot be read is no strict f32 engine.
       auto notes = numericalNotes(config);
@@ -609,12 +668,7 @@ CudnnGraph::build(cudnnHandle_t handle, const EngineFilter &filter,
           (*plan)->get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
           CUDNN_TYPE_INT64, 1, &n, &workspace));
       result->workspace = static_cast<size_t>(workspace);
-      std::vector<char> json(8192, 0);
-      if (cudnnBackendGetAttribute(
-              (*plan)->get(), CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION,
-              CUDNN_TYPE_CHAR, static_cast<int64_t>(json.size()) - 1, &n,
-              json.data()) == CUDNN_STATUS_SUCCESS)
-        result->engineJson = engineName(json.data());
+      result->engineJson = planEngineName(*plan, config);
       if (result->engineJson.empty())
         result->engineJson = "engine config " + std::to_string(tried - 1);
       if (mode == CUDNN_HEUR_MODE_FALLBACK)

@@ -73,7 +73,9 @@ StatusOr<GraphTensor> graphTensor(const TensorDesc &t, int64_t uid,
 
 /// The tensors of one pointwise operation (`tensors[i]` gets `uids[i]`):
 /// graphTensor each up to rank 4; above it, packed row-major, the views of
-/// mergedPointwiseViews in plan order. kUnsupported names what does not fit.
+/// mergedPointwiseViews with their innermost group as C (stride 1): cuDNN 9
+/// has pointwise engines for channels-last strides, not for NCHW-packed ones.
+/// kUnsupported names what does not fit.
 StatusOr<std::vector<GraphTensor>>
 pointwiseTensors(const std::vector<const TensorDesc *> &tensors,
                  const std::vector<int64_t> &uids, DeviceLayout layout);

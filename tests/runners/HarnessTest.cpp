@@ -134,6 +134,28 @@ TEST(HarnessTest, FailingSampleEndsWithError) {
   EXPECT_EQ(m.reason, "device lost");
 }
 
+TEST(HarnessTest, AFirstRunTheLibraryRefusesIsASkip) {
+  MeasureOptions o;
+  o.warmupMs = 0;
+  Measurement m = runMeasurement(
+      []() -> StatusOr<double> {
+        return Status(StatusCode::kUnsupported, "no kernel for bf16");
+      },
+      o);
+  EXPECT_EQ(m.status, ResultStatus::kSkipped);
+  EXPECT_EQ(m.reason, "no kernel for bf16");
+  // After a run that worked, a refusal is the library changing its mind.
+  int i = 0;
+  m = runMeasurement(
+      [&]() -> StatusOr<double> {
+        if (++i == 2)
+          return Status(StatusCode::kUnsupported, "no kernel for bf16");
+        return 5.0;
+      },
+      o);
+  EXPECT_EQ(m.status, ResultStatus::kError);
+}
+
 TEST(HarnessTest, BeforeSampleRunsEachTime) {
   MeasureOptions o;
   o.warmupMs = 0;
