@@ -19,7 +19,8 @@
 
 namespace goodhart::cuda {
 
-/// Bytes of `values` in `type`, element by element.
+/// Bytes of `values` in `type`, element by element: floats rounded to
+/// nearest even, integers rounded to nearest and saturated, bool as v != 0.
 std::vector<char> encode(const std::vector<float> &values, DType type);
 /// Values of `bytes` read as `type`.
 std::vector<float> decode(const std::vector<char> &bytes, DType type);

@@ -8,7 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace goodhart::cuda {
 namespace {
@@ -35,6 +37,46 @@ TEST(CudnnHostDataTest, SixteenBitTypesRoundToNearestEven) {
   EXPECT_EQ(half(f16, 0), 0x3c00);
   EXPECT_EQ(half(f16, 1), 0x7bff);
   EXPECT_EQ(decode(encode(v, DType::kF32), DType::kF32), v);
+}
+
+template <typename T> T element(const std::vector<char> &bytes, size_t i) {
+  T v;
+  std::memcpy(&v, &bytes[i * sizeof(T)], sizeof(T));
+  return v;
+}
+
+TEST(CudnnHostDataTest, EveryTypeTakesItsOwnSize) {
+  // Integer types round to nearest and saturate; bool is v != 0. Each
+  // buffer holds exactly its elements.
+  std::vector<float> v = {2.6f, -1.5f, 1e6f, -1e20f, 0.0f};
+  std::vector<char> i8 = encode(v, DType::kI8);
+  ASSERT_EQ(i8.size(), 5u);
+  EXPECT_EQ(element<int8_t>(i8, 0), 3);
+  EXPECT_EQ(element<int8_t>(i8, 1), -2);
+  EXPECT_EQ(element<int8_t>(i8, 2), 127);
+  EXPECT_EQ(element<int8_t>(i8, 3), -128);
+  std::vector<char> i16 = encode(v, DType::kI16);
+  ASSERT_EQ(i16.size(), 10u);
+  EXPECT_EQ(element<int16_t>(i16, 2), 32767);
+  std::vector<char> i32 = encode(v, DType::kI32);
+  ASSERT_EQ(i32.size(), 20u);
+  EXPECT_EQ(element<int32_t>(i32, 2), 1000000);
+  EXPECT_EQ(element<int32_t>(i32, 3), std::numeric_limits<int32_t>::min());
+  std::vector<char> i64 = encode(v, DType::kI64);
+  ASSERT_EQ(i64.size(), 40u);
+  EXPECT_EQ(element<int64_t>(i64, 3), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(element<int64_t>(encode({1e20f}, DType::kI64), 0),
+            std::numeric_limits<int64_t>::max());
+  std::vector<char> b = encode(v, DType::kBool);
+  ASSERT_EQ(b.size(), 5u);
+  EXPECT_EQ(decode(b, DType::kBool),
+            (std::vector<float>{1.0f, 1.0f, 1.0f, 1.0f, 0.0f}));
+  EXPECT_EQ(decode(i32, DType::kI32),
+            (std::vector<float>{3.0f, -2.0f, 1e6f, -0x1p31f, 0.0f}));
+  std::vector<char> f64 = encode(v, DType::kF64);
+  ASSERT_EQ(f64.size(), 40u);
+  EXPECT_EQ(element<double>(f64, 0), double(2.6f));
+  EXPECT_EQ(decode(f64, DType::kF64), v);
 }
 
 TEST(CudnnHostDataTest, LargeTensorsConvertTheSameOnEveryThread) {
