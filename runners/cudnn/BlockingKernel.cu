@@ -58,6 +58,10 @@ BlockingKernel::~BlockingKernel() {
 cudaError_t BlockingKernel::block(cudaStream_t stream, uint64_t timeoutNs) {
   host[0] = 0;
   host[1] = 0;
+  // cudaGetLastError returns any earlier call's error (an allocation that
+  // failed, a query that found work pending): cleared, so only the
+  // launch's own is returned.
+  (void)cudaGetLastError();
   spinUntilReleased<<<1, 1, 0, stream>>>(device, timeoutNs);
   return cudaGetLastError();
 }

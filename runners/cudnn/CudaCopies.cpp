@@ -61,6 +61,13 @@ public:
       }
       const PitchedCopy &p = *c.pitched;
       const size_t e = c.elementBytes;
+      if (p.height == 1 && p.depth == 1) {
+        // One run of bytes: a plain copy (a pitch is limited to
+        // cudaDeviceProp::memPitch, 2 GiB, and one row's pitch is its size).
+        GOODHART_CUDA_CHECK(cudaMemcpyAsync(c.y, c.x, p.width * e,
+                                            cudaMemcpyDeviceToDevice, stream));
+        continue;
+      }
       cudaMemcpy3DParms parms = {};
       parms.srcPtr = make_cudaPitchedPtr(const_cast<void *>(c.x), p.xPitch * e,
                                          p.width * e, p.xRows);

@@ -125,14 +125,15 @@ ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
   exec->ws = *ws;
   cublasLtMatmulPreference_t pref;
   GOODHART_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
-  GOODHART_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
-      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
-      sizeof(workspace)));
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
-  cublasStatus_t s = cublasLtMatmulAlgoGetHeuristic(
-      ctx.lt, exec->op, exec->la, exec->lb, exec->lc, exec->lc, pref, 1,
-      &result, &found);
+  cublasStatus_t s = cublasLtMatmulPreferenceSetAttribute(
+      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
+      sizeof(workspace));
+  if (s == CUBLAS_STATUS_SUCCESS)
+    s = cublasLtMatmulAlgoGetHeuristic(ctx.lt, exec->op, exec->la, exec->lb,
+                                       exec->lc, exec->lc, pref, 1, &result,
+                                       &found);
   cublasLtMatmulPreferenceDestroy(pref);
   if (s != CUBLAS_STATUS_SUCCESS || found == 0)
     return unsupported(layer.describe() + ": cuBLASLt has no algorithm" +
@@ -196,6 +197,15 @@ ExecutorOr buildLayerGemm(const CudaContext &ctx, const Plan &plan,
   auto g = gemmShapeOf(plan, layer);
   if (!g)
     return g.status();
+  // cuBLASLt reads every operand row-major; a rank-4 tensor stored NCHW
+  // (not [N,1,1,C] or [N,H,W,1]) is not.
+  for (int64_t id : {layer.inputs[0], layer.inputs[1], layer.outputs[0]}) {
+    const TensorDesc &t = plan.tensor(id);
+    if (!storedRowMajor(t.shape, o.layout))
+      return unsupported(layer.describe() + ": tensor " + std::to_string(id) +
+                         " is stored NCHW, and the GEMM reads it row-major " +
+                         "(measure with layout nhwc)");
+  }
   return buildGemm(ctx, plan, layer, plan.tensor(layer.inputs[0]),
                    plan.tensor(layer.inputs[1]), plan.tensor(layer.outputs[0]),
                    *g, ptr, o, f);

@@ -131,6 +131,8 @@ cudaError_t launchStridedCopy(const StridedCopyPlan &plan, CopyElement xType,
                               cudaStream_t stream) {
   if (plan.args.count == 0)
     return cudaSuccess;
+  // Only this launch's error: an earlier call's is cleared (BlockingKernel).
+  (void)cudaGetLastError();
   if (!plan.convert) {
     switch (plan.unitBytes) {
     case 1:
