@@ -6,13 +6,18 @@
 // API instead: cudnnAddTensor for a bias or a residual, cudnnOpTensor for
 // other binary ops, cudnnActivationForward for activations, all of which
 // may write in place. These run only where the graph has no engine; the
-// implementation string says so.
+// implementation string says so. Above rank 4 the operands are the merged
+// 4-d views the graph path uses (mergedPointwiseViews), packed in plan order,
+// which these calls take whatever their strides.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runners/cudnn/CudnnOps.h"
 
 #include "runners/cudnn/CudaCheck.h"
+
+#include <algorithm>
+#include <limits>
 
 namespace goodhart::cuda {
 
@@ -52,9 +57,15 @@ std::optional<LegacyPointwise> legacyPointwise(cudnnPointwiseMode_t mode,
       l.name = "cudnnActivationForward relu";
       return l;
     }
-    // The legacy clipped ReLU clips below at 0 only.
+    // The legacy clipped ReLU clips below at 0 only; a ceiling beyond f32
+    // (an open-ended clamp) is a plain ReLU.
     if (lower != 0 || upper <= 0)
       return std::nullopt;
+    if (upper >= std::numeric_limits<float>::max()) {
+      l.activation = CUDNN_ACTIVATION_RELU;
+      l.name = "cudnnActivationForward relu";
+      return l;
+    }
     l.activation = CUDNN_ACTIVATION_CLIPPED_RELU;
     l.coef = upper;
     l.name = "cudnnActivationForward clipped_relu";
@@ -78,6 +89,27 @@ std::optional<LegacyPointwise> legacyPointwise(cudnnPointwiseMode_t mode,
   default:
     return std::nullopt; // GELU, exp, log, ...: no descriptor-API call
   }
+}
+
+StatusOr<std::vector<DimsStrides>>
+legacyPointwiseViews(const std::vector<const TensorDesc *> &operands,
+                     DeviceLayout layout) {
+  size_t rank = 0;
+  std::vector<std::vector<int64_t>> shapes;
+  for (const TensorDesc *t : operands) {
+    rank = std::max(rank, t->shape.size());
+    shapes.push_back(t->shape);
+  }
+  if (rank > 4)
+    return mergedPointwiseViews(shapes);
+  std::vector<DimsStrides> views;
+  for (const TensorDesc *t : operands) {
+    auto view = nchwView(t->shape, deviceStrides(t->shape, layout));
+    if (!view)
+      return view.status();
+    views.push_back(*view);
+  }
+  return views;
 }
 
 namespace {
@@ -134,13 +166,27 @@ ExecutorOr buildLegacyPointwise(const CudaContext &ctx,
     return unsupported("no descriptor-API call for this pointwise op");
   if ((call->call == LegacyPointwise::kActivation) == (b != nullptr))
     return invalidInput("a pointwise op with the wrong number of operands");
+  // cudnnOpTensor and cudnnAddTensor take operands of one type, and
+  // cudnnActivationForward an output of its input's.
+  if ((b && b->dtype != x.dtype) || y.dtype != x.dtype)
+    return unsupported(
+        "the descriptor API's pointwise calls take one element "
+        "type, not " +
+        std::string(dtypeName(x.dtype)) + " with " +
+        std::string(dtypeName(b && b->dtype != x.dtype ? b->dtype : y.dtype)));
+  std::vector<const TensorDesc *> operands = {&x, &y};
+  if (b)
+    operands.push_back(b);
+  auto views = legacyPointwiseViews(operands, o.layout);
+  if (!views)
+    return views.status();
   auto exec = std::make_unique<LegacyPointwiseExecutor>();
   exec->handle = ctx.cudnn;
   exec->call = *call;
   exec->x = xPtr;
   exec->b = bPtr;
   exec->y = yPtr;
-  auto xd = describeNchw(x, o.layout), yd = describeNchw(y, o.layout);
+  auto xd = describe(x, (*views)[0]), yd = describe(y, (*views)[1]);
   if (!xd)
     return xd.status();
   if (!yd)
@@ -148,7 +194,7 @@ ExecutorOr buildLegacyPointwise(const CudaContext &ctx,
   exec->xd = *xd;
   exec->yd = *yd;
   if (b) {
-    auto bd = describeNchw(*b, o.layout);
+    auto bd = describe(*b, (*views)[2]);
     if (!bd)
       return bd.status();
     exec->bd = *bd;

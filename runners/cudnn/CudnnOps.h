@@ -118,8 +118,14 @@ struct LegacyPointwise {
 std::optional<LegacyPointwise> legacyPointwise(cudnnPointwiseMode_t mode,
                                                bool inPlace, bool clip,
                                                double lower, double upper);
+/// The 4-d views the descriptor API gets of pointwise `operands` stored in
+/// `layout`: N, C, H, W up to rank 4; above it, mergedPointwiseViews.
+StatusOr<std::vector<DimsStrides>>
+legacyPointwiseViews(const std::vector<const TensorDesc *> &operands,
+                     DeviceLayout layout);
 /// y = MODE(x) or y = x MODE b (b broadcast) on the descriptor API; x and
-/// y may be the same memory.
+/// y may be the same memory. Operands of different element types are
+/// unsupported.
 ExecutorOr buildLegacyPointwise(const CudaContext &ctx,
                                 cudnnPointwiseMode_t mode, const TensorDesc &x,
                                 const void *xPtr, const TensorDesc *b,
