@@ -68,6 +68,11 @@ if [ -z "$runner" ]; then
       ctest --test-dir build-gpu -R 'Cudnn|Nvml|BatchMemo|StridedCopy|BlockingKernel|EnergyWindow' --output-on-failure -V \
         > "$out/tests.log" 2>&1 || say "unit tests FAILED (tests.log)"
       grep -E 'tests passed|tests failed|Skipped|FAILED|layer [0-9]' "$out/tests.log" | tee -a "$log" || true
+      # A GPU case that skips on a GPU host did not run: say why, loudly.
+      if nvidia-smi -L > /dev/null 2>&1 && grep -q 'no GPU here' "$out/tests.log"; then
+        say "GPU tests SKIPPED on a GPU host:"
+        grep -m1 -o 'no GPU here.*' "$out/tests.log" | tee -a "$log"
+      fi
     else
       say "unit tests did not build:"; tail -30 "$log"
     fi
