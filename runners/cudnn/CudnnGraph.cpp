@@ -259,12 +259,27 @@ void PlanCache::insert(const std::string &key, Entry entry) {
   entries.emplace(key, std::move(entry));
 }
 
-std::unique_ptr<CudnnGraph> CudnnGraph::cached(cudnnHandle_t handle,
-                                               PlanCache *cache,
-                                               const std::string &key) {
-  const PlanCache::Entry *e = cache ? cache->find(key) : nullptr;
+const Status *PlanCache::refusal(const std::string &key) const {
+  auto it = refusals.find(key);
+  return it == refusals.end() ? nullptr : &it->second;
+}
+
+void PlanCache::refuse(const std::string &key, Status why) {
+  refusals.emplace(key, std::move(why));
+}
+
+StatusOr<std::unique_ptr<CudnnGraph>>
+CudnnGraph::cached(cudnnHandle_t handle, PlanCache *cache,
+                   const std::string &key) {
+  if (!cache)
+    return std::unique_ptr<CudnnGraph>();
+  if (const Status *why = cache->refusal(key)) {
+    ++cache->hits;
+    return *why;
+  }
+  const PlanCache::Entry *e = cache->find(key);
   if (!e)
-    return nullptr;
+    return std::unique_ptr<CudnnGraph>();
   ++cache->hits;
   return fromCache(handle, *e);
 }
@@ -287,11 +302,14 @@ CudnnGraph::planned(cudnnHandle_t handle, PlanCache *cache,
                     std::vector<Descriptor> keepAlive) {
   auto graph =
       build(handle, filter, std::move(operations), std::move(keepAlive));
-  if (graph && cache) {
-    ++cache->misses;
+  if (!cache)
+    return graph;
+  ++cache->misses;
+  if (graph)
     cache->insert(key, {(*graph)->plan, (*graph)->keepAlive,
                         (*graph)->engineJson, (*graph)->workspace});
-  }
+  else if (graph.status().code() == StatusCode::kUnsupported)
+    cache->refuse(key, graph.status());
   return graph;
 }
 
@@ -443,7 +461,7 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::convolution(
     key += "|" + std::to_string(static_cast<int>(step.mode)) +
            (step.operand ? tensorKey(*step.operand) : std::string("-")) +
            clipKey(step.clip, step.lowerClip, step.upperClip);
-  if (auto hit = cached(handle, cache, key))
+  if (auto hit = cached(handle, cache, key); !hit || *hit)
     return hit;
   std::vector<Descriptor> keep;
   auto described = [&](const GraphTensor &t) { return makeKept(t, keep); };
@@ -537,7 +555,7 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::pointwise(
                           tensorKey(x) +
                           (b ? tensorKey(*b) : std::string("-")) +
                           tensorKey(y) + clipKey(clip, lowerClip, upperClip);
-  if (auto hit = cached(handle, cache, key))
+  if (auto hit = cached(handle, cache, key); !hit || *hit)
     return hit;
   std::vector<Descriptor> keep;
   auto xd = makeKept(x, keep), yd = makeKept(y, keep);
@@ -566,7 +584,7 @@ StatusOr<std::unique_ptr<CudnnGraph>> CudnnGraph::normalization(
                           tensorKey(x) + tensorKey(scale) +
                           (bias ? tensorKey(*bias) : std::string("-")) +
                           tensorKey(epsilon) + tensorKey(y);
-  if (auto hit = cached(handle, cache, key))
+  if (auto hit = cached(handle, cache, key); !hit || *hit)
     return hit;
   std::vector<Descriptor> keep;
   auto described = [&](const GraphTensor &t) { return makeKept(t, keep); };

@@ -116,12 +116,19 @@ public:
   };
   const Entry *find(const std::string &key) const;
   void insert(const std::string &key, Entry entry);
+  /// Why cuDNN refused the graph of `key` (kUnsupported), or null: a graph
+  /// without an engine is not planned again (its heuristics and each
+  /// configuration's finalize, a runtime compile for fusion engines, cost
+  /// the same every time).
+  const Status *refusal(const std::string &key) const;
+  void refuse(const std::string &key, Status why);
   size_t size() const { return entries.size(); }
-  /// Graphs planned, and graphs served from the cache.
+  /// Graphs planned, and graphs (or refusals) served from the cache.
   int64_t misses = 0, hits = 0;
 
 private:
   std::map<std::string, Entry> entries;
+  std::map<std::string, Status> refusals;
 };
 
 /// A finalized execution plan of a graph.
@@ -177,9 +184,9 @@ private:
   planned(cudnnHandle_t handle, PlanCache *cache, const std::string &key,
           const EngineFilter &filter, std::vector<Descriptor> operations,
           std::vector<Descriptor> keepAlive);
-  /// The graph of `key` from `cache` (counted as a hit); null when it is
-  /// not there or there is no cache.
-  static std::unique_ptr<CudnnGraph>
+  /// The graph of `key` from `cache`, or cuDNN's refusal of it (counted as
+  /// a hit); null when neither is there or there is no cache.
+  static StatusOr<std::unique_ptr<CudnnGraph>>
   cached(cudnnHandle_t handle, PlanCache *cache, const std::string &key);
   /// A graph running the cached plan of `entry`.
   static std::unique_ptr<CudnnGraph> fromCache(cudnnHandle_t handle,

@@ -73,5 +73,23 @@ TEST(CudnnGraphTest, AlternatingBroadcastsAboveRankFourAreUnsupported) {
   EXPECT_EQ(t.status().code(), StatusCode::kUnsupported);
 }
 
+TEST(CudnnGraphTest, ThePlanCacheKeepsPlansAndRefusalsApart) {
+  PlanCache cache;
+  EXPECT_EQ(cache.find("conv|a"), nullptr);
+  EXPECT_EQ(cache.refusal("conv|a"), nullptr);
+  PlanCache::Entry entry;
+  entry.engine = "engine 45";
+  entry.workspace = 1024;
+  cache.insert("conv|a", entry);
+  cache.refuse("conv|b", Status(StatusCode::kUnsupported, "no engine"));
+  ASSERT_NE(cache.find("conv|a"), nullptr);
+  EXPECT_EQ(cache.find("conv|a")->engine, "engine 45");
+  EXPECT_EQ(cache.refusal("conv|a"), nullptr);
+  EXPECT_EQ(cache.find("conv|b"), nullptr);
+  ASSERT_NE(cache.refusal("conv|b"), nullptr);
+  EXPECT_EQ(cache.refusal("conv|b")->message(), "no engine");
+  EXPECT_EQ(cache.size(), 1u);
+}
+
 } // namespace
 } // namespace goodhart::cuda
