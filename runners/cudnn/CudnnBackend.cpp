@@ -70,6 +70,7 @@ CudnnBackend::~CudnnBackend() {
   nvml.reset();
   blocker.reset();
   flushBuffer.reset();
+  context.gemmWorkspace.reset();
   if (start)
     cudaEventDestroy(start);
   if (stop)
@@ -115,6 +116,10 @@ Status CudnnBackend::initialize() {
   if (!flush)
     return flush.status();
   flushBuffer = *flush;
+  auto gemmWorkspace = DeviceBuffer::allocate(kGemmWorkspaceBytes);
+  if (!gemmWorkspace)
+    return gemmWorkspace.status();
+  context.gemmWorkspace = *gemmWorkspace;
   auto blocking = BlockingKernel::create();
   if (blocking)
     blocker = std::move(*blocking);

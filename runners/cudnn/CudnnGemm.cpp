@@ -118,11 +118,15 @@ ExecutorOr buildGemm(const CudaContext &ctx, const Plan &plan,
   GOODHART_RETURN_IF_ERROR(layout(&exec->la, g.n, g.k, g.strideB));
   GOODHART_RETURN_IF_ERROR(layout(&exec->lb, g.k, g.m, g.strideA));
   GOODHART_RETURN_IF_ERROR(layout(&exec->lc, g.n, g.m, g.m * g.n));
-  const size_t workspace = size_t(32) << 20;
-  auto ws = DeviceBuffer::allocate(workspace);
-  if (!ws)
-    return ws.status();
-  exec->ws = *ws;
+  // One workspace for all: BERT-large's whole model holds about 190 GEMMs.
+  const size_t workspace = kGemmWorkspaceBytes;
+  exec->ws = ctx.gemmWorkspace;
+  if (!exec->ws || exec->ws->size() < workspace) {
+    auto ws = DeviceBuffer::allocate(workspace);
+    if (!ws)
+      return ws.status();
+    exec->ws = *ws;
+  }
   cublasLtMatmulPreference_t pref;
   GOODHART_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   cublasLtMatmulHeuristicResult_t result{};

@@ -35,7 +35,13 @@ struct CudaContext {
   PlanCache *plans = nullptr; // cuDNN execution plans by graph (optional)
   cublasLtHandle_t lt = nullptr;
   cudaStream_t stream = nullptr;
+  /// cuBLASLt's workspace, shared by every GEMM (they run in turn on
+  /// `stream`); a GEMM built without one allocates its own.
+  std::shared_ptr<DeviceBuffer> gemmWorkspace;
 };
+
+/// The workspace cuBLASLt's heuristics may plan a GEMM for.
+constexpr size_t kGemmWorkspaceBytes = size_t(32) << 20;
 
 /// How a measurement wants its layers built (from MeasureOptions).
 struct BuildOptions {
