@@ -188,7 +188,8 @@ buildPointwise(const CudaContext &ctx, const Plan &plan, const Layer &layer,
                                        ptr[y.id], o, clip, lo, hi);
     if (legacy)
       return legacy;
-    return Status(StatusCode::kUnsupported,
+    // Both refusals; an error of the descriptor API stays an error.
+    return Status(legacy.status().code(),
                   graph.status().message() + "; " + legacy.status().message())
         .withContext(layer.describe());
   }

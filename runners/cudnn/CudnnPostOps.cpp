@@ -44,7 +44,7 @@ Status appendInPlace(const CudaContext &ctx, SequenceExecutor &seq,
                              op.operand ? ptr[op.operand->id] : nullptr, dst,
                              ptr[dst.id], o, op.clip, op.lower, op.upper);
     if (!legacy)
-      return Status(StatusCode::kUnsupported,
+      return Status(legacy.status().code(),
                     graph.status().message() + "; " + legacy.status().message())
           .withContext(layer.describe());
     seq.engines.push_back((*legacy)->impl);
