@@ -2,18 +2,29 @@
 //
 // benchdnn (oneDNN's own benchmark) reads problems as one line per driver,
 // documented in oneDNN's tests/benchdnn/doc: e.g.
-//   --conv --dir=FWD_I --dt=f32:f32:f32
-//   g1mb1ic64ih56iw56oc64oh56ow56kh3kw3sh1sw1ph1pw1dh0dw0
-// Dimensions are given in NCHW order; benchdnn derives the right/bottom
-// padding from the output size, so asymmetric TOSA padding is reproduced.
-// Post-ops become --attr-post-ops (knobs_attr.md), e.g. sum+relu or
-// mul:f32:common+gelu_erf; an inner
-// product is --ip mbMicKocN with M the rows of the flattened source.
+//   --conv --dir=FWD_B --cfg=f32
+//   mb1ic64ih56iw56oc64oh56ow56kh3kw3sh1sw1ph1pw1dh0dw0
+// for the benchdnn of the oneDNN the runner was built with: data types are
+// --cfg for convolutions, inner products, matmuls and pooling before oneDNN
+// 3 (--dt=SRC:WEI:DST from 3). Convolutions and pooling give dimensions in
+// NCHW order; benchdnn derives the right/bottom padding from the output
+// size, so asymmetric TOSA padding is reproduced. The other drivers get the
+// plan's own dimensions in their default plain layout (abx): the memory the
+// runner's channels-last tensors hold, without layout knobs that differ
+// between benchdnn versions. Each line pins the knobs benchdnn would
+// otherwise iterate over (an eltwise's alpha and beta, in-place) and says
+// FWD_B for a layer with a bias (FWD_I has none). Post-ops become
+// --attr-post-ops (knobs_attr.md), e.g. sum+relu or
+// mul:f32:common+gelu_erf; an inner product is --ip mbMicKocN with M the
+// rows of the flattened source. A layer the runner does not run as written
+// (a broadcast first operand of a non-commutative op) or a type benchdnn
+// does not name gets no line.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runners/onednn/OneDnnPrimitives.h"
 
+#include <cstdio>
 #include <optional>
 #include <sstream>
 
@@ -33,15 +44,54 @@ std::string dt(const TensorDesc &t) {
   case DType::kI8:
     return "s8";
   default:
-    return "undef";
+    return "";
   }
 }
 
-std::string dimsX(const TensorDesc &t) {
-  dnnl::memory::dims dims = logicalDims(t);
+/// A number as benchdnn reads it, without losing digits.
+std::string num(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", v);
+  return text;
+}
+
+/// The data types of a convolution, inner product or matmul (src, weights,
+/// dst), or of pooling (one), as this oneDNN's benchdnn names them: before
+/// oneDNN 3 a --cfg (f32, f16, bf16bf16bf16, bf16bf16f32, ...), from 3 on
+/// --dt=SRC:WEI:DST. "" when a type has no benchdnn name.
+std::string typesKnob(std::initializer_list<const TensorDesc *> tensors) {
+  std::vector<std::string> names;
+  for (const TensorDesc *t : tensors) {
+    names.push_back(dt(*t));
+    if (names.back().empty())
+      return "";
+  }
+#if DNNL_VERSION_MAJOR < 3
+  bool same = true;
+  for (const std::string &n : names)
+    same = same && n == names.front();
+  std::string cfg;
+  if (same &&
+      (names.size() == 1 || names.front() == "f32" || names.front() == "f16"))
+    cfg = names.front();
+  else
+    for (const std::string &n : names)
+      cfg += n;
+  return " --cfg=" + cfg;
+#else
+  std::string knob = " --dt=";
+  for (size_t i = 0; i < names.size(); ++i)
+    knob += (i ? ":" : "") + names[i];
+  return knob;
+#endif
+}
+
+/// The plan's own dimensions, e.g. 1x8x8x16 (benchdnn's default abx layout
+/// over them is the plan's row-major memory).
+std::string planDimsX(const TensorDesc &t) {
   std::string s;
-  for (size_t i = 0; i < dims.size(); ++i)
-    s += (i ? "x" : "") + std::to_string(dims[i]);
+  for (size_t i = 0; i < t.shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(t.shape[i]);
   return s;
 }
 
@@ -60,7 +110,7 @@ const char *eltwiseAlgName(const std::string &op) {
 
 std::string tagOf(const TensorDesc &t) {
   static const char *kTags[] = {"", "a", "ab", "abc", "acdb", "abcde"};
-  return t.shape.size() < 6 ? kTags[t.shape.size()] : "any";
+  return t.shape.size() < 6 ? kTags[t.shape.size()] : "abx";
 }
 
 /// A binary post-op as BINARY:DT:POLICY[:TAG] (knobs_attr.md): `common` for
@@ -71,11 +121,15 @@ std::optional<std::string> binaryKnob(const Plan &plan, const Layer &layer,
                                       const PostOp &op) {
   const TensorDesc &operand = plan.tensor(layer.inputs[op.input]);
   const TensorDesc &out = plan.tensor(layer.outputs[0]);
+  if (dt(operand).empty())
+    return std::nullopt;
   std::string head = op.attrs.value("op", "") + ":" + dt(operand) + ":";
   if (operand.numElements() == 1)
     return head + "common";
+  // An inner product's destination is benchdnn's 2-d [mb, oc].
   if (operand.shape == out.shape)
-    return head + "per_tensor:" + tagOf(operand);
+    return head + "per_tensor:" +
+           (layer.kind == LayerKind::kInnerProduct ? "ab" : tagOf(operand));
   const bool perChannel = !out.shape.empty() &&
                           operand.numElements() == out.shape.back() &&
                           operand.shape.back() == out.shape.back();
@@ -112,8 +166,8 @@ std::optional<std::string> postOpsKnob(const Plan &plan, const Layer &layer) {
       return std::nullopt;
     os << alg;
     if (name == "clamp")
-      os << ":" << op.attrs.value("alpha", 0.0) << ":"
-         << op.attrs.value("beta", 0.0);
+      os << ":" << num(op.attrs.value("alpha", 0.0)) << ":"
+         << num(op.attrs.value("beta", 0.0));
     if (name == "silu")
       os << ":1";
   }
@@ -129,6 +183,7 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
     return plan.tensor(layer.inputs[i]);
   };
   const TensorDesc &out = plan.tensor(layer.outputs[0]);
+  const bool hasBias = layer.numPrimaryInputs() >= 3;
   switch (layer.kind) {
   case LayerKind::kConv2d: {
     auto s = layer.getInts("stride", 2), p = layer.getInts("pad", 4),
@@ -140,24 +195,30 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
     if (!postOps)
       return "";
     const TensorDesc &src = tensor(0), &wei = tensor(1);
-    os << "--conv --dir=FWD_I --dt=" << dt(src) << ":" << dt(wei) << ":"
-       << dt(out) << " --stag=any --wtag=any --dtag=any" << *postOps << " g"
-       << *g << "mb" << src.shape[0] << "ic" << src.shape[3] << "ih"
-       << src.shape[1] << "iw" << src.shape[2] << "oc" << out.shape[3] << "oh"
-       << out.shape[1] << "ow" << out.shape[2] << "kh" << wei.shape[1] << "kw"
-       << wei.shape[2] << "sh" << (*s)[0] << "sw" << (*s)[1] << "ph" << (*p)[0]
-       << "pw" << (*p)[2] << "dh" << (*d)[0] - 1 << "dw" << (*d)[1] - 1 << "n\""
-       << layer.name << "\"";
+    const std::string types = typesKnob({&src, &wei, &out});
+    if (types.empty())
+      return "";
+    // benchdnn writes g only for a grouped convolution: with it the
+    // weights are 5-d, another problem to oneDNN.
+    os << "--conv --dir=" << (hasBias ? "FWD_B" : "FWD_I") << types
+       << " --stag=any --wtag=any --dtag=any" << *postOps << " "
+       << (*g > 1 ? "g" + std::to_string(*g) : "") << "mb" << src.shape[0]
+       << "ic" << src.shape[3] << "ih" << src.shape[1] << "iw" << src.shape[2]
+       << "oc" << out.shape[3] << "oh" << out.shape[1] << "ow" << out.shape[2]
+       << "kh" << wei.shape[1] << "kw" << wei.shape[2] << "sh" << (*s)[0]
+       << "sw" << (*s)[1] << "ph" << (*p)[0] << "pw" << (*p)[2] << "dh"
+       << (*d)[0] - 1 << "dw" << (*d)[1] - 1 << "n\"" << layer.name << "\"";
     return os.str();
   }
   case LayerKind::kInnerProduct: {
     std::optional<std::string> postOps = postOpsKnob(plan, layer);
     const TensorDesc &src = tensor(0), &wei = tensor(1);
-    if (!postOps || src.shape.empty() || out.shape.empty())
+    const std::string types = typesKnob({&src, &wei, &out});
+    if (!postOps || types.empty() || src.shape.empty() || out.shape.empty())
       return "";
     const int64_t ic = src.shape.back(), oc = out.shape.back();
-    os << "--ip --dir=FWD_I --dt=" << dt(src) << ":" << dt(wei) << ":"
-       << dt(out) << " --stag=any --wtag=any --dtag=any" << *postOps << " mb"
+    os << "--ip --dir=" << (hasBias ? "FWD_B" : "FWD_I") << types
+       << " --stag=any --wtag=any --dtag=any" << *postOps << " mb"
        << src.numElements() / ic << "ic" << ic << "oc" << oc << "n\""
        << layer.name << "\"";
     return os.str();
@@ -165,10 +226,11 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
   case LayerKind::kPool2d: {
     auto k = layer.getInts("kernel", 2), s = layer.getInts("stride", 2),
          p = layer.getInts("pad", 4);
-    if (!k || !s || !p)
-      return "";
     const TensorDesc &src = tensor(0);
-    os << "--pool --dir=FWD_I --dt=" << dt(src) << " --tag=acdb --alg="
+    const std::string types = typesKnob({&src});
+    if (!k || !s || !p || types.empty())
+      return "";
+    os << "--pool --dir=FWD_I" << types << " --tag=acdb --alg="
        << (layer.attrs.value("algorithm", "") == "max" ? "max" : "avg_np")
        << " mb" << src.shape[0] << "ic" << src.shape[3] << "ih" << src.shape[1]
        << "iw" << src.shape[2] << "oh" << out.shape[1] << "ow" << out.shape[2]
@@ -179,58 +241,87 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
   }
   case LayerKind::kMatMul: {
     std::optional<std::string> postOps = postOpsKnob(plan, layer);
-    if (!postOps)
+    const std::string types = typesKnob({&tensor(0), &tensor(1), &out});
+    if (!postOps || types.empty())
       return "";
-    os << "--matmul --dt=" << dt(tensor(0)) << ":" << dt(tensor(1)) << ":"
-       << dt(out) << " --wtag=any" << *postOps << " " << dimsX(tensor(0)) << ":"
-       << dimsX(tensor(1)) << "n\"" << layer.name << "\"";
+    os << "--matmul" << types << " --wtag=any" << *postOps << " "
+       << planDimsX(tensor(0)) << ":" << planDimsX(tensor(1)) << "n\""
+       << layer.name << "\"";
     return os.str();
   }
   case LayerKind::kEltwise: {
     std::string op = layer.attrs.value("op", "");
     const char *alg = eltwiseAlgName(op);
-    if (!alg)
+    if (!alg || dt(tensor(0)).empty())
       return "";
-    os << "--eltwise --dir=FWD_I --dt=" << dt(tensor(0))
-       << " --tag=" << tagOf(tensor(0)) << " --alg=" << alg;
-    if (op == "clamp")
-      os << " --alpha=" << layer.attrs.value("alpha", 0.0)
-         << " --beta=" << layer.attrs.value("beta", 0.0);
+    // Without --alpha and --beta benchdnn runs each of {0, 0.25, -0.25}.
+    double alpha = 0, beta = 0;
+    if (op == "clamp") {
+      alpha = layer.attrs.value("alpha", 0.0);
+      beta = layer.attrs.value("beta", 0.0);
+    }
     if (op == "silu")
-      os << " --alpha=1";
-    os << " " << dimsX(tensor(0));
+      alpha = 1;
+    os << "--eltwise --dir=FWD_I --dt=" << dt(tensor(0))
+       << " --inplace=false --alg=" << alg << " --alpha=" << num(alpha)
+       << " --beta=" << num(beta) << " " << planDimsX(tensor(0));
     return os.str();
   }
   case LayerKind::kBinary: {
     std::string op = layer.attrs.value("op", "");
     if (op == "pow")
       return "";
-    os << "--binary --sdt=" << dt(tensor(0)) << ":" << dt(tensor(1))
-       << " --ddt=" << dt(out) << " --stag=" << tagOf(tensor(0)) << ":"
-       << tagOf(tensor(1)) << " --alg=" << op << " " << dimsX(tensor(0)) << ":"
-       << dimsX(tensor(1));
+    // As the runner runs it: oneDNN broadcasts only the second source, so a
+    // commutative op whose first operand broadcasts has them swapped, and a
+    // non-commutative one does not run.
+    const TensorDesc *a = &tensor(0), *b = &tensor(1);
+    if (a->shape != out.shape && op != "sub" && op != "div")
+      std::swap(a, b);
+    if (a->shape != out.shape || dt(*a).empty() || dt(*b).empty() ||
+        dt(out).empty())
+      return "";
+    os << "--binary --sdt=" << dt(*a) << ":" << dt(*b) << " --ddt=" << dt(out)
+       << " --inplace=false --alg=" << op << " " << planDimsX(*a) << ":"
+       << planDimsX(*b);
     return os.str();
   }
   case LayerKind::kReduce: {
-    std::string op = layer.attrs.value("op", "");
+    static const std::pair<const char *, const char *> kAlgs[] = {
+        {"sum", "sum"},
+        {"mean", "mean"},
+        {"max", "max"},
+        {"min", "min"},
+        {"prod", "mul"}};
+    std::string op = layer.attrs.value("op", ""), alg;
+    for (auto [name, benchdnn] : kAlgs)
+      if (op == name)
+        alg = benchdnn;
+    if (alg.empty() || dt(tensor(0)).empty() || dt(out).empty())
+      return "";
     os << "--reduction --sdt=" << dt(tensor(0)) << " --ddt=" << dt(out)
-       << " --alg=" << (op == "prod" ? "mul" : op) << " " << dimsX(tensor(0))
-       << ":" << dimsX(out);
+       << " --dtag=abx --alg=" << alg << " " << planDimsX(tensor(0)) << ":"
+       << planDimsX(out);
     return os.str();
   }
   case LayerKind::kSoftmax:
+    if (dt(tensor(0)).empty() || dt(out).empty())
+      return "";
     os << "--softmax --dir=FWD_I --sdt=" << dt(tensor(0))
-       << " --ddt=" << dt(out)
-       << " --alg=SOFTMAX --axis=" << layer.attrs.value("axis", 0) << " "
-       << dimsX(tensor(0));
+       << " --ddt=" << dt(out) << " --inplace=false --alg=SOFTMAX --axis="
+       << layer.attrs.value("axis", 0) << " " << planDimsX(tensor(0));
     return os.str();
   case LayerKind::kNorm: {
-    if (layer.attrs.value("op", "") != "layer_norm")
+    if (layer.attrs.value("op", "") != "layer_norm" || dt(tensor(0)).empty())
       return "";
     std::string flags = std::string(layer.inputs.size() > 1 ? "C" : "") +
                         (layer.inputs.size() > 2 ? "H" : "");
+    // Normalized over the plan's last dimension, as the runner does; 2-d
+    // and 3-d data default to benchdnn's tnc-like tags, others say abx.
+    const size_t rank = tensor(0).shape.size();
     os << "--lnorm --dir=FWD_I --dt=" << dt(tensor(0))
-       << (flags.empty() ? "" : " --flags=" + flags) << " " << dimsX(tensor(0));
+       << (rank == 2 || rank == 3 ? "" : " --tag=abx") << " --inplace=false"
+       << (flags.empty() ? "" : " --flags=" + flags) << " "
+       << planDimsX(tensor(0));
     return os.str();
   }
   default:

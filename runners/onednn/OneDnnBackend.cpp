@@ -17,8 +17,9 @@
 namespace goodhart::onednn {
 namespace {
 
-// 0.2.0: the copy peak (runner info peak_gbs) beside the GEMM peak.
-constexpr const char *kRunnerVersion = "0.2.0";
+// 0.2.0: the copy peak (runner info peak_gbs) beside the GEMM peak. 0.3.0:
+// benchdnn lines as this oneDNN's benchdnn reads them (BenchdnnRepro.cpp).
+constexpr const char *kRunnerVersion = "0.3.0";
 
 std::string cpuModelName() {
   std::ifstream in("/proc/cpuinfo");

@@ -191,17 +191,118 @@ TEST_F(OneDnnBackendTest, SliceRunsAndIsChecked) {
 TEST(BenchdnnReproTest, ConvolutionLine) {
   Plan plan = testing::smallPlan();
   EXPECT_EQ(benchdnnLine(plan, plan.layers[0]),
-            "--conv --dir=FWD_I --dt=f32:f32:f32 --stag=any --wtag=any "
-            "--dtag=any g1mb1ic8ih8iw8oc16oh8ow8kh3kw3sh1sw1ph1pw1dh0dw0"
+            "--conv --dir=FWD_B --cfg=f32 --stag=any --wtag=any "
+            "--dtag=any mb1ic8ih8iw8oc16oh8ow8kh3kw3sh1sw1ph1pw1dh0dw0"
             "n\"conv\"");
   EXPECT_EQ(benchdnnLine(plan, plan.layers[2]),
-            "--pool --dir=FWD_I --dt=f32 --tag=acdb --alg=max "
+            "--pool --dir=FWD_I --cfg=f32 --tag=acdb --alg=max "
             "mb1ic16ih8iw8oh4ow4kh2kw2sh2sw2ph0pw0n\"pool\"");
   EXPECT_EQ(benchdnnLine(plan, plan.layers[5]),
-            "--matmul --dt=f32:f32:f32 --wtag=any 1x1x256:1x256x10n\"fc\"");
+            "--matmul --cfg=f32 --wtag=any 1x1x256:1x256x10n\"fc\"");
   EXPECT_EQ(benchdnnLine(plan, plan.layers[1]),
-            "--eltwise --dir=FWD_I --dt=f32 --tag=acdb --alg=relu 1x16x8x8");
+            "--eltwise --dir=FWD_I --dt=f32 --inplace=false --alg=relu "
+            "--alpha=0 --beta=0 1x8x8x16");
   EXPECT_EQ(benchdnnLine(plan, plan.layers[4]), "");
+}
+
+/// A one-layer plan of `kind` reading tensors 0..n-2 into the last.
+Plan oneLayer(std::vector<TensorDesc> tensors, LayerKind kind,
+              nlohmann::json attrs) {
+  Plan p;
+  p.model = "m";
+  p.variant = "reference";
+  p.tensors = std::move(tensors);
+  std::vector<int64_t> in;
+  for (size_t i = 0; i + 1 < p.tensors.size(); ++i)
+    in.push_back(static_cast<int64_t>(i));
+  p.layers = {testing::makeLayer(0, "l", kind, in,
+                                 static_cast<int64_t>(p.tensors.size()) - 1,
+                                 std::move(attrs))};
+  p.inputs = {0};
+  p.outputs = {p.layers[0].outputs[0]};
+  return p;
+}
+
+TEST(BenchdnnReproTest, AxisOpsKeepThePlansOwnDimensions) {
+  using testing::tensor;
+  // Softmax over C of an NHWC tensor: the plan's axis 3 over its own
+  // dimensions is the memory the runner normalizes (benchdnn's abx).
+  Plan softmax = oneLayer({tensor(0, {2, 4, 4, 16}, TensorRole::kInput),
+                           tensor(1, {2, 4, 4, 16}, TensorRole::kActivation)},
+                          LayerKind::kSoftmax, {{"axis", 3}});
+  EXPECT_EQ(benchdnnLine(softmax, softmax.layers[0]),
+            "--softmax --dir=FWD_I --sdt=f32 --ddt=f32 --inplace=false "
+            "--alg=SOFTMAX --axis=3 2x4x4x16");
+  // Layer norm over the last dimension: 3-d keeps benchdnn's default tag,
+  // 4-d says abx.
+  Plan norm =
+      oneLayer({tensor(0, {2, 3, 4, 8}, TensorRole::kInput),
+                tensor(1, {8}, TensorRole::kWeight),
+                tensor(2, {2, 3, 4, 8}, TensorRole::kActivation)},
+               LayerKind::kNorm, {{"op", "layer_norm"}, {"epsilon", 1e-5}});
+  EXPECT_EQ(benchdnnLine(norm, norm.layers[0]),
+            "--lnorm --dir=FWD_I --dt=f32 --tag=abx --inplace=false "
+            "--flags=C 2x3x4x8");
+  Plan reduce = oneLayer({tensor(0, {2, 4, 4, 16}, TensorRole::kInput),
+                          tensor(1, {2, 4, 4, 1}, TensorRole::kActivation)},
+                         LayerKind::kReduce, {{"op", "prod"}, {"axis", 3}});
+  EXPECT_EQ(benchdnnLine(reduce, reduce.layers[0]),
+            "--reduction --sdt=f32 --ddt=f32 --dtag=abx --alg=mul "
+            "2x4x4x16:2x4x4x1");
+  reduce.layers[0].attrs["op"] = "argmax";
+  EXPECT_EQ(benchdnnLine(reduce, reduce.layers[0]), "");
+}
+
+TEST(BenchdnnReproTest, EltwiseAndBinaryLinesAreOneProblemAsTheRunnerRunsIt) {
+  using testing::tensor;
+  // alpha and beta always given (benchdnn would also run 0.25 and -0.25),
+  // to every digit.
+  Plan clamp = oneLayer({tensor(0, {1, 8}, TensorRole::kInput),
+                         tensor(1, {1, 8}, TensorRole::kActivation)},
+                        LayerKind::kEltwise,
+                        {{"op", "clamp"}, {"alpha", -0.1234567}, {"beta", 6}});
+  EXPECT_EQ(benchdnnLine(clamp, clamp.layers[0]),
+            "--eltwise --dir=FWD_I --dt=f32 --inplace=false --alg=clip "
+            "--alpha=-0.1234567 --beta=6 1x8");
+  // A weight times x: oneDNN broadcasts only its second source, so the
+  // runner swaps them, and so does the line.
+  Plan mul = oneLayer({tensor(0, {1, 1, 16}, TensorRole::kWeight),
+                       tensor(1, {2, 5, 16}, TensorRole::kInput),
+                       tensor(2, {2, 5, 16}, TensorRole::kActivation)},
+                      LayerKind::kBinary, {{"op", "mul"}});
+  EXPECT_EQ(benchdnnLine(mul, mul.layers[0]),
+            "--binary --sdt=f32:f32 --ddt=f32 --inplace=false --alg=mul "
+            "2x5x16:1x1x16");
+  // Subtraction cannot swap: the runner skips it, and there is no line.
+  mul.layers[0].attrs["op"] = "sub";
+  EXPECT_EQ(benchdnnLine(mul, mul.layers[0]), "");
+}
+
+TEST(BenchdnnReproTest, GroupsAndTypesAsThisBenchdnnNamesThem) {
+  Plan plan = testing::smallPlan();
+  Layer &conv = plan.layers[0];
+  conv.attrs["groups"] = 2;
+  plan.tensors[conv.inputs[1]].shape[3] /= 2;
+  EXPECT_NE(benchdnnLine(plan, conv).find(" g2mb1ic8ih8"), std::string::npos)
+      << benchdnnLine(plan, conv);
+  for (int64_t id : {conv.inputs[0], conv.inputs[1], conv.outputs[0]})
+    plan.tensors[id].dtype = DType::kBF16;
+  EXPECT_NE(benchdnnLine(plan, conv).find(" --cfg=bf16bf16bf16 "),
+            std::string::npos)
+      << benchdnnLine(plan, conv);
+  plan.tensors[conv.outputs[0]].dtype = DType::kF32;
+  EXPECT_NE(benchdnnLine(plan, conv).find(" --cfg=bf16bf16f32 "),
+            std::string::npos);
+  plan.tensors[conv.inputs[0]].dtype = DType::kBool;
+  EXPECT_EQ(benchdnnLine(plan, conv), "") << "benchdnn has no bool type";
+  // An inner product's full-shape binary post-op: benchdnn's ip dst is 2-d.
+  Plan fc = testing::innerProductPlan();
+  fc.layers[0].attrs["post_ops"] =
+      nlohmann::json::parse(R"([{"kind":"binary","op":"add","input":3}])");
+  EXPECT_NE(benchdnnLine(fc, fc.layers[0])
+                .find("--attr-post-ops=add:f32:per_tensor:ab "),
+            std::string::npos)
+      << benchdnnLine(fc, fc.layers[0]);
 }
 
 TEST(OneDnnPrimitivesTest, Nhwc4dMapsToLogicalNchw) {
@@ -217,9 +318,9 @@ TEST_F(OneDnnBackendTest, ConvolutionWithSumAndReluPostOps) {
   ASSERT_TRUE(validatePlan(plan).isOk());
   const Layer &conv = plan.layers[1];
   EXPECT_EQ(benchdnnLine(plan, conv),
-            "--conv --dir=FWD_I --dt=f32:f32:f32 --stag=any --wtag=any "
+            "--conv --dir=FWD_B --cfg=f32 --stag=any --wtag=any "
             "--dtag=any --attr-post-ops=sum+relu "
-            "g1mb1ic8ih8iw8oc8oh8ow8kh3kw3sh1sw1ph1pw1dh0dw0n\"conv\"");
+            "mb1ic8ih8iw8oc8oh8ow8kh3kw3sh1sw1ph1pw1dh0dw0n\"conv\"");
   LayerResult r = backend.measureLayer(plan, conv, quickOptions());
   ASSERT_EQ(r.measurement.status, ResultStatus::kOk) << r.measurement.reason;
   EXPECT_EQ(r.check.verdict, CheckVerdict::kPassed) << r.check.reason;
@@ -275,14 +376,14 @@ TEST_F(OneDnnBackendTest, InnerProductWithBiasSumAndTanh) {
   EXPECT_EQ(r.model->measurement.status, ResultStatus::kOk)
       << r.model->measurement.reason;
   EXPECT_EQ(benchdnnLine(plan, plan.layers[0]),
-            "--ip --dir=FWD_I --dt=f32:f32:f32 --stag=any --wtag=any "
+            "--ip --dir=FWD_B --cfg=f32 --stag=any --wtag=any "
             "--dtag=any --attr-post-ops=sum+tanh mb4ic16oc8n\"fc\"");
   // BERT-large's dense layer, as PyTorch runs nn.Linear on oneDNN.
   Plan bert = testing::innerProductPlan(384, 1024, 1024);
   bert.layers[0].attrs.erase("post_ops");
   bert.layers[0].inputs.pop_back();
   EXPECT_EQ(benchdnnLine(bert, bert.layers[0]),
-            "--ip --dir=FWD_I --dt=f32:f32:f32 --stag=any --wtag=any "
+            "--ip --dir=FWD_B --cfg=f32 --stag=any --wtag=any "
             "--dtag=any mb384ic1024oc1024n\"fc\"");
 }
 
@@ -316,14 +417,14 @@ TEST_F(OneDnnBackendTest, MatmulWithGelu) {
     Plan plan = testing::matmulPostOpPlan(postOps, {});
     expectRunsAndPasses(backend, plan);
     EXPECT_EQ(benchdnnLine(plan, plan.layers[0]),
-              std::string("--matmul --dt=f32:f32:f32 --wtag=any "
+              std::string("--matmul --cfg=f32 --wtag=any "
                           "--attr-post-ops=") +
                   gelu + " 2x4x16:2x16x8n\"mm\"");
   }
   // Without post-ops the line is the plain matmul's.
   Plan bare = testing::matmulPostOpPlan(nlohmann::json::array(), {});
   EXPECT_EQ(benchdnnLine(bare, bare.layers[0]),
-            "--matmul --dt=f32:f32:f32 --wtag=any 2x4x16:2x16x8n\"mm\"");
+            "--matmul --cfg=f32 --wtag=any 2x4x16:2x16x8n\"mm\"");
 }
 
 /// Attention's scores: a scale by a constant, then a residual sum.
@@ -334,7 +435,7 @@ TEST_F(OneDnnBackendTest, MatmulWithScaleAndSum) {
       {{{1, 1, 1}, 0.125}, {{2, 4, 8}}});
   expectRunsAndPasses(backend, plan);
   EXPECT_EQ(benchdnnLine(plan, plan.layers[0]),
-            "--matmul --dt=f32:f32:f32 --wtag=any "
+            "--matmul --cfg=f32 --wtag=any "
             "--attr-post-ops=mul:f32:common+sum 2x4x16:2x16x8n\"mm\"");
   // A division by the constant runs and checks as well.
   Plan model = plan;
