@@ -22,9 +22,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runners/onednn/OneDnnPostOps.h"
 #include "runners/onednn/OneDnnPrimitives.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <sstream>
 
@@ -48,10 +50,14 @@ std::string dt(const TensorDesc &t) {
   }
 }
 
-/// A number as benchdnn reads it, without losing digits.
-std::string num(double v) {
+/// A float as benchdnn reads it: the fewest digits that give it back.
+std::string num(float v) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.9g", v);
+  for (int digits = 6; digits <= 9; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(v));
+    if (std::strtof(text, nullptr) == v)
+      break;
+  }
   return text;
 }
 
@@ -95,17 +101,35 @@ std::string planDimsX(const TensorDesc &t) {
   return s;
 }
 
-/// benchdnn's name of an eltwise op, or nullptr.
-const char *eltwiseAlgName(const std::string &op) {
-  static const std::pair<const char *, const char *> kAlgs[] = {
-      {"relu", "relu"}, {"clamp", "clip"},        {"sigmoid", "logistic"},
-      {"tanh", "tanh"}, {"exp", "exp"},           {"log", "log"},
-      {"abs", "abs"},   {"gelu_erf", "gelu_erf"}, {"gelu_tanh", "gelu_tanh"},
-      {"silu", "swish"}};
-  for (auto [name, alg] : kAlgs)
-    if (op == name)
-      return alg;
-  return nullptr;
+/// The eltwise algorithm the runner runs for a plan op (eltwiseAlg: neg is
+/// linear, rsqrt a power), with benchdnn's name for it; nullopt for one
+/// benchdnn does not name.
+struct BenchdnnEltwise {
+  const char *name;
+  float alpha, beta;
+};
+std::optional<BenchdnnEltwise> benchdnnEltwise(const nlohmann::json &attrs) {
+  using dnnl::algorithm;
+  static const std::pair<algorithm, const char *> kNames[] = {
+      {algorithm::eltwise_relu, "relu"},
+      {algorithm::eltwise_clip, "clip"},
+      {algorithm::eltwise_logistic, "logistic"},
+      {algorithm::eltwise_tanh, "tanh"},
+      {algorithm::eltwise_exp, "exp"},
+      {algorithm::eltwise_log, "log"},
+      {algorithm::eltwise_abs, "abs"},
+      {algorithm::eltwise_gelu_erf, "gelu_erf"},
+      {algorithm::eltwise_gelu_tanh, "gelu_tanh"},
+      {algorithm::eltwise_swish, "swish"},
+      {algorithm::eltwise_linear, "linear"},
+      {algorithm::eltwise_pow, "pow"}};
+  std::optional<EltwiseAlg> alg = eltwiseAlg(attrs);
+  if (!alg)
+    return std::nullopt;
+  for (auto [a, name] : kNames)
+    if (a == alg->alg)
+      return BenchdnnEltwise{name, alg->alpha, alg->beta};
+  return std::nullopt;
 }
 
 std::string tagOf(const TensorDesc &t) {
@@ -160,16 +184,15 @@ std::optional<std::string> postOpsKnob(const Plan &plan, const Layer &layer) {
       os << *binary;
       continue;
     }
-    std::string name = op.attrs.value("op", "");
-    const char *alg = eltwiseAlgName(name);
+    // ELTWISE[:ALPHA[:BETA]], as the runner's post-op has them.
+    std::optional<BenchdnnEltwise> alg = benchdnnEltwise(op.attrs);
     if (!alg)
       return std::nullopt;
-    os << alg;
-    if (name == "clamp")
-      os << ":" << num(op.attrs.value("alpha", 0.0)) << ":"
-         << num(op.attrs.value("beta", 0.0));
-    if (name == "silu")
-      os << ":1";
+    os << alg->name;
+    if (alg->alpha != 0 || alg->beta != 0)
+      os << ":" << num(alg->alpha);
+    if (alg->beta != 0 || std::string(alg->name) == "clip")
+      os << ":" << num(alg->beta);
   }
   std::string knob = os.str();
   return knob.empty() ? knob : " --attr-post-ops=" + knob;
@@ -250,21 +273,14 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
     return os.str();
   }
   case LayerKind::kEltwise: {
-    std::string op = layer.attrs.value("op", "");
-    const char *alg = eltwiseAlgName(op);
+    std::optional<BenchdnnEltwise> alg = benchdnnEltwise(layer.attrs);
     if (!alg || dt(tensor(0)).empty())
       return "";
     // Without --alpha and --beta benchdnn runs each of {0, 0.25, -0.25}.
-    double alpha = 0, beta = 0;
-    if (op == "clamp") {
-      alpha = layer.attrs.value("alpha", 0.0);
-      beta = layer.attrs.value("beta", 0.0);
-    }
-    if (op == "silu")
-      alpha = 1;
     os << "--eltwise --dir=FWD_I --dt=" << dt(tensor(0))
-       << " --inplace=false --alg=" << alg << " --alpha=" << num(alpha)
-       << " --beta=" << num(beta) << " " << planDimsX(tensor(0));
+       << " --inplace=false --alg=" << alg->name
+       << " --alpha=" << num(alg->alpha) << " --beta=" << num(alg->beta) << " "
+       << planDimsX(tensor(0));
     return os.str();
   }
   case LayerKind::kBinary: {

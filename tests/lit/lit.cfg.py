@@ -33,10 +33,11 @@ config.substitutions.append(("%gpu_check", os.path.join(
 config.substitutions.append(("%check_html", os.path.join(
     os.path.dirname(config.goodhart_corpus_dir), "scripts", "check-html.sh")))
 
-# The cuDNN runner's PyTorch repro lines are checked where it was built
-# (tests/e2e/cudnn-repro.test); no GPU needed.
-repro_lines = os.path.join(config.goodhart_tools_dir,
-                           "goodhart-cudnn-repro-lines")
-if os.path.exists(repro_lines):
-    config.available_features.add("cudnn")
-config.substitutions.append(("%cudnn_repro_lines", repro_lines))
+# The runners' repro lines are checked where the runner was built
+# (tests/e2e/*-repro.test); no GPU needed.
+for backend in ["onednn", "cudnn"]:
+    if os.path.exists(os.path.join(config.goodhart_tools_dir,
+                                   "goodhart-runner-" + backend)):
+        config.available_features.add(backend)
+config.substitutions.append(("%repro_lines", os.path.join(
+    config.goodhart_tools_dir, "goodhart-repro-lines")))

@@ -264,6 +264,15 @@ TEST(BenchdnnReproTest, EltwiseAndBinaryLinesAreOneProblemAsTheRunnerRunsIt) {
   EXPECT_EQ(benchdnnLine(clamp, clamp.layers[0]),
             "--eltwise --dir=FWD_I --dt=f32 --inplace=false --alg=clip "
             "--alpha=-0.1234567 --beta=6 1x8");
+  // neg runs as oneDNN's linear, rsqrt as its power: the line says so.
+  clamp.layers[0].attrs = {{"op", "neg"}};
+  EXPECT_EQ(benchdnnLine(clamp, clamp.layers[0]),
+            "--eltwise --dir=FWD_I --dt=f32 --inplace=false --alg=linear "
+            "--alpha=-1 --beta=0 1x8");
+  clamp.layers[0].attrs = {{"op", "rsqrt"}};
+  EXPECT_NE(benchdnnLine(clamp, clamp.layers[0])
+                .find("--alg=pow --alpha=1 --beta=-0.5 "),
+            std::string::npos);
   // A weight times x: oneDNN broadcasts only its second source, so the
   // runner swaps them, and so does the line.
   Plan mul = oneLayer({tensor(0, {1, 1, 16}, TensorRole::kWeight),

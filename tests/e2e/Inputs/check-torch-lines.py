@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the cuDNN runner's PyTorch repro lines against a stand-in for torch.
 
-Reads the JSON lines of goodhart-cudnn-repro-lines on stdin. Each repro line
+Reads the JSON lines of goodhart-repro-lines on stdin. Each repro line
 is executed with `torch` bound to a model of the few torch calls the lines
 use: tensors carry only a shape and a dtype, and every call checks its
 arguments as PyTorch does (conv2d's channels and groups, pooling's padding
