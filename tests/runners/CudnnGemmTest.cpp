@@ -19,19 +19,11 @@ namespace {
 /// pixels.
 Plan pixelLinear() {
   using testing::tensor;
-  Plan p;
-  p.model = "pixels";
-  p.variant = "reference";
-  p.tensors = {tensor(0, {2, 3, 3, 16}, TensorRole::kInput),
-               tensor(1, {16, 8}, TensorRole::kWeight),
-               tensor(2, {2, 3, 3, 8}, TensorRole::kActivation)};
-  Layer fc = testing::makeLayer(0, "fc", LayerKind::kInnerProduct, {0, 1}, 2,
-                                nlohmann::json::object());
-  p.layers = {fc};
-  p.inputs = {0};
-  p.outputs = {2};
-  p.layers[0].hash = computeLayerHash(p, p.layers[0]);
-  return p;
+  return testing::oneLayerPlan(
+      {tensor(0, {2, 3, 3, 16}, TensorRole::kInput),
+       tensor(1, {16, 8}, TensorRole::kWeight),
+       tensor(2, {2, 3, 3, 8}, TensorRole::kActivation)},
+      LayerKind::kInnerProduct, nlohmann::json::object());
 }
 
 TEST(CudnnGemmTest, AnInnerProductOverNchwStoredTensorsIsASkip) {

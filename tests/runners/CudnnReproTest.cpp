@@ -11,22 +11,6 @@ namespace {
 
 using testing::tensor;
 
-/// A one-layer plan: tensors given, the layer reading all but the last.
-Plan onePlan(std::vector<TensorDesc> tensors, LayerKind kind,
-             nlohmann::json attrs) {
-  Plan p;
-  p.tensors = std::move(tensors);
-  Layer l;
-  l.id = 0;
-  l.kind = kind;
-  l.attrs = std::move(attrs);
-  for (size_t i = 0; i + 1 < p.tensors.size(); ++i)
-    l.inputs.push_back(static_cast<int64_t>(i));
-  l.outputs = {static_cast<int64_t>(p.tensors.size()) - 1};
-  p.layers = {l};
-  return p;
-}
-
 nlohmann::json convAttrs(std::vector<int64_t> pad, int64_t groups) {
   return {{"stride", {1, 1}},
           {"pad", pad},
@@ -35,10 +19,11 @@ nlohmann::json convAttrs(std::vector<int64_t> pad, int64_t groups) {
 }
 
 TEST(CudnnReproTest, ConvIsChannelsLastConv2dWithTheTf32Switch) {
-  Plan p = onePlan({tensor(0, {1, 56, 56, 64}, TensorRole::kInput),
-                    tensor(1, {65, 3, 3, 64}, TensorRole::kWeight),
-                    tensor(2, {1, 56, 56, 65}, TensorRole::kActivation)},
-                   LayerKind::kConv2d, convAttrs({1, 1, 1, 1}, 1));
+  Plan p = testing::oneLayerPlan(
+      {tensor(0, {1, 56, 56, 64}, TensorRole::kInput),
+       tensor(1, {65, 3, 3, 64}, TensorRole::kWeight),
+       tensor(2, {1, 56, 56, 65}, TensorRole::kActivation)},
+      LayerKind::kConv2d, convAttrs({1, 1, 1, 1}, 1));
   EXPECT_EQ(pytorchRepro(p, p.layers[0], {}),
             "torch.backends.cudnn.allow_tf32=False; "
             "x=torch.randn(1,64,56,56,device='cuda',dtype=torch.float32)"
@@ -57,11 +42,12 @@ TEST(CudnnReproTest, ConvIsChannelsLastConv2dWithTheTf32Switch) {
 }
 
 TEST(CudnnReproTest, DepthwiseBf16ConvWithBiasAndAsymmetricPadding) {
-  Plan p = onePlan({tensor(0, {1, 112, 112, 32}, TensorRole::kInput),
-                    tensor(1, {32, 3, 3, 1}, TensorRole::kWeight),
-                    tensor(2, {32}, TensorRole::kWeight),
-                    tensor(3, {1, 111, 111, 32}, TensorRole::kActivation)},
-                   LayerKind::kConv2d, convAttrs({0, 1, 0, 1}, 32));
+  Plan p = testing::oneLayerPlan(
+      {tensor(0, {1, 112, 112, 32}, TensorRole::kInput),
+       tensor(1, {32, 3, 3, 1}, TensorRole::kWeight),
+       tensor(2, {32}, TensorRole::kWeight),
+       tensor(3, {1, 111, 111, 32}, TensorRole::kActivation)},
+      LayerKind::kConv2d, convAttrs({0, 1, 0, 1}, 32));
   for (TensorDesc &t : p.tensors)
     t.dtype = DType::kBF16;
   EXPECT_EQ(pytorchRepro(p, p.layers[0], {}),
@@ -75,10 +61,11 @@ TEST(CudnnReproTest, DepthwiseBf16ConvWithBiasAndAsymmetricPadding) {
 }
 
 TEST(CudnnReproTest, MatMulIsTorchMatmulWithTheCublasTf32Switch) {
-  Plan p = onePlan({tensor(0, {1, 384, 1024}, TensorRole::kInput),
-                    tensor(1, {1, 1024, 4096}, TensorRole::kWeight),
-                    tensor(2, {1, 384, 4096}, TensorRole::kActivation)},
-                   LayerKind::kMatMul, nlohmann::json::object());
+  Plan p = testing::oneLayerPlan(
+      {tensor(0, {1, 384, 1024}, TensorRole::kInput),
+       tensor(1, {1, 1024, 4096}, TensorRole::kWeight),
+       tensor(2, {1, 384, 4096}, TensorRole::kActivation)},
+      LayerKind::kMatMul, nlohmann::json::object());
   EXPECT_EQ(pytorchRepro(p, p.layers[0], {}),
             "torch.backends.cuda.matmul.allow_tf32=False; "
             "a=torch.randn(1,384,1024,device='cuda',dtype=torch.float32); "
@@ -151,30 +138,32 @@ TEST(CudnnReproTest, InnerProductIsLinearOverTheStoredWeights) {
 }
 
 TEST(CudnnReproTest, PoolingSoftmaxAndLayerNorm) {
-  Plan pool = onePlan({tensor(0, {1, 112, 112, 64}, TensorRole::kInput),
-                       tensor(1, {1, 56, 56, 64}, TensorRole::kActivation)},
-                      LayerKind::kPool2d,
-                      {{"algorithm", "max"},
-                       {"kernel", {3, 3}},
-                       {"stride", {2, 2}},
-                       {"pad", {1, 0, 1, 0}}});
+  Plan pool = testing::oneLayerPlan(
+      {tensor(0, {1, 112, 112, 64}, TensorRole::kInput),
+       tensor(1, {1, 56, 56, 64}, TensorRole::kActivation)},
+      LayerKind::kPool2d,
+      {{"algorithm", "max"},
+       {"kernel", {3, 3}},
+       {"stride", {2, 2}},
+       {"pad", {1, 0, 1, 0}}});
   EXPECT_EQ(pytorchRepro(pool, pool.layers[0], {}),
             "x=torch.randn(1,64,112,112,device='cuda',dtype=torch.float32)"
             ".to(memory_format=torch.channels_last); "
             "torch.nn.functional.max_pool2d(x,kernel_size=(3,3),stride=(2,2),"
             "padding=(1,1))");
-  Plan softmax = onePlan({tensor(0, {16, 384, 384}, TensorRole::kInput),
-                          tensor(1, {16, 384, 384}, TensorRole::kActivation)},
-                         LayerKind::kSoftmax, {{"axis", 2}});
+  Plan softmax = testing::oneLayerPlan(
+      {tensor(0, {16, 384, 384}, TensorRole::kInput),
+       tensor(1, {16, 384, 384}, TensorRole::kActivation)},
+      LayerKind::kSoftmax, {{"axis", 2}});
   EXPECT_EQ(pytorchRepro(softmax, softmax.layers[0], {}),
             "x=torch.randn(16,384,384,device='cuda',dtype=torch.float32); "
             "torch.softmax(x,dim=2)");
-  Plan norm =
-      onePlan({tensor(0, {1, 384, 1024}, TensorRole::kInput),
-               tensor(1, {1, 1, 1024}, TensorRole::kWeight),
-               tensor(2, {1, 1, 1024}, TensorRole::kWeight),
-               tensor(3, {1, 384, 1024}, TensorRole::kActivation)},
-              LayerKind::kNorm, {{"op", "layer_norm"}, {"epsilon", 1e-12}});
+  Plan norm = testing::oneLayerPlan(
+      {tensor(0, {1, 384, 1024}, TensorRole::kInput),
+       tensor(1, {1, 1, 1024}, TensorRole::kWeight),
+       tensor(2, {1, 1, 1024}, TensorRole::kWeight),
+       tensor(3, {1, 384, 1024}, TensorRole::kActivation)},
+      LayerKind::kNorm, {{"op", "layer_norm"}, {"epsilon", 1e-12}});
   EXPECT_EQ(pytorchRepro(norm, norm.layers[0], {}),
             "x=torch.randn(1,384,1024,device='cuda',dtype=torch.float32); "
             "w=torch.randn(1024,device='cuda',dtype=torch.float32); "
@@ -184,30 +173,35 @@ TEST(CudnnReproTest, PoolingSoftmaxAndLayerNorm) {
 }
 
 TEST(CudnnReproTest, DataMovementAndLayersWithoutALine) {
-  Plan slice = onePlan({tensor(0, {1, 56, 56, 256}, TensorRole::kInput),
-                        tensor(1, {1, 55, 55, 256}, TensorRole::kActivation)},
-                       LayerKind::kSlice, {{"start", {0, 1, 0, 0}}});
+  Plan slice = testing::oneLayerPlan(
+      {tensor(0, {1, 56, 56, 256}, TensorRole::kInput),
+       tensor(1, {1, 55, 55, 256}, TensorRole::kActivation)},
+      LayerKind::kSlice, {{"start", {0, 1, 0, 0}}});
   EXPECT_EQ(pytorchRepro(slice, slice.layers[0], {}),
             "x=torch.randn(1,56,56,256,device='cuda',dtype=torch.float32); "
             "x[0:1,1:56,0:55,0:256].contiguous()");
   TensorDesc half = tensor(1, {2, 8}, TensorRole::kActivation);
   half.dtype = DType::kBF16;
-  Plan cast = onePlan({tensor(0, {2, 8}, TensorRole::kInput), half},
-                      LayerKind::kCast, nlohmann::json::object());
+  Plan cast =
+      testing::oneLayerPlan({tensor(0, {2, 8}, TensorRole::kInput), half},
+                            LayerKind::kCast, nlohmann::json::object());
   EXPECT_EQ(pytorchRepro(cast, cast.layers[0], {}),
             "x=torch.randn(2,8,device='cuda',dtype=torch.float32); "
             "x.to(torch.bfloat16)");
   half.dtype = DType::kI8; // torch has no randn of it: no line
-  Plan toInt = onePlan({tensor(0, {2, 8}, TensorRole::kInput), half},
-                       LayerKind::kCast, nlohmann::json::object());
+  Plan toInt =
+      testing::oneLayerPlan({tensor(0, {2, 8}, TensorRole::kInput), half},
+                            LayerKind::kCast, nlohmann::json::object());
   EXPECT_EQ(pytorchRepro(toInt, toInt.layers[0], {}), "");
-  Plan reshape = onePlan({tensor(0, {1, 4}, TensorRole::kInput),
-                          tensor(1, {4}, TensorRole::kActivation)},
-                         LayerKind::kReshape, nlohmann::json::object());
+  Plan reshape =
+      testing::oneLayerPlan({tensor(0, {1, 4}, TensorRole::kInput),
+                             tensor(1, {4}, TensorRole::kActivation)},
+                            LayerKind::kReshape, nlohmann::json::object());
   EXPECT_EQ(pytorchRepro(reshape, reshape.layers[0], {}), "");
-  Plan unknown = onePlan({tensor(0, {4}, TensorRole::kInput),
-                          tensor(1, {4}, TensorRole::kActivation)},
-                         LayerKind::kEltwise, {{"op", "frobnicate"}});
+  Plan unknown =
+      testing::oneLayerPlan({tensor(0, {4}, TensorRole::kInput),
+                             tensor(1, {4}, TensorRole::kActivation)},
+                            LayerKind::kEltwise, {{"op", "frobnicate"}});
   EXPECT_EQ(pytorchRepro(unknown, unknown.layers[0], {}), "");
 }
 

@@ -205,47 +205,31 @@ TEST(BenchdnnReproTest, ConvolutionLine) {
   EXPECT_EQ(benchdnnLine(plan, plan.layers[4]), "");
 }
 
-/// A one-layer plan of `kind` reading tensors 0..n-2 into the last.
-Plan oneLayer(std::vector<TensorDesc> tensors, LayerKind kind,
-              nlohmann::json attrs) {
-  Plan p;
-  p.model = "m";
-  p.variant = "reference";
-  p.tensors = std::move(tensors);
-  std::vector<int64_t> in;
-  for (size_t i = 0; i + 1 < p.tensors.size(); ++i)
-    in.push_back(static_cast<int64_t>(i));
-  p.layers = {testing::makeLayer(0, "l", kind, in,
-                                 static_cast<int64_t>(p.tensors.size()) - 1,
-                                 std::move(attrs))};
-  p.inputs = {0};
-  p.outputs = {p.layers[0].outputs[0]};
-  return p;
-}
-
 TEST(BenchdnnReproTest, AxisOpsKeepThePlansOwnDimensions) {
   using testing::tensor;
   // Softmax over C of an NHWC tensor: the plan's axis 3 over its own
   // dimensions is the memory the runner normalizes (benchdnn's abx).
-  Plan softmax = oneLayer({tensor(0, {2, 4, 4, 16}, TensorRole::kInput),
-                           tensor(1, {2, 4, 4, 16}, TensorRole::kActivation)},
-                          LayerKind::kSoftmax, {{"axis", 3}});
+  Plan softmax =
+      testing::oneLayerPlan({tensor(0, {2, 4, 4, 16}, TensorRole::kInput),
+                             tensor(1, {2, 4, 4, 16}, TensorRole::kActivation)},
+                            LayerKind::kSoftmax, {{"axis", 3}});
   EXPECT_EQ(benchdnnLine(softmax, softmax.layers[0]),
             "--softmax --dir=FWD_I --sdt=f32 --ddt=f32 --inplace=false "
             "--alg=SOFTMAX --axis=3 2x4x4x16");
   // Layer norm over the last dimension: 3-d keeps benchdnn's default tag,
   // 4-d says abx.
-  Plan norm =
-      oneLayer({tensor(0, {2, 3, 4, 8}, TensorRole::kInput),
-                tensor(1, {8}, TensorRole::kWeight),
-                tensor(2, {2, 3, 4, 8}, TensorRole::kActivation)},
-               LayerKind::kNorm, {{"op", "layer_norm"}, {"epsilon", 1e-5}});
+  Plan norm = testing::oneLayerPlan(
+      {tensor(0, {2, 3, 4, 8}, TensorRole::kInput),
+       tensor(1, {8}, TensorRole::kWeight),
+       tensor(2, {2, 3, 4, 8}, TensorRole::kActivation)},
+      LayerKind::kNorm, {{"op", "layer_norm"}, {"epsilon", 1e-5}});
   EXPECT_EQ(benchdnnLine(norm, norm.layers[0]),
             "--lnorm --dir=FWD_I --dt=f32 --tag=abx --inplace=false "
             "--flags=C 2x3x4x8");
-  Plan reduce = oneLayer({tensor(0, {2, 4, 4, 16}, TensorRole::kInput),
-                          tensor(1, {2, 4, 4, 1}, TensorRole::kActivation)},
-                         LayerKind::kReduce, {{"op", "prod"}, {"axis", 3}});
+  Plan reduce =
+      testing::oneLayerPlan({tensor(0, {2, 4, 4, 16}, TensorRole::kInput),
+                             tensor(1, {2, 4, 4, 1}, TensorRole::kActivation)},
+                            LayerKind::kReduce, {{"op", "prod"}, {"axis", 3}});
   EXPECT_EQ(benchdnnLine(reduce, reduce.layers[0]),
             "--reduction --sdt=f32 --ddt=f32 --dtag=abx --alg=mul "
             "2x4x4x16:2x4x4x1");
@@ -257,10 +241,11 @@ TEST(BenchdnnReproTest, EltwiseAndBinaryLinesAreOneProblemAsTheRunnerRunsIt) {
   using testing::tensor;
   // alpha and beta always given (benchdnn would also run 0.25 and -0.25),
   // to every digit.
-  Plan clamp = oneLayer({tensor(0, {1, 8}, TensorRole::kInput),
-                         tensor(1, {1, 8}, TensorRole::kActivation)},
-                        LayerKind::kEltwise,
-                        {{"op", "clamp"}, {"alpha", -0.1234567}, {"beta", 6}});
+  Plan clamp = testing::oneLayerPlan(
+      {tensor(0, {1, 8}, TensorRole::kInput),
+       tensor(1, {1, 8}, TensorRole::kActivation)},
+      LayerKind::kEltwise,
+      {{"op", "clamp"}, {"alpha", -0.1234567}, {"beta", 6}});
   EXPECT_EQ(benchdnnLine(clamp, clamp.layers[0]),
             "--eltwise --dir=FWD_I --dt=f32 --inplace=false --alg=clip "
             "--alpha=-0.1234567 --beta=6 1x8");
@@ -275,10 +260,11 @@ TEST(BenchdnnReproTest, EltwiseAndBinaryLinesAreOneProblemAsTheRunnerRunsIt) {
             std::string::npos);
   // A weight times x: oneDNN broadcasts only its second source, so the
   // runner swaps them, and so does the line.
-  Plan mul = oneLayer({tensor(0, {1, 1, 16}, TensorRole::kWeight),
-                       tensor(1, {2, 5, 16}, TensorRole::kInput),
-                       tensor(2, {2, 5, 16}, TensorRole::kActivation)},
-                      LayerKind::kBinary, {{"op", "mul"}});
+  Plan mul =
+      testing::oneLayerPlan({tensor(0, {1, 1, 16}, TensorRole::kWeight),
+                             tensor(1, {2, 5, 16}, TensorRole::kInput),
+                             tensor(2, {2, 5, 16}, TensorRole::kActivation)},
+                            LayerKind::kBinary, {{"op", "mul"}});
   EXPECT_EQ(benchdnnLine(mul, mul.layers[0]),
             "--binary --sdt=f32:f32 --ddt=f32 --inplace=false --alg=mul "
             "2x5x16:1x1x16");

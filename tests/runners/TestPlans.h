@@ -117,6 +117,25 @@ inline Plan convPostOpPlan(bool sumOfInput = false) {
   return p;
 }
 
+/// A one-layer plan: the layer (named "l") reads every tensor but the last,
+/// which it writes.
+inline Plan oneLayerPlan(std::vector<TensorDesc> tensors, LayerKind kind,
+                         nlohmann::json attrs) {
+  Plan p;
+  p.model = "m";
+  p.variant = "reference";
+  p.tensors = std::move(tensors);
+  std::vector<int64_t> in;
+  for (size_t i = 0; i + 1 < p.tensors.size(); ++i)
+    in.push_back(static_cast<int64_t>(i));
+  p.layers = {makeLayer(0, "l", kind, in,
+                        static_cast<int64_t>(p.tensors.size()) - 1,
+                        std::move(attrs))};
+  p.inputs = {0};
+  p.outputs = {p.layers[0].outputs[0]};
+  return p;
+}
+
 /// A Linear layer: x [1,M,K] by weights [1,K,N] plus bias [1,1,N], with
 /// post-ops sum(r) (an input [1,M,N]) and tanh.
 inline Plan innerProductPlan(int64_t m = 4, int64_t k = 16, int64_t n = 8) {
