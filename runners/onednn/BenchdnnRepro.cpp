@@ -16,7 +16,9 @@
 // FWD_B for a layer with a bias (FWD_I has none). Post-ops become
 // --attr-post-ops (knobs_attr.md), e.g. sum+relu or
 // mul:f32:common+gelu_erf; an inner product is --ip mbMicKocN with M the
-// rows of the flattened source. A layer the runner does not run as written
+// rows of the flattened source; transposes and casts are --reorder lines
+// and concats --concat (a slice, a reorder from an offset, has none). A
+// layer the runner does not run as written
 // (a broadcast first operand of a non-commutative op) or a type benchdnn
 // does not name gets no line.
 //
@@ -90,6 +92,15 @@ std::string typesKnob(std::initializer_list<const TensorDesc *> tensors) {
     knob += (i ? ":" : "") + names[i];
   return knob;
 #endif
+}
+
+/// The plain tag of a rank: abcd for 4 (benchdnn's letters, outermost
+/// first).
+std::string plainTag(size_t rank) {
+  std::string tag;
+  for (size_t i = 0; i < rank; ++i)
+    tag += static_cast<char>('a' + i);
+  return tag;
 }
 
 /// The plan's own dimensions, e.g. 1x8x8x16 (benchdnn's default abx layout
@@ -338,6 +349,44 @@ std::string benchdnnLine(const Plan &plan, const Layer &layer) {
        << (rank == 2 || rank == 3 ? "" : " --tag=abx") << " --inplace=false"
        << (flags.empty() ? "" : " --flags=" + flags) << " "
        << planDimsX(tensor(0));
+    return os.str();
+  }
+  case LayerKind::kTranspose:
+  case LayerKind::kCast: {
+    // A reorder over the source's plan dims: a transpose writes them
+    // through the tag that lists them in the output's order (perm [0,2,1,3]
+    // is acbd), a cast keeps the plain tag.
+    const TensorDesc &src = tensor(0);
+    const size_t rank = src.shape.size();
+    std::string dtag = plainTag(rank);
+    if (layer.kind == LayerKind::kTranspose) {
+      auto perm = layer.getInts("perm", rank);
+      if (!perm || rank > 26)
+        return "";
+      for (size_t i = 0; i < rank; ++i)
+        dtag[i] = static_cast<char>('a' + (*perm)[i]);
+    }
+    if (dt(src).empty() || dt(out).empty() || rank == 0)
+      return "";
+    os << "--reorder --sdt=" << dt(src) << " --ddt=" << dt(out)
+       << " --stag=" << plainTag(rank) << " --dtag=" << dtag << " "
+       << planDimsX(src);
+    return os.str();
+  }
+  case LayerKind::kConcat: {
+    auto axis = layer.getInt("axis");
+    if (!axis || dt(out).empty())
+      return "";
+    std::string stags, dims;
+    for (size_t i = 0; i < layer.inputs.size(); ++i) {
+      if (dt(tensor(i)) != dt(out))
+        return "";
+      stags += (i ? ":" : "") + plainTag(tensor(i).shape.size());
+      dims += (i ? ":" : "") + planDimsX(tensor(i));
+    }
+    os << "--concat --sdt=" << dt(out) << " --ddt=" << dt(out)
+       << " --stag=" << stags << " --dtag=" << plainTag(out.shape.size())
+       << " --axis=" << *axis << " " << dims;
     return os.str();
   }
   default:

@@ -273,6 +273,40 @@ TEST(BenchdnnReproTest, EltwiseAndBinaryLinesAreOneProblemAsTheRunnerRunsIt) {
   EXPECT_EQ(benchdnnLine(mul, mul.layers[0]), "");
 }
 
+TEST(BenchdnnReproTest, TransposesAndCastsAreReordersConcatsConcat) {
+  using testing::tensor;
+  // BERT's head split: [B,S,H,D] -> [B,H,S,D] writes the source's dims in
+  // the order a, c, b, d.
+  Plan heads = testing::oneLayerPlan(
+      {tensor(0, {8, 384, 16, 64}, TensorRole::kInput),
+       tensor(1, {8, 16, 384, 64}, TensorRole::kActivation)},
+      LayerKind::kTranspose, {{"perm", {0, 2, 1, 3}}});
+  EXPECT_EQ(benchdnnLine(heads, heads.layers[0]),
+            "--reorder --sdt=f32 --ddt=f32 --stag=abcd --dtag=acbd "
+            "8x384x16x64");
+  TensorDesc half = tensor(1, {2, 8}, TensorRole::kActivation);
+  half.dtype = DType::kBF16;
+  Plan cast =
+      testing::oneLayerPlan({tensor(0, {2, 8}, TensorRole::kInput), half},
+                            LayerKind::kCast, nlohmann::json::object());
+  EXPECT_EQ(benchdnnLine(cast, cast.layers[0]),
+            "--reorder --sdt=f32 --ddt=bf16 --stag=ab --dtag=ab 2x8");
+  Plan concat =
+      testing::oneLayerPlan({tensor(0, {1, 4, 4, 8}, TensorRole::kInput),
+                             tensor(1, {1, 4, 4, 24}, TensorRole::kInput),
+                             tensor(2, {1, 4, 4, 32}, TensorRole::kActivation)},
+                            LayerKind::kConcat, {{"axis", 3}});
+  EXPECT_EQ(benchdnnLine(concat, concat.layers[0]),
+            "--concat --sdt=f32 --ddt=f32 --stag=abcd:abcd --dtag=abcd "
+            "--axis=3 1x4x4x8:1x4x4x24");
+  Plan slice =
+      testing::oneLayerPlan({tensor(0, {1, 8}, TensorRole::kInput),
+                             tensor(1, {1, 4}, TensorRole::kActivation)},
+                            LayerKind::kSlice, {{"start", {0, 2}}});
+  EXPECT_EQ(benchdnnLine(slice, slice.layers[0]), "")
+      << "benchdnn's reorder takes no offset";
+}
+
 TEST(BenchdnnReproTest, GroupsAndTypesAsThisBenchdnnNamesThem) {
   Plan plan = testing::smallPlan();
   Layer &conv = plan.layers[0];

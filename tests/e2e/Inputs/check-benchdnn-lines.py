@@ -58,10 +58,17 @@ KNOBS = {
     "softmax": {"dir", "sdt", "ddt", "stag", "dtag", "alg", "axis",
                 "inplace"},
     "lnorm": {"dir", "dt", "tag", "flags", "inplace"},
+    "reorder": {"sdt", "ddt", "stag", "dtag"},
+    "concat": {"sdt", "ddt", "stag", "dtag", "axis"},
 }
 DRIVER = {"conv2d": "conv", "inner_product": "ip", "pool2d": "pool",
           "matmul": "matmul", "eltwise": "eltwise", "binary": "binary",
-          "reduce": "reduction", "softmax": "softmax", "norm": "lnorm"}
+          "reduce": "reduction", "softmax": "softmax", "norm": "lnorm",
+          "transpose": "reorder", "cast": "reorder", "concat": "concat"}
+
+
+def plain(rank):
+    return "abcdefghijklmnopqrstuvwxyz"[:rank]
 
 
 class Wrong(Exception):
@@ -279,6 +286,32 @@ def check(record):
              f"{len(ins) - 1} parameters")
         need(len(x) in (2, 3) or knobs.get("tag") == "abx",
              f"rank-{len(x)} data in benchdnn's default tnc tag")
+    elif driver == "reorder":
+        x = dims(problem)
+        need(x == ins[0], f"dims {problem} for {ins[0]}")
+        need(knobs.get("stag") == plain(len(x)), f"--stag={knobs.get('stag')}")
+        need(knobs.get("sdt") == DT.get(record["in_dtypes"][0]) and
+             knobs.get("ddt") == DT.get(record["out_dtype"]), "--sdt/--ddt")
+        perm = a.get("perm", list(range(len(x))))
+        # The destination tag lists the source's dimensions outermost
+        # first: the output's row-major order.
+        tag = knobs.get("dtag", "")
+        need(sorted(tag) == list(plain(len(x))), f"--dtag={tag}")
+        need([x[ord(c) - ord("a")] for c in tag] == out,
+             f"--dtag={tag} writes {[x[ord(c) - ord('a')] for c in tag]}, "
+             f"the layer {out}")
+        need([ord(c) - ord("a") for c in tag] == perm, f"--dtag for {perm}")
+    elif driver == "concat":
+        parts = [dims(t) for t in problem.split(":")]
+        need(parts == ins, f"{problem} for {ins}")
+        axis = int(knobs.get("axis", -1))
+        need(axis == a.get("axis"), f"--axis={axis} for {a.get('axis')}")
+        need(knobs.get("stag") == ":".join(plain(len(p)) for p in parts) and
+             knobs.get("dtag") == plain(len(out)), "plain tags")
+        need(all(len(p) == len(out) and all(
+            p[i] == out[i] for i in range(len(out)) if i != axis)
+            for p in parts) and sum(p[axis] for p in parts) == out[axis],
+            f"{parts} along {axis} for {out}")
 
 
 def main():
