@@ -96,8 +96,54 @@ struct MutationSpec {
     return spec;
   }
 
+  /// The goodhart-opt pass that applies this step to a model, e.g.
+  /// " --goodhart-set-kernel='layer=stem.conv kernel=5'"; "" for a kind with
+  /// no pass. One table for every kind (mlir/Passes.cpp registers them).
+  std::string goodhartOptPass() const {
+    struct Spelling {
+      const char *kind, *pass, *layerOption, *valueOption;
+    };
+    static const Spelling kPasses[] = {
+        {"set_channels", "set-channels", "layer", "channels"},
+        {"set_activation", "set-activation", "layer", "activation"},
+        {"set_dtype", "set-dtype", "layer", "dtype"},
+        {"scale_width", "scale-width", "stage", "percent"},
+        {"identity", "identity", nullptr, "seed"},
+        {"set_spatial", "set-spatial", nullptr, "size"},
+        {"set_seq", "set-seq", nullptr, "length"},
+        {"set_batch", "set-batch", nullptr, "size"},
+        {"move_stride", "move-stride", "block", "position"},
+        {"set_kernel", "set-kernel", "layer", "kernel"},
+        {"set_groups", "set-groups", "layer", "groups"},
+        {"set_heads", "set-heads", "scope", "heads"},
+        {"set_head_dim", "set-head-dim", "scope", "dim"},
+        {"set_hidden", "set-hidden", nullptr, "hidden"}};
+    for (const Spelling &s : kPasses)
+      if (kind == s.kind)
+        return std::string(" --goodhart-") + s.pass + "='" +
+               (s.layerOption ? std::string(s.layerOption) + "=" + layer + " "
+                              : std::string()) +
+               s.valueOption + "=" + valueText() + "'";
+    return "";
+  }
+
   bool operator==(const MutationSpec &other) const = default;
 };
+
+/// The goodhart-opt line that rebuilds a model from `source` by
+/// `mutations` (describe()'s form), in order; "" when one has no pass.
+inline std::string goodhartOptLine(const std::string &source,
+                                   const std::vector<std::string> &mutations) {
+  std::string passes;
+  for (const std::string &text : mutations) {
+    std::optional<MutationSpec> spec = MutationSpec::parse(text);
+    std::string pass = spec ? spec->goodhartOptPass() : "";
+    if (pass.empty())
+      return "";
+    passes += pass;
+  }
+  return passes.empty() ? "" : "goodhart-opt " + source + passes;
+}
 
 } // namespace goodhart
 

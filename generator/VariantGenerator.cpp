@@ -120,6 +120,8 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
                           diags.messages);
     gen.reference.id = "reference";
     gen.reference.plan = std::move(*plan);
+    if (!options.baseMutations.empty())
+      gen.reference.plan.metadata["base_mutations"] = options.baseMutations;
   }
   const Plan &ref = gen.reference.plan;
   gen.reference.canonicalHash = canonicalPlanHash(ref);
@@ -244,6 +246,8 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
     variant.plan.metadata["mutations"] = nlohmann::json::array();
     for (const MutationSpec &m : variant.mutations)
       variant.plan.metadata["mutations"].push_back(m.describe());
+    if (!options.baseMutations.empty())
+      variant.plan.metadata["base_mutations"] = options.baseMutations;
     variant.mlirText =
         header(options, variant, model) + printModuleWithLocations(*clone);
     if (!identity)
@@ -280,20 +284,26 @@ StatusOr<Generation> generateVariants(mlir::ModuleOp module,
 }
 
 nlohmann::json manifestToJson(const Generation &gen) {
-  auto variantJson = [](const Variant &v) {
+  auto variantJson = [&](const Variant &v) {
     nlohmann::json mutations = nlohmann::json::array();
-    for (const MutationSpec &m : v.mutations)
+    std::vector<std::string> steps = gen.options.baseMutations;
+    for (const MutationSpec &m : v.mutations) {
       mutations.push_back(m.describe());
-    return nlohmann::json{{"id", v.id},
-                          {"mlir", fileStem(v) + ".mlir"},
-                          {"plan", fileStem(v) + ".plan.json"},
-                          {"mutations", mutations},
-                          {"flops", v.plan.totalFlops()},
-                          {"params", v.plan.totalParams()},
-                          {"flops_ratio", v.flopRatio},
-                          {"params_ratio", v.paramRatio},
-                          {"changed_layers", v.changedLayers},
-                          {"canonical_hash", v.canonicalHash}};
+      steps.push_back(m.describe());
+    }
+    return nlohmann::json{
+        {"id", v.id},
+        {"mlir", fileStem(v) + ".mlir"},
+        {"plan", fileStem(v) + ".plan.json"},
+        {"mutations", mutations},
+        {"flops", v.plan.totalFlops()},
+        {"params", v.plan.totalParams()},
+        {"flops_ratio", v.flopRatio},
+        {"params_ratio", v.paramRatio},
+        {"changed_layers", v.changedLayers},
+        {"canonical_hash", v.canonicalHash},
+        // The model again from the source, by goodhart-opt.
+        {"repro", goodhartOptLine(gen.options.source, steps)}};
   };
   nlohmann::json variants = nlohmann::json::array();
   for (const Variant &v : gen.variants)
@@ -305,6 +315,7 @@ nlohmann::json manifestToJson(const Generation &gen) {
           {"version", 1},
           {"model", gen.reference.plan.model},
           {"source", gen.options.source},
+          {"base_mutations", gen.options.baseMutations},
           {"strategy", gen.options.strategy},
           {"seed", gen.options.seed},
           {"count", gen.options.count},

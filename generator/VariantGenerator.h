@@ -49,6 +49,10 @@ struct GeneratorOptions {
   double paramTolerance = 0.10; // |params ratio - 1| at most
   std::string modelName;        // plan.model; empty: entry function name
   std::string source;           // reference file, for provenance
+  /// The steps that made the reference from `source` (describe()'s form),
+  /// e.g. set_dtype(*, bf16) when generateForCli retyped it: plan metadata
+  /// `base_mutations`, and the head of every goodhart-opt reproducer.
+  std::vector<std::string> baseMutations;
   /// Lower the reference and the variants with the post-op fusions
   /// (conv_post_ops, linear: CompositePatterns.h), as oneDNN frameworks run
   /// them; off by default (one layer per op).

@@ -336,6 +336,11 @@ RunVerdict judgeRun(const RunData &run, const OracleOptions &options) {
     VariantVerdict vv;
     vv.key = var.key;
     vv.mutations = var.mutations;
+    if (const auto base = var.plan.metadata.find("base_mutations");
+        base != var.plan.metadata.end() && base->is_array())
+      for (const auto &step : *base)
+        if (step.is_string())
+          vv.baseMutations.push_back(step.get<std::string>());
     int64_t refFlops = ref->plan.totalFlops(), varFlops = var.plan.totalFlops();
     vv.flopRatio = refFlops ? double(varFlops) / double(refFlops) : 1;
     int64_t refParams = ref->plan.totalParams();

@@ -137,6 +137,9 @@ struct LayerVerdict {
 struct VariantVerdict {
   std::string key;
   std::vector<std::string> mutations;
+  /// The steps that made the reference from the run's source (a retype:
+  /// plan metadata base_mutations); a reproducer applies them first.
+  std::vector<std::string> baseMutations;
   double flopRatio = 1, paramRatio = 1;
   double refNs = 0, varNs = 0;
   Ratio rel;

@@ -229,37 +229,7 @@ std::string join(const std::vector<std::string> &items,
 
 std::string variantRepro(const RunRecord &run,
                          const std::vector<std::string> &mutations) {
-  // One goodhart-opt pass per mutation kind (mlir/Passes.cpp).
-  std::string passes;
-  for (const std::string &text : mutations) {
-    std::optional<MutationSpec> spec = MutationSpec::parse(text);
-    if (!spec)
-      return "";
-    const std::vector<std::string> &names =
-        MutationSpec::namedValues(spec->kind);
-    std::string named =
-        spec->value >= 0 && spec->value < static_cast<int64_t>(names.size())
-            ? names[spec->value]
-            : "";
-    if (spec->kind == "set_channels")
-      passes += fmt::format(" --goodhart-set-channels='layer={} channels={}'",
-                            spec->layer, spec->value);
-    else if (spec->kind == "set_activation" && !named.empty())
-      passes +=
-          fmt::format(" --goodhart-set-activation='layer={} activation={}'",
-                      spec->layer, named);
-    else if (spec->kind == "set_dtype" && !named.empty())
-      passes += fmt::format(" --goodhart-set-dtype='layer={} dtype={}'",
-                            spec->layer, named);
-    else if (spec->kind == "scale_width")
-      passes += fmt::format(" --goodhart-scale-width='stage={} percent={}'",
-                            spec->layer, spec->value);
-    else if (spec->kind == "identity")
-      passes += fmt::format(" --goodhart-identity='seed={}'", spec->value);
-    else
-      return "";
-  }
-  return passes.empty() ? "" : "goodhart-opt " + run.source + passes;
+  return goodhartOptLine(run.source, mutations);
 }
 
 std::string layerReproCommand(const std::string &backend,
@@ -275,7 +245,9 @@ std::string layerReproCommand(const std::string &backend,
 std::vector<std::string> variantReproLines(const RunRecord &run,
                                            const VariantVerdict &variant) {
   std::vector<std::string> lines;
-  if (std::string v = variantRepro(run, variant.mutations); !v.empty())
+  std::vector<std::string> steps = variant.baseMutations;
+  steps.insert(steps.end(), variant.mutations.begin(), variant.mutations.end());
+  if (std::string v = variantRepro(run, steps); !v.empty())
     lines.push_back("# the variant model\n" + v);
   for (const LayerVerdict &lv : variant.layers)
     if (lv.changed && !lv.repro.empty())

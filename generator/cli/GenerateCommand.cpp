@@ -77,7 +77,7 @@ GeneratorOptions readGeneratorOptions(const po::variables_map &vm,
 
 std::optional<Generation> generateForCli(const std::string &command,
                                          const LoadedModel &model,
-                                         const GeneratorOptions &options) {
+                                         GeneratorOptions options) {
   if (!options.dtype.empty()) {
     if (options.dtype != "f32" && options.dtype != "bf16" &&
         options.dtype != "f16") {
@@ -91,8 +91,12 @@ std::optional<Generation> generateForCli(const std::string &command,
     for (mlir::BlockArgument arg : entry.getArguments())
       already &= llvm::cast<mlir::ShapedType>(arg.getType()).getElementType() ==
                  zooElementType(model.context.get(), options.dtype);
-    if (!already && mlir::failed(setElementType(entry, "*", options.dtype)))
-      return std::nullopt;
+    if (!already) {
+      if (mlir::failed(setElementType(entry, "*", options.dtype)))
+        return std::nullopt;
+      options.baseMutations.push_back(
+          MutationSpec::named("set_dtype", "*", options.dtype)->describe());
+    }
   }
   StatusOr<Generation> generation =
       generateVariants(*model.module, model.entry, options);

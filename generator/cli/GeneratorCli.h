@@ -17,9 +17,11 @@ GeneratorOptions readGeneratorOptions(const po::variables_map &vm,
                                       const std::string &modelPath);
 
 /// Generates, printing errors as `command` errors naming the model file.
+/// A retype (--dtype) of the reference is recorded in the generation's
+/// options as its baseMutations.
 std::optional<Generation> generateForCli(const std::string &command,
                                          const LoadedModel &model,
-                                         const GeneratorOptions &options);
+                                         GeneratorOptions options);
 
 } // namespace goodhart::cli
 

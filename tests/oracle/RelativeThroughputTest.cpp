@@ -136,6 +136,20 @@ TEST(RelativeThroughputTest, JudgesARunWorstFirst) {
   EXPECT_FALSE(v.variants[1].layers[0].implSwitch);
 }
 
+TEST(RelativeThroughputTest, AVariantKeepsTheStepsThatMadeItsReference) {
+  RunData run = testing::sampleRun();
+  run.variants[1].plan.metadata["base_mutations"] = {"set_dtype(*, bf16)"};
+  RunVerdict v = judgeRun(run);
+  ASSERT_EQ(v.variants.size(), 2u);
+  const VariantVerdict &retyped =
+      v.variants[0].key == run.variants[1].key ? v.variants[0] : v.variants[1];
+  EXPECT_EQ(retyped.baseMutations,
+            std::vector<std::string>{"set_dtype(*, bf16)"});
+  const VariantVerdict &other =
+      &retyped == &v.variants[0] ? v.variants[1] : v.variants[0];
+  EXPECT_TRUE(other.baseMutations.empty());
+}
+
 TEST(RelativeThroughputTest, MatchesLayersByNameWhenStructureDiffers) {
   RunData run = testing::sampleRun();
   // Swap v002's layers: kinds no longer line up by index.

@@ -146,6 +146,33 @@ TEST(ReportTextTest, ReproducesEveryMutationKindWithGoodhartOpt) {
   EXPECT_EQ(variantRepro(run, {"identity(*, 7)"}),
             "goodhart-opt m.mlir --goodhart-identity='seed=7'");
   EXPECT_EQ(variantRepro(run, {"warp_speed(a, 9)"}), "");
+  // The kinds that change shapes, windows and attention: one pass each.
+  EXPECT_EQ(variantRepro(run, {"set_spatial(*, 232)", "set_batch(*, 2)",
+                               "set_seq(*, 383)"}),
+            "goodhart-opt m.mlir --goodhart-set-spatial='size=232' "
+            "--goodhart-set-batch='size=2' --goodhart-set-seq='length=383'");
+  EXPECT_EQ(
+      variantRepro(run, {"move_stride(layer2.0, 1)", "set_kernel(stem, 5)",
+                         "set_groups(layer3.0.conv2, 4)"}),
+      "goodhart-opt m.mlir --goodhart-move-stride='block=layer2.0 "
+      "position=1' --goodhart-set-kernel='layer=stem kernel=5' "
+      "--goodhart-set-groups='layer=layer3.0.conv2 groups=4'");
+  EXPECT_EQ(variantRepro(run, {"set_heads(*, 24)", "set_head_dim(enc, 48)",
+                               "set_hidden(*, 1040)"}),
+            "goodhart-opt m.mlir --goodhart-set-heads='scope=* heads=24' "
+            "--goodhart-set-head-dim='scope=enc dim=48' "
+            "--goodhart-set-hidden='hidden=1040'");
+  // A retyped reference (generate --dtype): its retype comes first.
+  VariantVerdict retyped;
+  retyped.baseMutations = {"set_dtype(*, bf16)"};
+  retyped.mutations = {"set_kernel(stem, 5)"};
+  std::vector<std::string> lines = variantReproLines(run, retyped);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines[0], "# the variant model\ngoodhart-opt m.mlir "
+                      "--goodhart-set-dtype='layer=* dtype=bf16' "
+                      "--goodhart-set-kernel='layer=stem kernel=5'");
+  // One step without a pass leaves the whole line out.
+  EXPECT_EQ(variantRepro(run, {"set_kernel(stem, 5)", "warp_speed(a, 9)"}), "");
 }
 
 TEST(ReportTextTest, LayerReproducersRunInTheBackendsOwnTool) {
