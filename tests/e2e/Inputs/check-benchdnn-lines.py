@@ -11,11 +11,12 @@ benchdnn's right padding derived from the output size equal to the
 layer's), kernel, stride, dilation, bias, algorithm, data types and
 post-ops. Prints a summary line; exits 1 naming every line that failed.
 """
-import json
 import math
 import re
 import shlex
 import sys
+
+from repro_lines import check_all, need
 
 DT = {"f32": "f32", "bf16": "bf16", "f16": "f16", "i32": "s32", "i8": "s8"}
 DTS = set(DT.values()) | {"u8"}
@@ -69,15 +70,6 @@ DRIVER = {"conv2d": "conv", "inner_product": "ip", "pool2d": "pool",
 
 def plain(rank):
     return "abcdefghijklmnopqrstuvwxyz"[:rank]
-
-
-class Wrong(Exception):
-    pass
-
-
-def need(cond, what):
-    if not cond:
-        raise Wrong(what)
 
 
 def parse(line):
@@ -314,25 +306,6 @@ def check(record):
             f"{parts} along {axis} for {out}")
 
 
-def main():
-    failures, checked, without = [], 0, 0
-    for raw in sys.stdin:
-        record = json.loads(raw)
-        if not record["repro"]:
-            without += 1
-            continue
-        checked += 1
-        try:
-            check(record)
-        except Exception as e:  # a line benchdnn would refuse or misread
-            failures.append(f"{record['plan']}: {record['layer']}: "
-                            f"{type(e).__name__}: {e}\n  {record['repro']}")
-    for f in failures:
-        print("FAILED " + f)
-    print(f"benchdnn lines: {checked} checked, {len(failures)} failed, "
-          f"{without} layers without a line")
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(check_all(check, "benchdnn",
+                       lambda r: f"{r['plan']}: {r['layer']}"))

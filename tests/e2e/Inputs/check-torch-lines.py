@@ -11,22 +11,14 @@ shape. A line passes when it runs and its last value has the layer
 output's number of elements and type. Prints a summary line; exits 1
 naming every line that failed.
 """
-import json
 import math
 import sys
+
+from repro_lines import check_all, need
 
 DTYPES = {"f32": "float32", "bf16": "bfloat16", "f16": "float16",
           "f64": "float64", "i64": "int64", "i32": "int32", "i16": "int16",
           "i8": "int8", "bool": "bool"}
-
-
-class TorchError(Exception):
-    pass
-
-
-def need(cond, what):
-    if not cond:
-        raise TorchError(what)
 
 
 def dims(args):
@@ -327,33 +319,18 @@ def last_value(line, scope):
     return scope[last.targets[0].id]
 
 
-def main():
-    failures, checked, without = [], 0, 0
-    for raw in sys.stdin:
-        record = json.loads(raw)
-        line = record["repro"]
-        if not line:
-            without += 1
-            continue
-        checked += 1
-        where = f"{record['plan']}: {record['layer']} ({record['way']})"
-        try:
-            value = last_value(line, {"torch": make_torch()})
-            need(isinstance(value, T), f"the line ends in {value!r}")
-            want = math.prod(record["out_shape"])
-            need(value.numel() == want,
-                 f"{value.numel()} elements {value.shape}, the layer's "
-                 f"output has {want} {tuple(record['out_shape'])}")
-            need(value.dtype == DTYPES[record["out_dtype"]],
-                 f"a {value.dtype} result for a {record['out_dtype']} output")
-        except Exception as e:  # a line that does not run is the finding
-            failures.append(f"{where}: {type(e).__name__}: {e}\n  {line}")
-    for f in failures:
-        print("FAILED " + f)
-    print(f"torch lines: {checked} checked, {len(failures)} failed, "
-          f"{without} layers without a line")
-    return 1 if failures else 0
+def check(record):
+    value = last_value(record["repro"], {"torch": make_torch()})
+    need(isinstance(value, T), f"the line ends in {value!r}")
+    want = math.prod(record["out_shape"])
+    need(value.numel() == want,
+         f"{value.numel()} elements {value.shape}, the layer's "
+         f"output has {want} {tuple(record['out_shape'])}")
+    need(value.dtype == DTYPES[record["out_dtype"]],
+         f"a {value.dtype} result for a {record['out_dtype']} output")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(check_all(
+        check, "torch",
+        lambda r: f"{r['plan']}: {r['layer']} ({r['way']})"))
